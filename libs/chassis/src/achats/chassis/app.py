@@ -1,0 +1,200 @@
+"""The app factory: a connexion 3 FlaskApp with problem+json errors, probes, metrics and security."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import connexion
+import flask
+import structlog
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import RelativeResolver
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import security
+from .bus.transport import Transport, transport_from_url
+from .db import Database
+from .logging import configure_logging
+from .observability import RequestContextMiddleware, metrics_payload
+from .problems import GENERIC, PROBLEM_JSON, Problem, problem_body
+from .settings import ServiceSettings
+from .validation import validator_map
+
+log = structlog.get_logger(__name__)
+
+ReadinessCheck = Callable[[], None]
+
+
+@dataclass
+class Runtime:
+    """What one service's handlers need, built once per process: the composition root."""
+
+    settings: ServiceSettings
+    db: Database | None = None
+    transport: Transport | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """CloudEvents ``source`` of the events this service publishes."""
+        return f"/{self.settings.service}"
+
+
+def current_runtime() -> Runtime:
+    return flask.current_app.extensions["achats"]
+
+
+def problem_response(problem: Problem, path: str | None = None) -> ConnexionResponse:
+    body = json.dumps(problem.to_dict(instance=path), ensure_ascii=False).encode()
+    return ConnexionResponse(status_code=problem.status, body=body, content_type=PROBLEM_JSON,
+                             headers=dict(problem.headers))
+
+
+def _on_problem(request: ConnexionRequest, exc: Problem) -> ConnexionResponse:
+    if exc.status >= 500:
+        log.error("http.problem", status=exc.status, code=exc.code)
+    return problem_response(exc, request.url.path)
+
+
+# connexion's own problems carry English details; users get the French generic text instead
+# (the English original goes to the log for developers).
+_CONNEXION_CODES = {401: ("unauthenticated", None), 403: ("forbidden", None),
+                    415: ("unsupported_media_type", None), 406: ("not_acceptable", None)}
+
+
+def _on_connexion_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+    log.info("http.connexion_problem", status=exc.status, detail=str(exc.detail))
+    code, _ = _CONNEXION_CODES.get(exc.status, (GENERIC.get(exc.status, GENERIC[400])[0], None))
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return problem_response(Problem(status=exc.status, code=code, headers=headers), request.url.path)
+
+
+def _on_http_exception(request: ConnexionRequest, exc: StarletteHTTPException) -> ConnexionResponse:
+    return problem_response(Problem(status=exc.status_code, headers=dict(exc.headers or {})),
+                            request.url.path)
+
+
+def _on_unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("http.unhandled_exception", path=request.url.path, exc_info=exc)
+    return problem_response(Problem(status=500), request.url.path)
+
+
+class ReadinessProbe:
+    """Runs the checks; caches a success for a second so a busy probe never loads the database."""
+
+    def __init__(self, checks: dict[str, ReadinessCheck], cache_seconds: float = 1.0):
+        self.checks = checks
+        self.cache_seconds = cache_seconds
+        self._ok_until = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> tuple[bool, dict[str, str]]:
+        if time.monotonic() < self._ok_until:
+            return True, {name: "ok" for name in self.checks}
+        results: dict[str, str] = {}
+        for name, check in self.checks.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:  # each failing dependency is reported, none hides another
+                log.warning("readiness.failed", check=name, error=repr(exc))
+                results[name] = "indisponible"
+        ok = all(v == "ok" for v in results.values())
+        if ok:
+            with self._lock:
+                self._ok_until = time.monotonic() + self.cache_seconds
+        return ok, results
+
+
+def broker_check(transport: Transport) -> ReadinessCheck:
+    def check() -> None:
+        from .bus.transport import OutgoingMessage  # noqa: F401  (keeps the import cheap at module load)
+
+        publisher = transport.publisher()
+        try:
+            # An empty batch still opens (or reuses) the connection and declares the exchange.
+            publisher.publish_batch([])
+        finally:
+            publisher.close()
+
+    return check
+
+
+def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | None = None,
+               transport: Transport | None = None, readiness: dict[str, ReadinessCheck] | None = None,
+               validate_responses: bool = False, extras: dict[str, Any] | None = None,
+               api_module: str | None = None, configure_logs: bool = True) -> connexion.FlaskApp:
+    """Build a service's app from its OpenAPI contract; handlers resolve as ``<package>.api``."""
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_json)
+    spec = Path(spec)
+    if transport is None and settings.amqp_url:
+        transport = transport_from_url(settings.amqp_url, exchange=settings.events_exchange)
+    runtime = Runtime(settings=settings, db=db, transport=transport, extras=dict(extras or {}))
+    if settings.jwks_url:
+        security.configure(security.TokenVerifier(
+            security.JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
+            audience=settings.jwt_audience or None))
+
+    app = connexion.FlaskApp(settings.service, specification_dir=str(spec.parent),
+                             validator_map=validator_map())
+    app.add_api(spec.name, resolver=RelativeResolver(api_module or _api_module(spec)),
+                validate_responses=validate_responses, pythonic_params=True,
+                swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.expose_docs, serve_spec=settings.expose_docs))
+    app.add_error_handler(Problem, _on_problem)
+    app.add_error_handler(ProblemException, _on_connexion_problem)
+    app.add_error_handler(StarletteHTTPException, _on_http_exception)
+    app.add_error_handler(Exception, _on_unhandled)
+    app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       service=settings.service, max_body_bytes=settings.max_body_bytes)
+
+    flask_app = app.app
+    flask_app.extensions["achats"] = runtime
+    flask_app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+
+    checks: dict[str, ReadinessCheck] = {}
+    if db is not None:
+        checks["database"] = db.ping
+    if transport is not None:
+        checks["broker"] = broker_check(transport)
+    checks.update(readiness or {})
+    probe = ReadinessProbe(checks)
+
+    def healthz() -> tuple[dict, int]:
+        return {"status": "ok", "service": settings.service}, 200
+
+    def readyz() -> tuple[dict, int]:
+        ok, results = probe()
+        return {"status": "ok" if ok else "indisponible", "checks": results}, 200 if ok else 503
+
+    def metrics() -> flask.Response:
+        payload, content_type = metrics_payload()
+        return flask.Response(payload, content_type=content_type)
+
+    app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    app.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
+    app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
+    return app
+
+
+def _api_module(spec: Path) -> str:
+    """``.../src/achats/helpdesk/openapi.yaml`` -> ``achats.helpdesk.api``."""
+    parts = spec.resolve().parent.parts
+    if "achats" in parts:
+        index = len(parts) - 1 - parts[::-1].index("achats")
+        return ".".join(parts[index:]) + ".api"
+    return spec.parent.name + ".api"
+
+
+def problem(status: int, code: str | None = None, detail: str | None = None) -> dict[str, Any]:
+    """A problem body for handlers that return rather than raise."""
+    return problem_body(status, code=code, detail=detail)

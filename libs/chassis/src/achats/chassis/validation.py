@@ -1,0 +1,140 @@
+"""Request validation with every error reported at once, per field, in French."""
+
+from __future__ import annotations
+
+import copy
+import json
+import typing as t
+
+from connexion.datastructures import MediaTypeDict
+from connexion.lifecycle import ConnexionRequest
+from connexion.utils import is_null, is_nullable
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from jsonschema import Draft4Validator, ValidationError
+from jsonschema import draft4_format_checker as _format_checker
+
+from .problems import FieldError, Problem
+
+VALIDATION_DETAIL = "Certaines données sont invalides. Corrigez les champs signalés."
+
+_TYPES = {"string": "texte", "integer": "nombre entier", "number": "nombre", "boolean": "booléen",
+          "object": "objet", "array": "liste", "null": "vide"}
+_FORMATS = {"email": "Adresse e-mail invalide.", "uuid": "Identifiant invalide.",
+            "date": "Date invalide (format AAAA-MM-JJ attendu).", "date-time": "Date et heure invalides.",
+            "uri": "Adresse invalide.", "ipv4": "Adresse IP invalide."}
+
+
+def _path(parts: t.Iterable[t.Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def french_message(error: ValidationError) -> str:
+    kind, expected = error.validator, error.validator_value
+    if kind == "required":
+        return "Ce champ est obligatoire."
+    if kind == "type":
+        names = expected if isinstance(expected, list) else [expected]
+        return "Type invalide : " + " ou ".join(_TYPES.get(n, n) for n in names) + " attendu."
+    if kind == "minLength":
+        return "Ce champ est obligatoire." if expected == 1 else f"Doit contenir au moins {expected} caractères."
+    if kind == "maxLength":
+        return f"Ne doit pas dépasser {expected} caractères."
+    if kind == "pattern":
+        return "Format invalide."
+    if kind == "format":
+        return _FORMATS.get(expected, "Format invalide.")
+    if kind == "enum":
+        return "Valeur non autorisée. Valeurs possibles : " + ", ".join(str(v) for v in expected) + "."
+    if kind == "minimum":
+        return f"Doit être supérieur ou égal à {expected}."
+    if kind == "maximum":
+        return f"Doit être inférieur ou égal à {expected}."
+    if kind == "minItems":
+        return f"Doit contenir au moins {expected} élément(s)."
+    if kind == "maxItems":
+        return f"Ne doit pas contenir plus de {expected} éléments."
+    if kind == "additionalProperties":
+        return "Champ non autorisé."
+    return "Valeur invalide."
+
+
+def field_errors(errors: t.Iterable[ValidationError], prefix: str = "") -> list[FieldError]:
+    out: list[FieldError] = []
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        base = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            names = [n for n in error.validator_value if n not in error.instance]
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            names = [n for n in error.instance if n not in allowed]
+        else:
+            names = [None]
+        message = french_message(error)
+        for name in names:
+            parts = base + ([name] if name is not None else [])
+            path = _path(parts)
+            out.append(FieldError(field=f"{prefix}{path}" if path else (prefix.rstrip(".") or "body"),
+                                  message=message))
+    return out
+
+
+def validation_problem(errors: list[FieldError]) -> Problem:
+    return Problem(status=400, code="validation_failed", detail=VALIDATION_DETAIL, errors=errors)
+
+
+class FrenchJSONBodyValidator(JSONRequestBodyValidator):
+    async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: t.Any) -> t.Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode(self._encoding))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise Problem(status=400, code="invalid_json",
+                          detail="Le contenu envoyé n'est pas un document JSON valide.") from None
+
+    def _validate(self, body: t.Any) -> dict | None:
+        if not self._nullable and body is None:
+            raise Problem(status=400, code="body_required", detail="Le contenu de la requête est obligatoire.")
+        errors = field_errors(self._validator.iter_errors(body))
+        if errors:
+            raise validation_problem(errors)
+        return None
+
+
+class FrenchParameterValidator(ParameterValidator):
+    @staticmethod
+    def validate_parameter(parameter_type, value, param, param_name=None):
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is not None:
+            schema = copy.deepcopy(param.get("schema", param))
+            error = next(iter(Draft4Validator(schema, format_checker=_format_checker).iter_errors(value)), None)
+            return french_message(error) if error is not None else None
+        if param.get("required"):
+            return "Ce paramètre est obligatoire."
+        return None
+
+    def validate_request(self, request: ConnexionRequest) -> None:
+        errors: list[FieldError] = []
+        if self.strict_validation:
+            for name in sorted(self.validate_query_parameter_list(request, self.security_query_params)):
+                errors.append(FieldError(field=name, message="Paramètre non autorisé."))
+        checks = (("query", self.validate_query_parameter), ("path", self.validate_path_parameter),
+                  ("header", self.validate_header_parameter), ("cookie", self.validate_cookie_parameter))
+        for location, check in checks:
+            for param in self.parameters.get(location, []):
+                message = check(param, request)
+                if message:
+                    errors.append(FieldError(field=param["name"], message=message))
+        if errors:
+            raise validation_problem(errors)
+
+
+def validator_map() -> dict:
+    body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = FrenchJSONBodyValidator
+    return {**VALIDATOR_MAP, "parameter": FrenchParameterValidator, "body": body}

@@ -1,0 +1,24 @@
+"""Handlers of the sample service: just enough to exercise the app factory."""
+
+from achats.chassis.app import current_runtime
+from achats.chassis.problems import Problem
+
+
+def create_item(body):
+    return {"name": body["name"], "service": current_runtime().settings.service}, 201
+
+
+def list_items(limit=10):
+    return {"items": [], "limit": limit}, 200
+
+
+def get_item(item_id):
+    raise Problem(status=404, code="item_not_found", detail="Cet élément n'existe pas.")
+
+
+def boom():
+    raise RuntimeError("secret internal detail: password=hunter2")
+
+
+def secret(token_info, user):
+    return {"sub": user, "roles": token_info.get("roles")}, 200
