@@ -81,6 +81,14 @@ class RequestContextMiddleware:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._too_large(scope, send_with_id)
                 return
+            if declared is None and "chunked" in headers.get("transfer-encoding", "").lower():
+                # connexion validates only bodies with a Content-Length (a chunked one would skip
+                # validation): read it here, within the limit, and pass it on with its length.
+                body = await self._read_chunked(receive)
+                if body is None:
+                    await self._too_large(scope, send_with_id)
+                    return
+                scope, receive = _with_body(scope, body)
             await self.app(scope, self._limited(receive), send_with_id)
         finally:
             elapsed = time.perf_counter() - started
@@ -108,6 +116,22 @@ class RequestContextMiddleware:
 
         return wrapped
 
+    async def _read_chunked(self, receive: t.Callable) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
     async def _too_large(self, scope: dict, send: t.Callable) -> None:
         body = json.dumps(Problem(status=413, code="payload_too_large",
                                   detail=_too_large_detail(self.max_body_bytes)).to_dict(scope.get("path")),
@@ -116,6 +140,22 @@ class RequestContextMiddleware:
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
                                 (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _with_body(scope: dict, body: bytes) -> tuple[dict, t.Callable]:
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in (b"transfer-encoding",
+                                                                                  b"content-length")]
+    headers.append((b"content-length", str(len(body)).encode()))
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return {**scope, "headers": headers}, receive
 
 
 def _too_large_detail(limit: int) -> str:

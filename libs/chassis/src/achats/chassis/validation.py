@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import typing as t
+import uuid
 
 from connexion.datastructures import MediaTypeDict
+from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
-from jsonschema import draft4_format_checker as _format_checker
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
+
 
 from .problems import FieldError, Problem
 
@@ -22,6 +24,15 @@ _TYPES = {"string": "texte", "integer": "nombre entier", "number": "nombre", "bo
 _FORMATS = {"email": "Adresse e-mail invalide.", "uuid": "Identifiant invalide.",
             "date": "Date invalide (format AAAA-MM-JJ attendu).", "date-time": "Date et heure invalides.",
             "uri": "Adresse invalide.", "ipv4": "Adresse IP invalide."}
+
+
+# Draft 4 knows no "uuid" format; ids are UUIDs everywhere here, so a malformed one is a 400.
+format_checker = FormatChecker(list(Draft4Validator.FORMAT_CHECKER.checkers))
+
+
+@format_checker.checks("uuid", raises=ValueError)
+def _is_uuid(value: object) -> bool:
+    return not isinstance(value, str) or str(uuid.UUID(value)) == value.lower()
 
 
 def _path(parts: t.Iterable[t.Any]) -> str:
@@ -76,8 +87,10 @@ def field_errors(errors: t.Iterable[ValidationError], prefix: str = "") -> list[
         for name in names:
             parts = base + ([name] if name is not None else [])
             path = _path(parts)
-            out.append(FieldError(field=f"{prefix}{path}" if path else (prefix.rstrip(".") or "body"),
-                                  message=message))
+            found = FieldError(field=f"{prefix}{path}" if path else (prefix.rstrip(".") or "body"), message=message)
+            # jsonschema reports a "required" error per missing property, each listing them all.
+            if found not in out:
+                out.append(found)
     return out
 
 
@@ -86,6 +99,11 @@ def validation_problem(errors: list[FieldError]) -> Problem:
 
 
 class FrenchJSONBodyValidator(JSONRequestBodyValidator):
+    @property
+    def _validator(self) -> Draft4Validator:
+        # connexion's validator class understands OpenAPI's ``nullable`` and ``readOnly``.
+        return Draft4RequestValidator(self._schema, format_checker=format_checker)
+
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: t.Any) -> t.Any:
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
@@ -112,7 +130,7 @@ class FrenchParameterValidator(ParameterValidator):
             return None
         if value is not None:
             schema = copy.deepcopy(param.get("schema", param))
-            error = next(iter(Draft4Validator(schema, format_checker=_format_checker).iter_errors(value)), None)
+            error = next(iter(Draft4Validator(schema, format_checker=format_checker).iter_errors(value)), None)
             return french_message(error) if error is not None else None
         if param.get("required"):
             return "Ce paramètre est obligatoire."

@@ -52,8 +52,12 @@ class QueueSpec:
         return f"{self.name}.dlq"
 
     def retry_queue(self, attempt: int) -> str:
-        """Where a message waits after its ``attempt``-th failure."""
-        return f"{self.name}.retry.{attempt}"
+        """Where a message waits after its ``attempt``-th failure.
+
+        Named by the delay, not the attempt number: a queue's TTL cannot change once declared,
+        so a new retry policy gets new queues while messages waiting in the old ones still return.
+        """
+        return f"{self.name}.retry.{int(self.retry_delays[attempt - 1] * 1000)}ms"
 
     @property
     def max_attempts(self) -> int:

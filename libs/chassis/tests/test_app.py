@@ -1,0 +1,195 @@
+"""The app factory: problem+json for every error, request ids, probes, metrics, bearer security."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from achats.chassis import security
+from achats.chassis.app import create_app
+from achats.chassis.bus.amqp import AmqpTransport
+from achats.chassis.db import Database
+from achats.chassis.settings import ServiceSettings
+from achats.chassis.testing.keys import TestKeys
+
+SPEC = Path(__file__).parent / "sample_service" / "openapi.yaml"
+
+
+def make_app(**overrides):
+    settings = ServiceSettings.from_env("sample", environ={}, **{
+        "database_url": "sqlite://", "amqp_url": "memory://app-tests", "log_json": True,
+        "max_body_bytes": 10_000, **overrides})
+    return create_app(settings, spec=SPEC, api_module="sample_service.api",
+                      db=Database(settings.database_url))
+
+
+@pytest.fixture
+def client():
+    return make_app().test_client()
+
+
+def assert_problem(response, status, code):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith(code.replace("_", "-"))
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+def test_schema_violations_are_reported_per_field_in_french(client):
+    response = client.post("/sample/items", json={"name": "", "siret": "123", "extra": 1, "contact": {},
+                                                  "email": "pas-un-mail"})
+    body = assert_problem(response, 400, "validation_failed")
+    assert body["detail"] == "Certaines données sont invalides. Corrigez les champs signalés."
+    errors = {e["field"]: e["message"] for e in body["errors"]}
+    assert errors == {
+        "name": "Ce champ est obligatoire.",
+        "siret": "Format invalide.",
+        "extra": "Champ non autorisé.",
+        "contact.phone": "Ce champ est obligatoire.",
+        "email": "Adresse e-mail invalide.",
+    }
+
+
+def test_missing_required_fields_are_each_named(client):
+    body = assert_problem(client.post("/sample/items", json={}), 400, "validation_failed")
+    assert sorted(e["field"] for e in body["errors"]) == ["name", "siret"]
+
+
+def test_invalid_json_and_wrong_media_type(client):
+    assert_problem(client.post("/sample/items", content=b"{nope", headers={"content-type": "application/json"}),
+                   400, "invalid_json")
+    assert_problem(client.post("/sample/items", content=b"a=1", headers={"content-type": "text/plain"}),
+                   415, "unsupported_media_type")
+
+
+def test_parameters_are_validated_too(client):
+    body = assert_problem(client.get("/sample/items", params={"limit": "0"}), 400, "validation_failed")
+    assert body["errors"] == [{"field": "limit", "message": "Doit être supérieur ou égal à 1."}]
+    body = assert_problem(client.get("/sample/items", params={"limit": "beaucoup"}), 400, "validation_failed")
+    assert body["errors"][0]["field"] == "limit"
+    body = assert_problem(client.get("/sample/items/not-a-uuid"), 400, "validation_failed")
+    assert body["errors"] == [{"field": "item_id", "message": "Identifiant invalide."}]
+
+
+def test_domain_problems_keep_their_code_and_detail(client):
+    body = assert_problem(client.get("/sample/items/6f1c1a7e-1111-4111-8111-111111111111"), 404, "item_not_found")
+    assert body["detail"] == "Cet élément n'existe pas."
+    assert body["instance"] == "/sample/items/6f1c1a7e-1111-4111-8111-111111111111"
+
+
+def test_unknown_routes_and_methods(client):
+    assert_problem(client.get("/nowhere"), 404, "not_found")
+    assert_problem(client.delete("/sample/items"), 405, "method_not_allowed")
+
+
+def test_unhandled_exception_is_a_500_without_internals(client):
+    response = client.get("/sample/boom")
+    body = assert_problem(response, 500, "internal_error")
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
+    assert body["detail"] == "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
+
+
+def test_bodies_over_the_limit_are_refused_with_413(client):
+    declared = client.post("/sample/items", content=b"x" * 20_000, headers={"content-type": "application/json"})
+    body = assert_problem(declared, 413, "payload_too_large")
+    assert "9,8 Ko" in body["detail"]
+
+    def chunks():
+        for _ in range(20):
+            yield b" " * 1000
+
+    streamed = client.post("/sample/items", content=chunks(), headers={"content-type": "application/json"})
+    assert_problem(streamed, 413, "payload_too_large")
+
+
+def test_chunked_bodies_within_the_limit_are_validated_like_any_other(client):
+    def chunks(payload):
+        yield payload[:5]
+        yield payload[5:]
+
+    ok = client.post("/sample/items", content=chunks(b'{"name": "a", "siret": "12345678901234"}'),
+                     headers={"content-type": "application/json"})
+    assert ok.status_code == 201
+    assert ok.json()["name"] == "a"
+    bad = client.post("/sample/items", content=chunks(b'{"name": "a", "siret": "1"}'),
+                      headers={"content-type": "application/json"})
+    assert_problem(bad, 400, "validation_failed")
+
+
+def test_request_id_is_accepted_echoed_or_generated(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+    generated = client.get("/healthz").headers["x-request-id"]
+    assert len(generated) == 36
+    # A header that could forge log lines is replaced, not echoed.
+    hostile = client.get("/healthz", headers={"X-Request-ID": "x\" injected=1"}).headers["x-request-id"]
+    assert hostile != "x\" injected=1"
+    assert len(hostile) == 36
+    # Errors carry it too.
+    assert client.get("/nowhere", headers={"X-Request-ID": "err-1"}).headers["x-request-id"] == "err-1"
+
+
+def test_request_id_is_in_the_json_logs(capsys):
+    client = make_app().test_client()  # built here so that its log handler writes to the captured stderr
+    client.post("/sample/items", json={"name": "a", "siret": "12345678901234"}, headers={"X-Request-ID": "log-42"})
+    lines = [line for line in capsys.readouterr().err.splitlines() if '"http.request"' in line]
+    assert any('"request_id": "log-42"' in line and '"status": 201' in line for line in lines)
+
+
+def test_healthz_and_readyz(tmp_path):
+    client = make_app(database_url=f"sqlite:///{tmp_path}/ok.db").test_client()
+    assert client.get("/healthz").json() == {"status": "ok", "service": "sample"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_readyz_reports_each_unreachable_dependency(tmp_path):
+    settings = ServiceSettings.from_env("sample", environ={}, database_url=f"sqlite:///{tmp_path}/none/x.db",
+                                        amqp_url="amqp://guest:guest@127.0.0.1:1/")
+    app = create_app(settings, spec=SPEC, api_module="sample_service.api", db=Database(settings.database_url),
+                     transport=AmqpTransport(settings.amqp_url, exchange="x"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "indisponible", "checks": {"database": "indisponible",
+                                                                    "broker": "indisponible"}}
+    # Liveness does not depend on them: restarting the pod would not help.
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_metrics_count_requests_by_operation_and_status(client):
+    client.get("/sample/items")
+    client.get("/sample/items")
+    client.get("/nowhere/at/all/123")
+    text = client.get("/metrics").text
+    assert 'http_requests_total{method="GET",route="sample_service.api.list_items",service="sample",' \
+           'status="200"}' in text
+    assert 'route="unmatched"' in text
+    assert "/nowhere/at/all/123" not in text  # unmatched paths never become label values
+
+
+@pytest.fixture
+def keys():
+    pair = TestKeys()
+    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: pair.jwks())))
+    yield pair
+    security.configure(None)
+
+
+def test_bearer_security_rejects_then_accepts(client, keys):
+    body = assert_problem(client.get("/sample/secret"), 401, "unauthenticated")
+    assert body["detail"] == "Vous devez être connecté pour accéder à cette ressource."
+    expired = client.get("/sample/secret", headers={"Authorization": f"Bearer {keys.token(exp_in=-3600)}"})
+    assert_problem(expired, 401, "token_expired")
+    forged = TestKeys(kid=keys.kid).token()
+    assert_problem(client.get("/sample/secret", headers={"Authorization": f"Bearer {forged}"}), 401, "token_invalid")
+    ok = client.get("/sample/secret", headers={"Authorization": f"Bearer {keys.token({'sub': 'u-7'})}"})
+    assert ok.status_code == 200
+    assert ok.json() == {"sub": "u-7", "roles": ["supplier"]}

@@ -1,0 +1,119 @@
+"""Database layer: units of work, migrations, and the same behaviour on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from achats.chassis.db import Database, normalize_url
+from achats.chassis.migrations import migrate
+
+from sample_service.models import Item
+
+MIGRATIONS = Path(__file__).parent / "sample_service" / "migrations"
+
+
+@pytest.fixture
+def db(database_url):
+    migrate(database_url, MIGRATIONS)
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def count(db: Database) -> int:
+    with db.session() as session:
+        return session.execute(select(func.count()).select_from(Item)).scalar_one()
+
+
+def test_migrate_creates_bus_and_service_tables_with_separate_versions(db):
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"bus_outbox", "bus_inbox", "items", "alembic_version", "achats_bus_version"} <= tables
+    with db.session() as session:
+        assert session.execute(text("SELECT version_num FROM achats_bus_version")).scalar_one() == "bus0001"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "sample0001"
+
+
+def test_migrate_twice_changes_nothing(db, database_url):
+    migrate(database_url, MIGRATIONS)
+    assert {"items", "bus_outbox"} <= set(inspect(db.engine).get_table_names())
+
+
+def test_nothing_is_written_without_commit(db):
+    with db.unit_of_work() as uow:
+        uow.session.add(Item(name="kept?"))
+        uow.session.flush()
+    assert count(db) == 0
+    with db.unit_of_work() as uow:
+        uow.session.add(Item(name="kept"))
+        uow.commit()
+    assert count(db) == 1
+
+
+def test_an_exception_rolls_back_the_whole_unit(db):
+    with pytest.raises(RuntimeError), db.unit_of_work() as uow:
+        uow.session.add(Item(name="a"))
+        uow.session.flush()
+        raise RuntimeError("boom")
+    assert count(db) == 0
+
+
+def test_constraints_hold_on_both_databases(db):
+    with db.unit_of_work() as uow:
+        uow.session.add(Item(name="dup"))
+        uow.commit()
+    with pytest.raises(IntegrityError), db.unit_of_work() as uow:
+        uow.session.add(Item(name="dup"))
+        uow.commit()
+    assert count(db) == 1
+
+
+def test_concurrent_writers_wait_for_each_other_instead_of_failing(db):
+    errors: list[Exception] = []
+
+    def writer(prefix: str) -> None:
+        try:
+            for n in range(25):
+                with db.unit_of_work() as uow:
+                    # Read then write: the pattern that fails at once on SQLite's deferred transactions.
+                    uow.session.execute(select(func.count()).select_from(Item)).scalar_one()
+                    uow.session.add(Item(name=f"{prefix}{n}"))
+                    uow.commit()
+        except Exception as exc:  # collected: an assertion in a thread would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in "abcd"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert count(db) == 100
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(sqlite_url):
+    database = Database(sqlite_url)
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    database.dispose()
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgres://u:p@h:5433/db", "postgresql+psycopg://u:p@h:5433/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:///var/x.db", "sqlite:///var/x.db"),
+])
+def test_urls_are_normalised_to_psycopg3(url, expected):
+    assert normalize_url(url) == expected
+
+
+def test_ping_raises_when_the_database_is_unreachable():
+    database = Database("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
+    with pytest.raises(Exception):
+        database.ping()
