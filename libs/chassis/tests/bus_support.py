@@ -29,7 +29,7 @@ def prepare(url: str) -> Database:
     return db
 
 
-def record_effect(session, event: CloudEvent) -> None:  # noqa: ANN001
+def record_effect(session, event: CloudEvent) -> None:
     session.execute(insert(effects).values(event_id=event.id, value=event.data["n"]))
 
 

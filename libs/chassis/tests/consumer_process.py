@@ -13,12 +13,12 @@ from sqlalchemy import event as sa_event
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from achats.chassis.bus import EventConsumer  # noqa: E402
-from achats.chassis.bus.amqp import AmqpTransport  # noqa: E402
-from achats.chassis.db import Database  # noqa: E402
-from achats.chassis.logging import configure_logging  # noqa: E402
+from achats.chassis.bus import EventConsumer
+from achats.chassis.bus.amqp import AmqpTransport
+from achats.chassis.db import Database
+from achats.chassis.logging import configure_logging
 
-from bus_support import EVENT, record_effect  # noqa: E402
+from bus_support import EVENT, record_effect
 
 
 def main() -> None:
@@ -27,7 +27,7 @@ def main() -> None:
     signal_file = Path(os.environ["SIGNAL_FILE"])
     db = Database(os.environ["DATABASE_URL"])
 
-    def handler(session, event):  # noqa: ANN001
+    def handler(session, event):
         record_effect(session, event)
         if mode == "hang":
             session.flush()  # the effect is written, not committed
@@ -35,7 +35,7 @@ def main() -> None:
             time.sleep(120)
         elif mode == "die-after-commit":
             @sa_event.listens_for(session, "after_commit", once=True)
-            def _die(_session):  # noqa: ANN001, ANN202
+            def _die(_session):
                 signal_file.write_text(event.id)
                 os.kill(os.getpid(), signal.SIGKILL)  # committed, never acknowledged
 

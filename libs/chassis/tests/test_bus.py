@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from achats.chassis.bus import EventConsumer, OutboxRelay, PermanentError, outbox, publish
-from achats.chassis.bus.transport import Delivery, OutgoingMessage, Outcome
+from achats.chassis.bus.transport import Delivery, Outcome, OutgoingMessage
 from achats.chassis.db import Database
 
 from bus_support import EVENT, Running, effect_counts, effects, prepare, publish_many, record_effect, wait_until

@@ -14,7 +14,6 @@ from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
-
 from .problems import FieldError, Problem
 
 VALIDATION_DETAIL = "Certaines données sont invalides. Corrigez les champs signalés."
