@@ -1,5 +1,7 @@
 """Handlers of the sample service: just enough to exercise the app factory."""
 
+import os
+
 from achats.chassis.app import current_runtime
 from achats.chassis.problems import Problem
 
@@ -9,7 +11,7 @@ def create_item(body):
 
 
 def list_items(limit=10):
-    return {"items": [], "limit": limit}, 200
+    return {"items": [], "limit": limit, "pid": os.getpid()}, 200
 
 
 def get_item(item_id):

@@ -61,6 +61,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # connexion's router records the operation in scope["extensions"]; created here, the dict is
+        # shared with the copies of the scope made downstream, so the route is known on the way out.
+        scope.setdefault("extensions", {})
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = accept_request_id(headers.get("x-request-id"))
         rid_token = request_id_var.set(request_id)

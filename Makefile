@@ -1,0 +1,52 @@
+# Plateforme des achats — developer entry points. `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Every installable distribution of the repository; a new service is picked up by its folder.
+DISTS := libs/chassis[testing] gateway $(sort $(wildcard services/*))
+PYPROJECTS := $(wildcard libs/*/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml)
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint unit services bench compose constraints clean
+
+help:
+	@echo "make run     start the whole platform in one process (http://localhost:8080)"
+	@echo "make test    lint + every test against real PostgreSQL and RabbitMQ (started if needed)"
+	@echo "make bench   benchmarks, one JSON line each"
+	@echo "make lint    ruff"
+	@echo "make compose the distributed stack with docker compose"
+
+$(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS)
+	scripts/ensure-python.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt \
+		$(foreach d,$(DISTS),-e '$(d)') -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python deploy/local/launcher.py
+
+services:
+	scripts/ensure-services.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install services lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install services
+	@set -e; for script in bench/*.py; do $(BIN)/python $$script; done
+
+compose:
+	docker compose up --build
+
+# Re-pin every third-party dependency to what the venv has now.
+constraints: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^achats-' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

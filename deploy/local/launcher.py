@@ -1,0 +1,119 @@
+"""All-in-one launcher behind `make run`: every service in one process, embedded defaults, no server needed.
+
+Each service listens on its own port (DESIGN §7), with a SQLite file under var/, the in-memory
+bus, and its outbox relay and consumer in threads. Environment variables override any default.
+Ctrl-C (or SIGTERM) stops the HTTP servers, then the workers, cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import structlog
+import uvicorn
+
+from achats.chassis.logging import configure_logging
+from achats.chassis.service import ServiceDefinition
+from achats.chassis.settings import env_prefix
+
+# One line per service: a service plugs itself into `make run` here.
+SERVICES = [
+    "achats.gateway.app:SERVICE",
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+log = structlog.get_logger("achats.local")
+
+
+def embedded_defaults(definition: ServiceDefinition, var: Path, present: list[ServiceDefinition]) -> dict[str, str]:
+    """The environment a service gets in the embedded mode, unless the caller set it already."""
+    defaults = {
+        "DATABASE_URL": f"sqlite:///{var / definition.name}.db" if definition.uses_database else "",
+        "AMQP_URL": "memory://local" if definition.uses_database else "",
+        "LOG_JSON": "false",
+        "RELAY_POLL_INTERVAL": "2",
+    }
+    if any(d.name == "identity" for d in present):
+        defaults["JWKS_URL"] = "http://127.0.0.1:8101/.well-known/jwks.json"
+    if definition.name == "gateway":
+        defaults["UPSTREAMS"] = ",".join(f"{d.name}=http://127.0.0.1:{d.port}" for d in present
+                                         if d.name != "gateway")
+    prefix = env_prefix(definition.name)
+    return {prefix + key: value for key, value in defaults.items()
+            if prefix + key not in os.environ and key not in os.environ}
+
+
+def load_present() -> list[ServiceDefinition]:
+    present = []
+    for path in SERVICES:
+        module, _, attribute = path.partition(":")
+        try:
+            present.append(getattr(importlib.import_module(module), attribute))
+        except ModuleNotFoundError as exc:
+            print(f"skipping {path}: {exc}", file=sys.stderr)
+    return present
+
+
+class _Server(uvicorn.Server):
+    # The launcher owns the signals: one Ctrl-C must stop every server, not only the last one.
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+async def serve(servers: list[_Server]) -> None:
+    loop = asyncio.get_running_loop()
+
+    def stop_all() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop_all)
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--var", type=Path, default=Path(os.environ.get("ACHATS_VAR", ROOT / "var")))
+    args = parser.parse_args(argv)
+
+    args.var.mkdir(parents=True, exist_ok=True)
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), json=False)
+    present = load_present()
+    stop = threading.Event()
+    servers: list[_Server] = []
+    workers: list[threading.Thread] = []
+    for definition in present:
+        environ = {**os.environ, **embedded_defaults(definition, args.var, present)}
+        settings = definition.load_settings(environ)
+        definition.migrate(settings)
+        runtime = definition.runtime(settings)
+        app = definition.create_app(settings, runtime, configure_logs=False)
+        workers += definition.start_worker(runtime, stop)
+        config = uvicorn.Config(app, host=args.host, port=definition.port, log_config=None, access_log=False,
+                                lifespan="on")
+        servers.append(_Server(config))
+        log.info("service.ready", service=definition.name, url=f"http://{args.host}:{definition.port}")
+    print(f"Plateforme des achats: http://{args.host}:8080/api/platform (Ctrl-C to stop)", flush=True)
+    try:
+        asyncio.run(serve(servers))
+    finally:
+        stop.set()
+        for thread in workers:
+            thread.join(timeout=10)
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

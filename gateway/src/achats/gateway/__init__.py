@@ -1,0 +1,1 @@
+"""achats.gateway: the single entry point in front of every service."""

@@ -1,0 +1,15 @@
+"""gunicorn settings shared by every service: Prometheus multiprocess bookkeeping, graceful timeouts."""
+
+import os
+
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "25"))
+timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))
+accesslog = None
+
+
+def child_exit(server, worker):
+    # A dead worker's live gauges must not be summed any more (prometheus-client multiprocess mode).
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

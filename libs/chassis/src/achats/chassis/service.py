@@ -1,0 +1,103 @@
+"""One service's definition, and the composition root that builds its app and its worker from it.
+
+Each service declares a ``SERVICE = ServiceDefinition(...)`` in its ``app.py``; the console script,
+gunicorn, the all-in-one launcher and the tests all build the service from that one object.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import connexion
+import structlog
+
+from .app import Runtime, create_app
+from .bus import EventConsumer, EventHandler, OutboxRelay
+from .bus.transport import transport_from_url
+from .db import Database
+from .migrations import migrate
+from .settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    port: int
+    spec: Path
+    settings_class: type[ServiceSettings] = ServiceSettings
+    migrations: Path | None = None
+    # Builds the service's extra dependencies (clients, stores...) into runtime.extras.
+    configure: Callable[[Runtime], None] | None = None
+    # Event handlers by event type, for the service's consumer; empty when it consumes nothing.
+    handlers: Callable[[Runtime], dict[str, EventHandler]] | None = None
+    uses_database: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def load_settings(self, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
+        if not self.uses_database:
+            overrides.setdefault("database_url", "")
+        return self.settings_class.from_env(self.name, environ, **overrides)
+
+    def runtime(self, settings: ServiceSettings) -> Runtime:
+        db = Database(settings.database_url) if settings.database_url else None
+        transport = (transport_from_url(settings.amqp_url, exchange=settings.events_exchange)
+                     if settings.amqp_url else None)
+        runtime = Runtime(settings=settings, db=db, transport=transport)
+        if self.configure is not None:
+            self.configure(runtime)
+        return runtime
+
+    def create_app(self, settings: ServiceSettings, runtime: Runtime | None = None,
+                   **kwargs: Any) -> connexion.FlaskApp:
+        runtime = runtime or self.runtime(settings)
+        return create_app(settings, spec=self.spec, db=runtime.db, transport=runtime.transport,
+                          extras=runtime.extras, **kwargs)
+
+    def migrate(self, settings: ServiceSettings) -> None:
+        if settings.database_url:
+            migrate(settings.database_url, self.migrations)
+
+    def consumer(self, runtime: Runtime) -> EventConsumer | None:
+        handlers = self.handlers(runtime) if self.handlers else {}
+        if not handlers or runtime.db is None or runtime.transport is None:
+            return None
+        s = runtime.settings
+        return EventConsumer(name=self.name, db=runtime.db, transport=runtime.transport, handlers=handlers,
+                             queue_prefix=s.queue_prefix, retry_delays=s.retry_delays, prefetch=s.consumer_prefetch)
+
+    def start_worker(self, runtime: Runtime, stop: threading.Event) -> list[threading.Thread]:
+        """Start the outbox relay and the consumer (when the service has them) in threads."""
+        threads: list[threading.Thread] = []
+        s = runtime.settings
+        if runtime.db is not None and runtime.transport is not None:
+            relay = OutboxRelay(runtime.db, runtime.transport, batch_size=s.relay_batch_size,
+                                poll_interval=s.relay_poll_interval)
+            threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"{self.name}-relay", daemon=True))
+        consumer = self.consumer(runtime)
+        if consumer is not None:
+            runtime.transport.declare(consumer.spec)
+            threads.append(threading.Thread(target=consumer.run, args=(stop,), name=f"{self.name}-consumer",
+                                            daemon=True))
+        for thread in threads:
+            thread.start()
+        log.info("worker.started", service=self.name, threads=[t.name for t in threads])
+        return threads
+
+
+def load_definition(path: str) -> ServiceDefinition:
+    """``"achats.helpdesk.app:SERVICE"`` -> the object."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute or "SERVICE")
+
+
+def asgi_app(path: str) -> connexion.FlaskApp:
+    """Factory for gunicorn: ``gunicorn -k uvicorn_worker.UvicornWorker 'achats.chassis.service:asgi_app("...")'``."""
+    definition = load_definition(path)
+    return definition.create_app(definition.load_settings())

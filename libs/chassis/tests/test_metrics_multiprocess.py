@@ -1,0 +1,57 @@
+"""/metrics under several gunicorn workers counts every request once, whichever worker answered."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_requests_are_summed_across_workers(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PYTHONPATH": str(HERE),
+           "SAMPLE_DATABASE_URL": "", "SAMPLE_AMQP_URL": ""}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "-c", "python:achats.chassis.gunicorn_conf", "sample_app:app()"],
+        env=env, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        pids = set()
+        for _ in range(60):
+            # A new connection each time, so that both workers get a share.
+            response = requests.get(f"http://127.0.0.1:{port}/sample/items", headers={"Connection": "close"},
+                                    timeout=5)
+            assert response.status_code == 200
+            pids.add(response.json()["pid"])
+        assert len(pids) == 2, "the test needs both workers to answer"
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        match = re.search(r'http_requests_total\{method="GET",route="sample_service\.api\.list_items",'
+                          r'service="sample",status="200"\} (\d+\.\d+)', metrics)
+        assert match is not None, metrics[:2000]
+        assert float(match.group(1)) == 60.0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
