@@ -101,20 +101,27 @@ def test_failing_handler_dead_letters_after_the_attempts_while_others_flow(db, t
 
     def fragile(session, event):
         if event.data["n"] == 13:
-            with lock:
-                attempts.append(event.data["n"])
             raise RuntimeError("this event always fails")
         record_effect(session, event)
 
     consumer = consumer_for(db, transport, bus_namespace, {EVENT: fragile})
     cleanup(consumer.spec)
+    handle_batch = consumer.handle_batch
+
+    def counting(deliveries):
+        with lock:
+            attempts.extend(d.attempt for d in deliveries if json.loads(d.body)["data"]["n"] == 13)
+        return handle_batch(deliveries)
+
+    consumer.handle_batch = counting
     ids = publish_many(db, 30)
     with Running() as running:
         running.relay(OutboxRelay(db, transport, poll_interval=0.2))
         running.consumer(consumer)
         assert wait_until(lambda: len(transport.dead_letters(consumer.spec)) == 1)
         assert wait_until(lambda: len(effect_counts(db)) == 29)
-    assert len(attempts) == consumer.spec.max_attempts == 3
+    assert attempts == [1, 2, 3]
+    assert consumer.spec.max_attempts == 3
     (dead,) = transport.dead_letters(consumer.spec)
     assert json.loads(dead)["data"] == {"n": 13}
     assert set(effect_counts(db)) == set(ids) - {ids[13]}

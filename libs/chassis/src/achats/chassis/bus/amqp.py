@@ -45,10 +45,22 @@ def connection_parameters(url: str) -> pika.URLParameters:
 
 
 class _AmqpPublisher:
+    """Publishes a batch, then waits once for the broker's confirms of the whole batch.
+
+    pika's BlockingChannel waits for each confirm before the next publish (about 1,500 messages/s
+    here); pipelining a batch needs the confirm and return callbacks of the channel underneath it.
+    """
+
+    confirm_timeout = 30.0
+
     def __init__(self, transport: AmqpTransport):
         self.transport = transport
         self.connection: pika.BlockingConnection | None = None
         self.channel = None
+        self._last_tag = 0
+        self._unconfirmed: set[int] = set()
+        self._nacked = False
+        self._returned: set[str] = set()
 
     def _ensure(self):
         if self.connection is None or self.connection.is_closed or self.channel is None or self.channel.is_closed:
@@ -56,30 +68,59 @@ class _AmqpPublisher:
             self.connection = pika.BlockingConnection(self.transport.params)
             self.channel = self.connection.channel()
             self.channel.exchange_declare(self.transport.exchange, "topic", durable=True)
-            self.channel.confirm_delivery()
+            impl = self.channel._impl
+            impl.add_on_return_callback(self._on_return)
+            selected = []
+            impl.confirm_delivery(ack_nack_callback=self._on_confirm, callback=selected.append)
+            while not selected:
+                self.connection.process_data_events(time_limit=1)
+            self._last_tag = 0
         return self.channel
 
+    def _on_confirm(self, frame) -> None:
+        method = frame.method
+        if isinstance(method, pika.spec.Basic.Nack):
+            self._nacked = True
+        if method.multiple:
+            self._unconfirmed = {tag for tag in self._unconfirmed if tag > method.delivery_tag}
+        else:
+            self._unconfirmed.discard(method.delivery_tag)
+
+    def _on_return(self, _channel, _method, properties, _body) -> None:
+        # The broker returns an unroutable message before it confirms it.
+        self._returned.add(properties.message_id)
+
     def publish_batch(self, messages: list[OutgoingMessage]) -> list[bool]:
-        routed: list[bool] = []
         try:
             channel = self._ensure()
+            self._nacked = False
+            self._returned = set()
+            now = int(time.time())
             for message in messages:
                 properties = pika.BasicProperties(
                     content_type=message.content_type, delivery_mode=2, message_id=message.message_id,
-                    type=message.routing_key, timestamp=int(time.time()))
-                try:
-                    channel.basic_publish(self.transport.exchange, message.routing_key, message.body,
-                                          properties, mandatory=True)
-                    routed.append(True)
-                except pex.UnroutableError:
-                    routed.append(False)
-        except pex.NackError as exc:
-            self.close()
-            raise TransportError(f"broker refused a message: {exc}") from exc
+                    type=message.routing_key, timestamp=now)
+                channel._impl.basic_publish(self.transport.exchange, message.routing_key, message.body,
+                                            properties, mandatory=True)
+                self._last_tag += 1
+                self._unconfirmed.add(self._last_tag)
+            deadline = time.monotonic() + self.confirm_timeout
+            while self._unconfirmed:
+                if time.monotonic() > deadline:
+                    raise TransportError("no confirm from the broker in time")
+                # Confirms delivered to the underlying channel do not end the blocking adapter's wait
+                # early, so wait in short slices.
+                self.connection.process_data_events(time_limit=0.001)
         except CONNECTION_ERRORS as exc:
             self.close()
             raise TransportError(f"broker unreachable: {exc!r}") from exc
-        return routed
+        except TransportError:
+            self.close()
+            raise
+        if self._nacked:
+            self.close()
+            raise TransportError("the broker refused a message of the batch")
+        return [message.message_id not in self._returned for message in messages]
 
     def keepalive(self) -> None:
         if self.connection is not None and self.connection.is_open:
@@ -90,11 +131,18 @@ class _AmqpPublisher:
 
     def close(self) -> None:
         connection, self.connection, self.channel = self.connection, None, None
+        self._unconfirmed = set()
         if connection is not None and connection.is_open:
             try:
                 connection.close()
             except CONNECTION_ERRORS:
                 pass
+
+
+def _delivery(method, properties, body: bytes) -> Delivery:
+    headers = dict(properties.headers or {})
+    return Delivery(body=body, routing_key=method.routing_key, message_id=properties.message_id,
+                    attempt=int(headers.get(ATTEMPT_HEADER, 1)), redelivered=method.redelivered, headers=headers)
 
 
 class AmqpTransport(Transport):
@@ -152,22 +200,23 @@ class AmqpTransport(Transport):
             channel.basic_qos(prefetch_count=spec.prefetch)
             channel.confirm_delivery()
             log.info("bus.amqp.consuming", queue=spec.name)
-            for method, properties, body in channel.consume(spec.name, inactivity_timeout=0.5):
+            messages = channel.consume(spec.name, inactivity_timeout=0.5)
+            for first in messages:
                 if stop.is_set():
                     break
-                if method is None:
+                if first[0] is None:
                     continue
-                headers = dict(properties.headers or {})
-                attempt = int(headers.get(ATTEMPT_HEADER, 1))
-                delivery = Delivery(body=body, routing_key=method.routing_key,
-                                    message_id=properties.message_id, attempt=attempt,
-                                    redelivered=method.redelivered, headers=headers)
+                batch = [first]
+                while len(batch) < spec.batch_size and channel.get_waiting_message_count() > 0:
+                    batch.append(next(messages))
+                deliveries = [_delivery(method, properties, body) for method, properties, body in batch]
                 try:
-                    outcome = handler(delivery)
+                    outcomes = handler(deliveries)
                 except Exception:
                     log.exception("bus.amqp.handler_crashed", queue=spec.name)
-                    outcome = Outcome.RETRY
-                self._settle(channel, spec, method, properties, body, attempt, outcome)
+                    outcomes = [Outcome.RETRY] * len(batch)
+                for (method, properties, body), delivery, outcome in zip(batch, deliveries, outcomes, strict=True):
+                    self._settle(channel, spec, method, properties, body, delivery.attempt, outcome)
             # Unacked prefetched messages go back to the queue when the channel closes.
             channel.cancel()
         finally:

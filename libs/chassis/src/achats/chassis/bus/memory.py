@@ -134,22 +134,26 @@ class MemoryTransport(Transport):
         self.declare(spec)
         queue = self.broker.queue(spec.name)
         while not stop.is_set():
-            message = queue.get(timeout=0.2)
-            if message is None:
+            first = queue.get(timeout=0.2)
+            if first is None:
                 continue
-            delivery = Delivery(body=message.body, routing_key=message.routing_key,
-                                message_id=message.message_id, attempt=message.attempt,
-                                redelivered=message.redelivered)
+            batch = [first]
+            while len(batch) < spec.batch_size and (more := queue.get(timeout=0)) is not None:
+                batch.append(more)
+            deliveries = [Delivery(body=m.body, routing_key=m.routing_key, message_id=m.message_id,
+                                   attempt=m.attempt, redelivered=m.redelivered) for m in batch]
             try:
-                outcome = handler(delivery)
+                outcomes = handler(deliveries)
             except Exception:
-                # Like an unacked AMQP message on a dying channel: it comes back.
+                # Like unacked AMQP messages on a dying channel: they come back.
                 log.exception("bus.memory.handler_crashed", queue=spec.name)
-                message.redelivered = True
-                queue.put_front(message)
+                for message in reversed(batch):
+                    message.redelivered = True
+                    queue.put_front(message)
                 stop.wait(0.5)
                 continue
-            self._settle(spec, message, outcome)
+            for message, outcome in zip(batch, outcomes, strict=True):
+                self._settle(spec, message, outcome)
 
     def _settle(self, spec: QueueSpec, message: _Message, outcome: Outcome) -> None:
         if outcome is Outcome.RETRY and message.attempt < spec.max_attempts:

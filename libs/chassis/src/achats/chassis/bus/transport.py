@@ -46,6 +46,8 @@ class QueueSpec:
     bindings: tuple[str, ...]
     retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
     prefetch: int = 50
+    # At most this many messages already received are handled together (one database commit).
+    batch_size: int = 50
 
     @property
     def dead_letter_queue(self) -> str:
@@ -64,7 +66,8 @@ class QueueSpec:
         return len(self.retry_delays) + 1
 
 
-Handler = Callable[[Delivery], Outcome]
+# Handles the messages that arrived together; returns one outcome per message, in order.
+Handler = Callable[[list[Delivery]], list[Outcome]]
 
 
 class Publisher(Protocol):
@@ -95,7 +98,11 @@ class Transport(ABC):
 
     @abstractmethod
     def consume(self, spec: QueueSpec, handler: Handler, stop: threading.Event) -> None:
-        """Deliver messages to ``handler`` until ``stop`` is set, reconnecting after outages."""
+        """Deliver messages to ``handler`` until ``stop`` is set, reconnecting after outages.
+
+        Messages already received are passed together (up to ``spec.batch_size``); a batch never
+        waits for more messages to arrive.
+        """
 
     @abstractmethod
     def dead_letters(self, spec: QueueSpec) -> list[bytes]:
