@@ -47,18 +47,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def consume(url: str, exchange: str, prefix: str, ready, stop) -> None:  # noqa: ANN001
+def consume(url: str, exchange: str, prefix: str, ready, stop) -> None:
     """The consuming service: its own process, its own database."""
     configure_logging("WARNING", json=True)
     db = Database(url)
 
-    def handle(session, event) -> None:  # noqa: ANN001
+    def handle(session, event) -> None:
         row = session.execute(insert(effects).values(event_id=event.id, latency=0.0).returning(effects.c.id))
         effect_id, sent_at = row.scalar_one(), event.data["sent_at"]
 
         # Latency ends at the consumer's commit: record it then, in a second tiny statement.
         @sa_event.listens_for(session, "after_commit", once=True)
-        def _done(_session) -> None:  # noqa: ANN001
+        def _done(_session) -> None:
             done.append((effect_id, time.time() - sent_at))
 
     done: list[tuple[int, float]] = []
@@ -93,7 +93,7 @@ def applied(db: Database) -> int:
         return session.execute(select(func.count()).select_from(effects)).scalar_one()
 
 
-def wait_for(predicate, timeout: float) -> None:  # noqa: ANN001
+def wait_for(predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -146,7 +146,7 @@ def raw_pika_rate(exchange: str, count: int) -> float:
         connection = pika.BlockingConnection(params)
         ch = connection.channel()
         ch.basic_qos(prefetch_count=200)
-        seen = 0
+        seen = 0  # noqa: SIM113 (the generator may also end on inactivity)
         for method, _props, _body in ch.consume(queue, inactivity_timeout=10):
             if method is None:
                 break
