@@ -146,12 +146,10 @@ def raw_pika_rate(exchange: str, count: int) -> float:
         connection = pika.BlockingConnection(params)
         ch = connection.channel()
         ch.basic_qos(prefetch_count=200)
-        seen = 0  # noqa: SIM113 (the generator may also end on inactivity)
-        for method, _props, _body in ch.consume(queue, inactivity_timeout=10):
+        for seen, (method, _props, _body) in enumerate(ch.consume(queue, inactivity_timeout=10), start=1):
             if method is None:
                 break
             ch.basic_ack(method.delivery_tag)
-            seen += 1
             if seen == count:
                 break
         ch.cancel()
