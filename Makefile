@@ -8,14 +8,13 @@ DISTS := libs/chassis[testing] gateway $(sort $(wildcard services/*))
 PYPROJECTS := $(wildcard libs/*/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint unit services bench compose constraints clean
+.PHONY: help install run test lint unit services bench constraints clean
 
 help:
 	@echo "make run     start the whole platform in one process (http://localhost:8080)"
 	@echo "make test    lint + every test against real PostgreSQL and RabbitMQ (started if needed)"
 	@echo "make bench   benchmarks, one JSON line each"
 	@echo "make lint    ruff"
-	@echo "make compose the distributed stack with docker compose"
 
 $(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS)
 	scripts/ensure-python.sh
@@ -40,9 +39,6 @@ test: install services lint
 
 bench: install services
 	@set -e; for script in bench/*.py; do $(BIN)/python $$script; done
-
-compose:
-	docker compose up --build
 
 # Re-pin every third-party dependency to what the venv has now.
 constraints: install

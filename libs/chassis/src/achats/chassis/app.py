@@ -25,7 +25,7 @@ from .bus.transport import Transport, transport_from_url
 from .db import Database
 from .logging import configure_logging
 from .observability import RequestContextMiddleware, metrics_payload
-from .problems import GENERIC, PROBLEM_JSON, Problem, problem_body
+from .problems import PROBLEM_JSON, Problem
 from .settings import ServiceSettings
 from .validation import validator_map
 
@@ -67,15 +67,10 @@ def _on_problem(request: ConnexionRequest, exc: Problem) -> ConnexionResponse:
 
 # connexion's own problems carry English details; users get the French generic text instead
 # (the English original goes to the log for developers).
-_CONNEXION_CODES = {401: ("unauthenticated", None), 403: ("forbidden", None),
-                    415: ("unsupported_media_type", None), 406: ("not_acceptable", None)}
-
-
 def _on_connexion_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
     log.info("http.connexion_problem", status=exc.status, detail=str(exc.detail))
-    code, _ = _CONNEXION_CODES.get(exc.status, (GENERIC.get(exc.status, GENERIC[400])[0], None))
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-    return problem_response(Problem(status=exc.status, code=code, headers=headers), request.url.path)
+    return problem_response(Problem(status=exc.status, headers=headers), request.url.path)
 
 
 def _on_http_exception(request: ConnexionRequest, exc: StarletteHTTPException) -> ConnexionResponse:
@@ -117,8 +112,6 @@ class ReadinessProbe:
 
 def broker_check(transport: Transport) -> ReadinessCheck:
     def check() -> None:
-        from .bus.transport import OutgoingMessage  # noqa: F401  (keeps the import cheap at module load)
-
         publisher = transport.publisher()
         try:
             # An empty batch still opens (or reuses) the connection and declares the exchange.
@@ -145,9 +138,11 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
             security.JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
             audience=settings.jwt_audience or None))
 
-    app = connexion.FlaskApp(settings.service, specification_dir=str(spec.parent),
-                             validator_map=validator_map())
-    app.add_api(spec.name, resolver=RelativeResolver(api_module or _api_module(spec)),
+    api_module = api_module or _api_module(spec)
+    # Flask's root path given explicitly: a service name may also be a folder of the working directory.
+    app = connexion.FlaskApp(api_module.rpartition(".")[0] or api_module, specification_dir=str(spec.parent),
+                             validator_map=validator_map(), server_args={"root_path": str(spec.parent)})
+    app.add_api(spec.name, resolver=RelativeResolver(api_module),
                 validate_responses=validate_responses, pythonic_params=True,
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.expose_docs, serve_spec=settings.expose_docs))
     app.add_error_handler(Problem, _on_problem)
@@ -195,6 +190,3 @@ def _api_module(spec: Path) -> str:
     return spec.parent.name + ".api"
 
 
-def problem(status: int, code: str | None = None, detail: str | None = None) -> dict[str, Any]:
-    """A problem body for handlers that return rather than raise."""
-    return problem_body(status, code=code, detail=detail)
