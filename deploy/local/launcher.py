@@ -43,6 +43,7 @@ def embedded_defaults(definition: ServiceDefinition, var: Path, present: list[Se
     }
     if any(d.name == "identity" for d in present):
         defaults["JWKS_URL"] = "http://127.0.0.1:8101/.well-known/jwks.json"
+    defaults.update({key: value.format(var=var) for key, value in definition.embedded.items()})
     if definition.name == "gateway":
         defaults["UPSTREAMS"] = ",".join(f"{d.name}=http://127.0.0.1:{d.port}" for d in present
                                          if d.name != "gateway")

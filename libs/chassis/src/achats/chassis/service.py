@@ -37,8 +37,12 @@ class ServiceDefinition:
     configure: Callable[[Runtime], None] | None = None
     # Event handlers by event type, for the service's consumer; empty when it consumes nothing.
     handlers: Callable[[Runtime], dict[str, EventHandler]] | None = None
+    # Further loops of the worker process (a mail sender, a daily job...): each runs in its own
+    # thread until the stop event is set.
+    background: Callable[[Runtime], list[Callable[[threading.Event], None]]] | None = None
+    # Settings of the embedded mode (`make run`), ``{var}`` standing for the state folder.
+    embedded: dict[str, str] = field(default_factory=dict)
     uses_database: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def load_settings(self, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
         if not self.uses_database:
@@ -84,6 +88,9 @@ class ServiceDefinition:
         if consumer is not None:
             runtime.transport.declare(consumer.spec)
             threads.append(threading.Thread(target=consumer.run, args=(stop,), name=f"{self.name}-consumer",
+                                            daemon=True))
+        for index, loop in enumerate(self.background(runtime) if self.background else []):
+            threads.append(threading.Thread(target=loop, args=(stop,), name=f"{self.name}-background-{index}",
                                             daemon=True))
         for thread in threads:
             thread.start()
