@@ -1,0 +1,71 @@
+"""The vault: list, add, read, download and remove the company's documents."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from urllib.parse import quote
+
+import flask
+
+from achats.chassis.app import current_runtime
+
+from .. import companies as companies_service
+from .. import vault
+from ..access import can_read, can_use, principal
+from . import shapes
+
+
+def list(company_id: uuid.UUID, token_info: dict):
+    can_read(principal(token_info), company_id)
+    with current_runtime().db.session() as session:
+        items = vault.list_documents(session, companies_service.get(session, company_id))
+        today = vault.today()
+        return {"count": len(items), "items": [shapes.document(d, today) for d in items]}, 200
+
+
+def create(company_id: uuid.UUID, body: dict, token_info: dict, file=None):
+    can_use(principal(token_info), company_id)
+    runtime = current_runtime()
+    settings = runtime.settings
+    upload = file or flask.request.files.get("file")
+    content = upload.read(settings.vault_max_bytes + 1)
+    valid_until = body.get("valid_until")
+    if isinstance(valid_until, str):
+        valid_until = date.fromisoformat(valid_until)
+    with runtime.db.unit_of_work() as uow:
+        company = companies_service.get(uow.session, company_id)
+        document = vault.upload(uow.session, company, type=body["type"], label=body.get("label"),
+                                valid_until=valid_until, filename=upload.filename or "document", content=content,
+                                uploaded_by=shapes.person(token_info), max_bytes=settings.vault_max_bytes,
+                                max_documents=settings.vault_max_documents)
+        answer = shapes.document(document, vault.today())
+        uow.commit()
+    return answer, 201
+
+
+def get(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
+    can_read(principal(token_info), company_id)
+    with current_runtime().db.session() as session:
+        company = companies_service.get(session, company_id)
+        return shapes.document(vault.get(session, company, document_id), vault.today()), 200
+
+
+def download(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
+    can_read(principal(token_info), company_id)
+    with current_runtime().db.session() as session:
+        document = vault.get(session, companies_service.get(session, company_id), document_id)
+        content = vault.content_of(session, document)
+        filename, content_type = document.filename, document.content_type
+    return flask.Response(content, status=200, content_type=content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
+def delete(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
+    can_use(principal(token_info), company_id)
+    with current_runtime().db.unit_of_work() as uow:
+        company = companies_service.get(uow.session, company_id)
+        vault.delete(uow.session, vault.get(uow.session, company, document_id))
+        uow.commit()
+    return None, 204

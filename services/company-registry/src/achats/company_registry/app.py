@@ -1,0 +1,33 @@
+"""Composition root of the company registry."""
+
+from pathlib import Path
+
+from achats.chassis.app import Runtime
+from achats.chassis.service import ServiceDefinition
+
+from . import jobs
+from .insee import InseeClient
+from .settings import RegistrySettings
+
+HERE = Path(__file__).parent
+
+
+def configure(runtime: Runtime) -> None:
+    runtime.extras["insee"] = InseeClient(runtime.db, runtime.settings.insee())
+
+
+def background(runtime: Runtime):
+    settings = runtime.settings
+    return [jobs.every(settings.reverify_interval, lambda: jobs.reverify(runtime), "reverify"),
+            jobs.every(settings.expiry_job_interval, lambda: jobs.notify_expiring(runtime), "expiring_documents")]
+
+
+SERVICE = ServiceDefinition(
+    name="company-registry",
+    port=8102,
+    spec=HERE / "openapi.yaml",
+    settings_class=RegistrySettings,
+    migrations=HERE / "migrations",
+    configure=configure,
+    background=background,
+)

@@ -1,0 +1,66 @@
+"""The worker's periodic jobs: re-verify manual entries against INSEE, announce expiring documents."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+
+from achats.chassis.app import Runtime
+
+from . import companies, vault
+from .insee import InseeClient, InseeNotDiffusible, InseeNotFound, InseeUnavailable
+from .sirene import from_search_answer
+
+log = structlog.get_logger(__name__)
+
+
+def reverify(runtime: Runtime) -> int:
+    """Check a few unverified manual companies against INSEE; stop at the first sign it is down."""
+    insee: InseeClient = runtime.extras["insee"]
+    settings = runtime.settings
+    with runtime.db.session() as session:
+        pending = [(c.id, c.siren) for c in companies.unverified(session, settings.reverify_batch)]
+    verified = 0
+    for company_id, siren in pending:
+        try:
+            data = from_search_answer(insee.establishments_of(siren), siren)
+        except InseeUnavailable:
+            return verified
+        except (InseeNotFound, InseeNotDiffusible):
+            with runtime.db.unit_of_work() as uow:
+                company = uow.session.get(companies.Company, company_id)
+                if company is not None:
+                    company.insee_checked_at = companies.now()
+                    uow.commit()
+            continue
+        with runtime.db.unit_of_work() as uow:
+            company = uow.session.get(companies.Company, company_id)
+            if company is not None and data["establishments"]:
+                companies.apply_insee(uow.session, company, data)
+                uow.commit()
+                verified += 1
+    if verified:
+        log.info("registry.reverified", count=verified)
+    return verified
+
+
+def notify_expiring(runtime: Runtime) -> int:
+    with runtime.db.unit_of_work() as uow:
+        count = vault.notify_expiring(uow.session, today=vault.today(),
+                                      notice_days=runtime.settings.expiry_notice_days)
+        uow.commit()
+    return count
+
+
+def every(interval: float, job: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
+    def loop(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                job()
+            except Exception:
+                log.exception("registry.job_failed", job=name)
+            stop.wait(interval)
+
+    return loop

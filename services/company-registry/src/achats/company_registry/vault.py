@@ -1,0 +1,143 @@
+"""The company's vault (« coffre-fort »): documents checked by content, stored in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from achats.chassis.observability import human_size
+from achats.chassis.problems import FieldError, Problem
+
+from . import events
+from .models import Company, Document, DocumentContent
+
+TYPES = {"kbis": "Extrait Kbis", "attestation_fiscale": "Attestation de régularité fiscale",
+         "attestation_urssaf": "Attestation de vigilance URSSAF", "other": "Autre document"}
+ACCEPTED = ("PDF, images (PNG, JPEG, GIF, TIFF) et documents bureautiques "
+            "(Word, Excel, PowerPoint, OpenDocument)")
+
+
+def sniff(content: bytes) -> str | None:
+    """The media type of ``content`` judged by its bytes, or None when it is not an accepted kind.
+
+    The name and the declared type of an upload are never trusted: an executable renamed
+    ``.pdf`` is still an executable.
+    """
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if content.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    if content.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "application/x-ole-storage"  # legacy .doc/.xls/.ppt
+    if content.startswith(b"PK\x03\x04"):
+        return _office_zip(content)
+    return None
+
+
+def _office_zip(content: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                kind = archive.read("mimetype").decode("ascii", "replace").strip()
+                return kind if kind.startswith("application/vnd.oasis.opendocument.") else None
+            if "[Content_Types].xml" in names:
+                for folder, kind in (("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml"
+                                               ".document"),
+                                     ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                                     ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml"
+                                              ".presentation")):
+                    if any(name.startswith(folder) for name in names):
+                        return kind
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        return None
+    return None
+
+
+def upload(session: Session, company: Company, *, type: str, label: str | None, valid_until: date | None,
+           filename: str, content: bytes, uploaded_by: dict, max_bytes: int, max_documents: int) -> Document:
+    if len(content) > max_bytes:
+        raise Problem(status=413, code="document_too_large",
+                      detail=f"Le document dépasse la taille maximale autorisée ({human_size(max_bytes)}).")
+    if not content:
+        raise Problem(status=422, code="document_empty", detail="Le document envoyé est vide.",
+                      errors=[FieldError("file", "Fichier vide.")])
+    content_type = sniff(content)
+    if content_type is None:
+        raise Problem(status=415, code="document_type_refused",
+                      detail=f"Ce type de fichier n'est pas accepté. Formats acceptés : {ACCEPTED}.")
+    count = session.execute(select(func.count()).select_from(Document)
+                            .where(Document.company_id == company.id)).scalar_one()
+    if count >= max_documents:
+        raise Problem(status=409, code="vault_full",
+                      detail=f"Le coffre-fort contient déjà {count} documents : supprimez-en avant d'en ajouter.")
+    document = Document(company_id=company.id, type=type, label=(label or TYPES[type]).strip(),
+                        valid_until=valid_until, filename=_safe_name(filename), content_type=content_type,
+                        size=len(content), sha256=hashlib.sha256(content).hexdigest(), uploaded_by=uploaded_by)
+    session.add(document)
+    session.flush()
+    session.add(DocumentContent(document_id=document.id, content=content))
+    session.flush()
+    return document
+
+
+def _safe_name(filename: str) -> str:
+    # Only the last path component, without control characters: it is echoed in Content-Disposition.
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\r\n')
+    return (name or "document")[:255]
+
+
+def list_documents(session: Session, company: Company) -> list[Document]:
+    return list(session.execute(select(Document).where(Document.company_id == company.id)
+                                .order_by(Document.created_at.desc())).scalars())
+
+
+def get(session: Session, company: Company, document_id: uuid.UUID) -> Document:
+    document = session.get(Document, document_id)
+    if document is None or document.company_id != company.id:
+        raise Problem(status=404, code="document_not_found", detail="Ce document n'existe pas.")
+    return document
+
+
+def content_of(session: Session, document: Document) -> bytes:
+    return session.get(DocumentContent, document.id).content
+
+
+def delete(session: Session, document: Document) -> None:
+    session.delete(document)
+    session.flush()
+
+
+def notify_expiring(session: Session, *, today: date, notice_days: int) -> int:
+    """Announce (once per validity date) the documents that expire within ``notice_days``."""
+    horizon = today + timedelta(days=notice_days)
+    rows = session.execute(
+        select(Document, Company).join(Company, Company.id == Document.company_id)
+        .where(Document.valid_until.is_not(None), Document.valid_until >= today, Document.valid_until <= horizon)
+        .with_for_update(of=Document, skip_locked=True)).all()
+    count = 0
+    for document, company in rows:
+        if document.expiry_notified_for == document.valid_until:
+            continue
+        events.document_expiring(session, company, document, (document.valid_until - today).days)
+        document.expiry_notified_for = document.valid_until
+        count += 1
+    session.flush()
+    return count
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
