@@ -98,7 +98,8 @@ def _company(session: Session, company_in: dict, insee_data: dict | None) -> tup
                           errors=[FieldError("company.country_code", "Pays étranger attendu.")])
         vat = company_in.get("vat_number")
         if vat and not valid_vat(vat):
-            raise Problem(status=422, code="vat_invalid", detail="Ce numéro de TVA intracommunautaire n'est pas valide.",
+            raise Problem(status=422, code="vat_invalid",
+                          detail="Ce numéro de TVA intracommunautaire n'est pas valide.",
                           errors=[FieldError("company.vat_number", "Numéro de TVA invalide.")])
         existing = get_foreign(session, country, national_id)
         if existing is not None:
