@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
+import typing
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,49 @@ class Runtime:
     def source(self) -> str:
         """CloudEvents ``source`` of the events this service publishes."""
         return f"/{self.settings.service}"
+
+
+class JsonResolver(RelativeResolver):
+    """Resolves handlers; gives them UUIDs for parameters annotated ``uuid.UUID``, and makes JSON
+    the default type of what they return.
+
+    Specs document error responses as application/problem+json next to the JSON of the success;
+    connexion then refuses a handler's plain ``(body, status)`` because the operation has two
+    content types. Errors never come from handlers' return values (they raise), so JSON it is.
+    """
+
+    def resolve_function_from_operation_id(self, operation_id: str) -> Callable:
+        return _json_by_default(super().resolve_function_from_operation_id(operation_id))
+
+
+def _json_by_default(handler: Callable) -> Callable:
+    uuid_params = _uuid_parameters(handler)
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for name in uuid_params.intersection(kwargs):
+            # The spec already checked the format (format: uuid); hand the handler a UUID.
+            if isinstance(kwargs[name], str):
+                kwargs[name] = uuid.UUID(kwargs[name])
+        result = handler(*args, **kwargs)
+        if isinstance(result, tuple) and result and isinstance(result[0], dict | list):
+            body, status, headers = (*result, {}) if len(result) == 2 else (*result[:3],)
+            if not any(key.lower() == "content-type" for key in headers):
+                headers = {**headers, "Content-Type": "application/json"}
+            return body, status, headers
+        if isinstance(result, dict | list):
+            return result, 200, {"Content-Type": "application/json"}
+        return result
+
+    return wrapper
+
+
+def _uuid_parameters(handler: Callable) -> set[str]:
+    try:
+        hints = typing.get_type_hints(handler)
+    except Exception:  # unresolvable annotations: nothing to convert
+        return set()
+    return {name for name, hint in hints.items() if hint is uuid.UUID}
 
 
 def current_runtime() -> Runtime:
@@ -142,7 +188,7 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     # Flask's root path given explicitly: a service name may also be a folder of the working directory.
     app = connexion.FlaskApp(api_module.rpartition(".")[0] or api_module, specification_dir=str(spec.parent),
                              validator_map=validator_map(), server_args={"root_path": str(spec.parent)})
-    app.add_api(spec.name, resolver=RelativeResolver(api_module),
+    app.add_api(spec.name, resolver=JsonResolver(api_module),
                 validate_responses=validate_responses, pythonic_params=True,
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.expose_docs, serve_spec=settings.expose_docs))
     app.add_error_handler(Problem, _on_problem)

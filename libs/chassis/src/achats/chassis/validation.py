@@ -11,7 +11,13 @@ from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import is_null, is_nullable
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from connexion.validators import (
+    VALIDATOR_MAP,
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
+    ParameterValidator,
+)
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 from .problems import FieldError, Problem
@@ -151,7 +157,27 @@ class FrenchParameterValidator(ParameterValidator):
             raise validation_problem(errors)
 
 
+class _FrenchFormMixin:
+    def _validate(self, body: t.Any) -> dict | None:
+        if not isinstance(body, dict):
+            raise Problem(status=400, code="body_required", detail="Le contenu de la requête est obligatoire.")
+        errors = field_errors(self._validator.iter_errors(body))
+        if errors:
+            raise validation_problem(errors)
+        return None
+
+
+class FrenchFormDataValidator(_FrenchFormMixin, FormDataValidator):
+    pass
+
+
+class FrenchMultiPartFormDataValidator(_FrenchFormMixin, MultiPartFormDataValidator):
+    pass
+
+
 def validator_map() -> dict:
     body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
     body["*/*json"] = FrenchJSONBodyValidator
+    body["application/x-www-form-urlencoded"] = FrenchFormDataValidator
+    body["multipart/form-data"] = FrenchMultiPartFormDataValidator
     return {**VALIDATOR_MAP, "parameter": FrenchParameterValidator, "body": body}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 CONTENT_TYPE = "application/cloudevents+json"
-_TYPE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-_]+){2,}$")
+_TYPE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9_-]+)+$")
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 _CORE = {"specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data",
          "dataschema"}
@@ -32,7 +32,7 @@ class CloudEvent:
 
     def __post_init__(self) -> None:
         if not _TYPE.match(self.type):
-            raise InvalidEvent(f"event type {self.type!r} is not <service>.<entity>.<verb-past>")
+            raise InvalidEvent(f"event type {self.type!r} is not <service>[.<entity>].<verb-past>")
         for name in self.extensions:
             if not _EXTENSION_NAME.match(name) or name in _CORE:
                 raise InvalidEvent(f"invalid CloudEvents extension attribute name {name!r}")

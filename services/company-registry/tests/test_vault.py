@@ -1,0 +1,137 @@
+"""The vault: content-checked uploads, limits, downloads, rights, and the expiring-documents job."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from achats.chassis.bus import outbox
+from achats.company_registry import jobs
+from achats.company_registry.vault import sniff
+
+from registry_support import MANUAL, make_registry
+
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200
+
+
+def docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
+
+
+def plain_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("payload.exe", EXE)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (PDF, "application/pdf"), (b"\x89PNG\r\n\x1a\n" + b"\x00" * 10, "image/png"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "image/jpeg"),
+    (docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    (EXE, None), (b"\x7fELF\x02\x01", None), (plain_zip(), None), (b"#!/bin/sh\nrm -rf /", None), (b"", None),
+])
+def test_types_are_judged_by_content(content, expected):
+    assert sniff(content) == expected
+
+
+@pytest.fixture
+def company(offline_registry):
+    return offline_registry.register(MANUAL)["company"]
+
+
+def upload(registry, company_id, headers, content=PDF, name="kbis.pdf", **fields):
+    data = {"type": "kbis", **fields}
+    return registry.client.post(f"/registry/companies/{company_id}/documents", headers=headers, data=data,
+                                files={"file": (name, content, "application/pdf")})
+
+
+def test_upload_list_download_delete(offline_registry, company):
+    user = offline_registry.token("supplier", company_id=company["id"])
+    created = upload(offline_registry, company["id"], user, label="Kbis 2026", valid_until="2026-12-31")
+    assert created.status_code == 201, created.text
+    document = created.json()
+    assert (document["type"], document["label"], document["content_type"], document["size"]) == (
+        "kbis", "Kbis 2026", "application/pdf", len(PDF))
+    assert document["uploaded_by"]["email"] == "marie.curie@example.fr"
+    listing = offline_registry.client.get(f"/registry/companies/{company['id']}/documents", headers=user).json()
+    assert listing["count"] == 1
+    assert listing["items"][0]["id"] == document["id"]
+    download = offline_registry.client.get(f"/registry/companies/{company['id']}/documents/{document['id']}/content",
+                                           headers=user)
+    assert download.status_code == 200
+    assert download.content == PDF
+    assert download.headers["content-type"] == "application/pdf"
+    assert "kbis.pdf" in download.headers["content-disposition"]
+    assert download.headers["x-content-type-options"] == "nosniff"
+    deleted = offline_registry.client.delete(f"/registry/companies/{company['id']}/documents/{document['id']}",
+                                             headers=user)
+    assert deleted.status_code == 204
+    assert offline_registry.client.get(f"/registry/companies/{company['id']}/documents",
+                                       headers=user).json()["count"] == 0
+
+
+def test_an_executable_renamed_pdf_is_refused_with_415(offline_registry, company):
+    user = offline_registry.token("supplier", company_id=company["id"])
+    response = upload(offline_registry, company["id"], user, content=EXE, name="attestation.pdf")
+    assert response.status_code == 415
+    assert response.json()["code"] == "document_type_refused"
+    assert "Formats acceptés" in response.json()["detail"]
+
+
+def test_oversized_documents_are_refused_with_413(sqlite_url, keys):
+    registry = make_registry(sqlite_url, keys, "http://127.0.0.1:1/x", vault_max_bytes=1000)
+    company = registry.register(MANUAL)["company"]
+    user = registry.token("supplier", company_id=company["id"])
+    response = upload(registry, company["id"], user, content=PDF + b"0" * 2000)
+    assert response.status_code == 413
+    assert response.json()["code"] == "document_too_large"
+    assert upload(registry, company["id"], user).status_code == 201
+    registry.runtime.db.dispose()
+
+
+def test_bad_fields_are_refused_and_nothing_is_stored(offline_registry, company):
+    user = offline_registry.token("supplier", company_id=company["id"])
+    response = upload(offline_registry, company["id"], user, type="passport")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "type"
+    assert offline_registry.client.get(f"/registry/companies/{company['id']}/documents",
+                                       headers=user).json()["count"] == 0
+
+
+def test_another_company_sees_nothing_of_the_vault(offline_registry, company):
+    owner = offline_registry.token("supplier", company_id=company["id"])
+    document = upload(offline_registry, company["id"], owner).json()
+    other = offline_registry.token("supplier_admin", company_id=uuid.uuid4())
+    base = f"/registry/companies/{company['id']}/documents"
+    assert offline_registry.client.get(base, headers=other).status_code == 404
+    assert offline_registry.client.get(f"{base}/{document['id']}/content", headers=other).status_code == 404
+    assert offline_registry.client.delete(f"{base}/{document['id']}", headers=other).status_code == 404
+    assert upload(offline_registry, company["id"], other).status_code == 404
+    assert offline_registry.client.get(base, headers=owner).json()["count"] == 1
+
+
+def test_expiring_documents_are_announced_once(offline_registry, company):
+    user = offline_registry.token("supplier", company_id=company["id"])
+    soon = (date.today() + timedelta(days=10)).isoformat()
+    later = (date.today() + timedelta(days=60)).isoformat()
+    upload(offline_registry, company["id"], user, valid_until=soon, label="URSSAF", type="attestation_urssaf")
+    upload(offline_registry, company["id"], user, valid_until=later)
+    assert jobs.notify_expiring(offline_registry.runtime) == 1
+    assert jobs.notify_expiring(offline_registry.runtime) == 0
+    with offline_registry.runtime.db.session() as session:
+        events = session.execute(select(outbox.c.type, outbox.c.body)
+                                 .where(outbox.c.type == "company.document.expiring")).all()
+    assert len(events) == 1
+    assert '"days_left":10' in events[0].body
+    assert '"email":"marie.curie@example.fr"' in events[0].body
