@@ -27,6 +27,12 @@ from achats.chassis.settings import env_prefix
 # One line per service: a service plugs itself into `make run` here.
 SERVICES = [
     "achats.gateway.app:SERVICE",
+    "achats.company_registry.app:SERVICE",
+]
+
+# Stand-ins for the outside world (DESIGN §9): (name, ASGI app factory, port).
+STANDINS = [
+    ("insee-standin", "achats.company_registry.standin.app:create_app", 8190),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +56,11 @@ def embedded_defaults(definition: ServiceDefinition, var: Path, present: list[Se
     prefix = env_prefix(definition.name)
     return {prefix + key: value for key, value in defaults.items()
             if prefix + key not in os.environ and key not in os.environ}
+
+
+def load_factory(path: str):
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def load_present() -> list[ServiceDefinition]:
@@ -94,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     servers: list[_Server] = []
     workers: list[threading.Thread] = []
+    for name, factory, port in STANDINS:
+        try:
+            app = load_factory(factory)()
+        except ModuleNotFoundError as exc:
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        servers.append(_Server(uvicorn.Config(app, host=args.host, port=port, log_config=None, access_log=False)))
+        log.info("standin.ready", standin=name, url=f"http://{args.host}:{port}")
     for definition in present:
         environ = {**os.environ, **embedded_defaults(definition, args.var, present)}
         settings = definition.load_settings(environ)

@@ -53,3 +53,24 @@ def offline_registry(sqlite_url, keys):
     registry.runtime.db.dispose()
 
 
+
+
+@pytest.fixture
+def unknown_siret():
+    from achats.company_registry.standin.dataset import UNKNOWN_SIRET
+
+    return UNKNOWN_SIRET
+
+
+@pytest.fixture
+def hidden_siret():
+    from achats.company_registry.standin.dataset import PARTIAL_SIRET
+
+    return PARTIAL_SIRET
+
+
+@pytest.fixture
+def forbidden_siret():
+    from achats.company_registry.standin.dataset import NOT_DIFFUSIBLE_SIRET
+
+    return NOT_DIFFUSIBLE_SIRET

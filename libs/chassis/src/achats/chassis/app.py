@@ -17,6 +17,7 @@ import connexion
 import flask
 import structlog
 from connexion.exceptions import ProblemException
+from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
@@ -189,6 +190,8 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     app = connexion.FlaskApp(api_module.rpartition(".")[0] or api_module, specification_dir=str(spec.parent),
                              validator_map=validator_map(), server_args={"root_path": str(spec.parent)})
     app.add_api(spec.name, resolver=JsonResolver(api_module),
+                # Compact UTF-8 JSON: smaller and faster than connexion's indented ASCII default.
+                jsonifier=Jsonifier(json, ensure_ascii=False, separators=(",", ":")),
                 validate_responses=validate_responses, pythonic_params=True,
                 swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.expose_docs, serve_spec=settings.expose_docs))
     app.add_error_handler(Problem, _on_problem)

@@ -14,6 +14,7 @@ import json
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 import structlog
 from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from achats.chassis.db import Database
 from achats.chassis.http import CircuitBreaker
@@ -61,6 +63,8 @@ class InseeConfig:
     cache_ttl: float = 86_400.0
     not_found_ttl: float = 3_600.0
     maintenance: bool = False
+    breaker_failures: int = 5
+    breaker_reset: float = 30.0
 
 
 class SlidingWindowLimiter:
@@ -76,11 +80,13 @@ class SlidingWindowLimiter:
         while True:
             with self.db.unit_of_work() as uow:
                 session = uow.session
+                # The row lock serialises every process's decision; the row is made once.
                 row = session.execute(select(InseeLimiter).where(InseeLimiter.name == self.name)
                                       .with_for_update()).scalar_one_or_none()
                 if row is None:
-                    session.add(InseeLimiter(name=self.name))
-                    session.flush()
+                    uow.rollback()
+                    self._create_row()
+                    continue
                 now = self.clock()
                 recent = session.execute(
                     select(InseeCall.at).where(InseeCall.name == self.name, InseeCall.at > now - self.window)
@@ -96,6 +102,14 @@ class SlidingWindowLimiter:
                 return False
             self.sleep(max(wait, 0.01))
 
+    def _create_row(self) -> None:
+        try:
+            with self.db.unit_of_work() as uow:
+                uow.session.add(InseeLimiter(name=self.name))
+                uow.commit()
+        except IntegrityError:
+            pass  # another process made it first
+
     def calls_in_window(self) -> int:
         with self.db.session() as session:
             return session.execute(select(func.count()).select_from(InseeCall).where(
@@ -108,10 +122,12 @@ class InseeClient:
         self.db = db
         self.config = config
         self.http = session or requests.Session()
-        self.breaker = breaker or CircuitBreaker(failure_threshold=5, reset_timeout=30.0, name="insee")
+        self.breaker = breaker or CircuitBreaker(failure_threshold=config.breaker_failures,
+                                                 reset_timeout=config.breaker_reset, name="insee")
         self.limiter = limiter or SlidingWindowLimiter(db, limit=config.calls_per_minute)
         self._inflight: dict[str, Future] = {}
         self._lock = threading.Lock()
+        self._memory = _MemoryCache(ttl=min(config.cache_ttl, 300.0))
         self.upstream_calls = 0
 
     # --- public -----------------------------------------------------------------------------
@@ -127,7 +143,7 @@ class InseeClient:
             return True
         with self.db.session() as session:
             switch = session.get(Switch, MAINTENANCE_SWITCH)
-        return bool(switch and switch.enabled)
+            return bool(switch and switch.enabled)
 
     def set_maintenance(self, enabled: bool) -> None:
         with self.db.unit_of_work() as uow:
@@ -142,8 +158,10 @@ class InseeClient:
 
     def _get(self, key: str, path: str, params: dict) -> dict:
         deadline = time.monotonic() + self.config.deadline
-        cached = self._cached(key)
+        # This process's memory first (a few minutes at most), then the shared cache in the database.
+        cached = self._memory.get(key) or self._cached(key)
         if cached is not None:
+            self._memory.put(key, cached)
             return _outcome(cached)
         if self.maintenance():
             raise InseeUnavailable("maintenance")
@@ -216,6 +234,7 @@ class InseeClient:
                     self.breaker.record_success()
                     body = _json(response)
                     self._store(key, status, body)
+                    self._memory.put(key, (status, body))
                     return status, body
                 if status == 403:
                     self.breaker.record_success()
@@ -261,9 +280,38 @@ class InseeClient:
             uow.commit()
 
     def forget(self, key: str) -> None:
+        self._memory.drop(key)
         with self.db.unit_of_work() as uow:
             uow.session.execute(delete(InseeCache).where(InseeCache.key == key))
             uow.commit()
+
+
+class _MemoryCache:
+    """Answers kept in this process for a short while: a cached lookup costs no database round trip."""
+
+    def __init__(self, ttl: float, size: int = 10_000):
+        self.ttl, self.size = ttl, size
+        self._items: OrderedDict[str, tuple[float, tuple[int, dict]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[int, dict] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] < time.monotonic():
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: str, value: tuple[int, dict]) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + self.ttl, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
 
 
 def _outcome(result: tuple[int, dict]) -> dict:

@@ -18,6 +18,9 @@ class RegistrySettings(ServiceSettings):
     insee_calls_per_minute: int = 30
     insee_cache_ttl: float = 86_400.0
     insee_maintenance: bool = False
+    # Consecutive failures that open the circuit breaker, and seconds before it lets one call try.
+    insee_breaker_failures: int = 5
+    insee_breaker_reset: float = 30.0
     # How often the worker re-checks manual entries against INSEE, and how many per round.
     reverify_interval: float = 600.0
     reverify_batch: int = 5
@@ -31,4 +34,5 @@ class RegistrySettings(ServiceSettings):
         return InseeConfig(base_url=self.insee_base_url, api_key=self.insee_api_key,
                            api_key_header=self.insee_api_key_header, timeout=self.insee_timeout,
                            deadline=self.insee_deadline, calls_per_minute=self.insee_calls_per_minute,
-                           cache_ttl=self.insee_cache_ttl, maintenance=self.insee_maintenance)
+                           cache_ttl=self.insee_cache_ttl, maintenance=self.insee_maintenance,
+                           breaker_failures=self.insee_breaker_failures, breaker_reset=self.insee_breaker_reset)

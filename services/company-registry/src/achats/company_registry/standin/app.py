@@ -1,0 +1,378 @@
+"""ASGI app of the INSEE stand-in: the Sirene 3.11 endpoints, plus the `/_standin` control API (not INSEE's)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from achats.company_registry.standin import dataset
+from achats.company_registry.standin.dataset import SireneData
+
+DEFAULT_API_KEY = "standin-key"
+DEFAULT_BASE_PATH = "/api-sirene/3.11"
+API_KEY_HEADER = "X-INSEE-Api-Key-Integration"
+MODES = ("normal", "outage", "slow", "429", "500", "503")
+DEFAULT_SLOW_DELAY = 5.0
+# Far beyond any sane client timeout (the platform uses ~3 s), yet it ends by itself if nobody calls reset.
+DEFAULT_OUTAGE_SECONDS = 30.0
+DEFAULT_RETRY_AFTER = 1
+MAX_NOMBRE = 1000
+DEFAULT_NOMBRE = 20
+
+MESSAGES = {
+    401: "Clé d'API (X-INSEE-Api-Key-Integration) absente ou invalide",
+    405: "Méthode non autorisée",
+    406: "Type de contenu demandé (Accept) non pris en charge : seul application/json est servi",
+    429: "Trop de requêtes : le quota de l'application est dépassé, réessayez plus tard",
+    500: "Erreur interne du serveur",
+    503: "Service indisponible : maintenance en cours",
+    504: "Délai d'attente dépassé",
+}
+
+
+class SireneJSON(JSONResponse):
+    """JSON as INSEE sends it: UTF-8, non-ASCII characters left as they are."""
+
+    media_type = "application/json;charset=utf-8"
+
+
+def sirene_error(status: int, message: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    return SireneJSON({"header": {"statut": status, "message": message or MESSAGES[status]}}, status, headers=headers)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ticket:
+    """What one INSEE request gets from the current mode, decided when it arrives."""
+
+    mode: str
+    delay: float
+    retry_after: int
+    generation: int
+
+
+class StandinState:
+    """Mode and call counters, shared by requests and the control API; a lock makes every change atomic.
+
+    The lock is a threading one because the all-in-one launcher or a test may change the mode from another thread.
+    `generation` changes on every mode change and reset, which releases requests hanging in outage or slow mode.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._set_normal()
+        self.total = 0
+        self.by_path: dict[str, int] = {}
+        self.generation = 0
+
+    def _set_normal(self) -> None:
+        self.mode = "normal"
+        self.delay: float | None = None
+        self.remaining: int | None = None
+        self.retry_after = DEFAULT_RETRY_AFTER
+
+    def set_mode(
+        self, mode: str, delay: float | None = None, count: int | None = None, retry_after: int | None = None
+    ) -> dict[str, Any]:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if delay is not None and (not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0):
+            raise ValueError("delay must be a number of seconds >= 0")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+            raise ValueError("count must be an integer >= 1")
+        if retry_after is not None and (
+            not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0
+        ):
+            raise ValueError("retry_after must be an integer >= 0")
+        with self._lock:
+            self._set_normal()
+            if mode != "normal":
+                self.mode, self.delay, self.remaining = mode, delay, count
+                self.retry_after = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
+            self.generation += 1
+            return self._mode_view()
+
+    def reset(self) -> dict[str, Any]:
+        with self._lock:
+            self._set_normal()
+            self.total = 0
+            self.by_path = {}
+            self.generation += 1
+            return {**self._mode_view(), **self._calls_view()}
+
+    def take(self, path: str) -> Ticket:
+        """Count one INSEE call and consume one request of a mode that lasts `count` requests."""
+        with self._lock:
+            self.total += 1
+            self.by_path[path] = self.by_path.get(path, 0) + 1
+            default_delay = DEFAULT_OUTAGE_SECONDS if self.mode == "outage" else DEFAULT_SLOW_DELAY
+            ticket = Ticket(
+                self.mode,
+                default_delay if self.delay is None else self.delay,
+                self.retry_after,
+                self.generation,
+            )
+            if self.remaining is not None:
+                self.remaining -= 1
+                if self.remaining <= 0:
+                    self._set_normal()
+            return ticket
+
+    def mode_view(self) -> dict[str, Any]:
+        with self._lock:
+            return self._mode_view()
+
+    def calls_view(self) -> dict[str, Any]:
+        with self._lock:
+            return self._calls_view()
+
+    def _mode_view(self) -> dict[str, Any]:
+        return {"mode": self.mode, "delay": self.delay, "count": self.remaining, "retry_after": self.retry_after}
+
+    def _calls_view(self) -> dict[str, Any]:
+        return {"total": self.total, "by_path": dict(self.by_path)}
+
+
+def drop_nulls(value: Any) -> Any:
+    """`masquerValeursNulles=true`: keys whose value is null disappear, at every depth."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
+def accepts_json(accept: str | None) -> bool:
+    if not accept or not accept.strip():
+        return True
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return bool(types & {"application/json", "application/*", "*/*"})
+
+
+async def _client_gone(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def pause(request: Request, seconds: float, state: StandinState, generation: int) -> bool:
+    """Wait up to `seconds`; stop early on a mode change or reset. False if the client went away meanwhile.
+
+    Watching for the disconnect matters: a hanging handler would otherwise hold the server's shutdown.
+    """
+    await request.body()  # cached by Starlette, so a POST search can still read its form afterwards
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    watcher = asyncio.ensure_future(_client_gone(request))
+    try:
+        while (left := deadline - loop.time()) > 0:
+            done, _ = await asyncio.wait({watcher}, timeout=min(left, 0.05))
+            if done:
+                return False
+            if state.generation != generation:
+                return True
+        return True
+    finally:
+        watcher.cancel()
+
+
+def informations_body() -> dict[str, Any]:
+    today = dt.date.today().isoformat()
+    collections = ("Unités Légales", "Établissements", "Liens de succession")
+    return {
+        "etatService": "UP",
+        "etatsDesServices": [{"Collection": c, "etatCollection": "UP"} for c in collections],
+        "versionService": "3.11",
+        "journalDesModifications": "https://www.sirene.fr/static-resources/documentation/v_sommaire_311.htm",
+        "datesDernieresMisesAJourDesDonnees": [
+            {
+                "collection": c,
+                "dateDerniereMiseADisposition": f"{today}T06:00:00.000",
+                "dateDernierTraitementMaximum": f"{today}T03:00:00.000",
+                "dateDernierTraitementDeMasse": "2024-11-04",
+            }
+            for c in collections
+        ],
+    }
+
+
+SEARCH_TERM = re.compile(
+    r"^(?:(?P<field>siren|siret|etablissementSiege):(?P<value>\S+)"
+    r"|(?:periode\()?etatAdministratifEtablissement:(?P<state>[AF])\)?)$"
+)
+
+
+def parse_query(q: str) -> dict[str, str] | None:
+    """The subset of the multi-criteria syntax the stand-in understands; None if outside it."""
+    terms: dict[str, str] = {}
+    for raw in re.split(r"\s+AND\s+", q.strip()):
+        match = SEARCH_TERM.match(raw.strip())
+        if not match:
+            return None
+        if match["state"]:
+            terms["etat"] = match["state"]
+        else:
+            terms[match["field"]] = match["value"]
+    if not ({"siren", "siret"} & terms.keys()):
+        return None
+    if "etablissementSiege" in terms and terms["etablissementSiege"] not in ("true", "false"):
+        return None
+    return terms
+
+
+def create_app(
+    api_key: str | None = DEFAULT_API_KEY,
+    base_path: str = DEFAULT_BASE_PATH,
+    *,
+    data: SireneData | None = None,
+    api_key_header: str = API_KEY_HEADER,
+) -> Starlette:
+    """The stand-in as an ASGI app; `api_key=None` accepts any caller. `app.state.standin` is its StandinState."""
+    base = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    data = data or SireneData.load()
+    state = StandinState()
+
+    def reply(request: Request, payload: dict[str, Any]) -> Response:
+        if request.query_params.get("masquerValeursNulles", "").lower() == "true":
+            payload = drop_nulls(payload)
+        return SireneJSON(payload)
+
+    def insee(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """What stands between a caller and the data at INSEE: network, gateway (key, quota), backend health."""
+
+        async def endpoint(request: Request) -> Response:
+            ticket = state.take(request.url.path[len(base) :] or "/")
+            if ticket.mode == "outage":
+                # Accept the connection, then say nothing until the client gives up (or a reset releases us).
+                await pause(request, ticket.delay, state, ticket.generation)
+                return sirene_error(504)
+            if ticket.mode == "slow" and not await pause(request, ticket.delay, state, ticket.generation):
+                return sirene_error(504)
+            if api_key is not None and request.headers.get(api_key_header) != api_key:
+                return sirene_error(401)
+            if not accepts_json(request.headers.get("accept")):
+                return sirene_error(406)
+            if ticket.mode == "429":
+                return sirene_error(429, headers={"Retry-After": str(ticket.retry_after)})
+            if ticket.mode in ("500", "503"):
+                return sirene_error(int(ticket.mode))
+            return await handler(request)
+
+        return endpoint
+
+    async def get_siret(request: Request) -> Response:
+        siret = request.path_params["siret"]
+        if not re.fullmatch(r"\d{14}", siret):
+            return sirene_error(400, "Erreur de syntaxe dans le paramètre siret")
+        if dataset.not_diffusible(siret):
+            return sirene_error(403, f"Établissement non diffusable ({siret})")
+        etablissement = data.establishment(siret)
+        if etablissement is None:
+            return sirene_error(404, f"Aucun élément trouvé pour le siret {siret}")
+        return reply(request, {"header": {"statut": 200, "message": "ok"}, "etablissement": etablissement})
+
+    async def get_siren(request: Request) -> Response:
+        siren = request.path_params["siren"]
+        if not re.fullmatch(r"\d{9}", siren):
+            return sirene_error(400, "Erreur de syntaxe dans le paramètre siren")
+        if dataset.not_diffusible(siren):
+            return sirene_error(403, f"Unité légale non diffusable ({siren})")
+        unit = data.unit(siren)
+        if unit is None:
+            return sirene_error(404, f"Aucun élément trouvé pour le siren {siren}")
+        return reply(request, {"header": {"statut": 200, "message": "ok"}, "uniteLegale": unit})
+
+    async def search_siret(request: Request) -> Response:
+        params: dict[str, str] = dict(request.query_params)
+        if request.method == "POST":
+            params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
+        q = params.get("q", "")
+        terms = parse_query(q)
+        if terms is None:
+            return sirene_error(400, "Erreur de syntaxe dans le paramètre q")
+        try:
+            nombre = int(params.get("nombre", DEFAULT_NOMBRE))
+            debut = int(params.get("debut", 0))
+        except ValueError:
+            return sirene_error(400, "Les paramètres nombre et debut doivent être des entiers")
+        if not 0 <= nombre <= MAX_NOMBRE or debut < 0:
+            return sirene_error(400, f"Le paramètre nombre doit être compris entre 0 et {MAX_NOMBRE}")
+        if "siret" in terms:
+            found = data.establishment(terms["siret"]) if re.fullmatch(r"\d{14}", terms["siret"]) else None
+            matches = [found] if found else []
+            if "siren" in terms:
+                matches = [e for e in matches if e["siren"] == terms["siren"]]
+        else:
+            if dataset.not_diffusible(terms["siren"]):
+                return sirene_error(403, f"Unité légale non diffusable ({terms['siren']})")
+            matches = data.establishments_of(terms["siren"]) if re.fullmatch(r"\d{9}", terms["siren"]) else []
+        if "etablissementSiege" in terms:
+            matches = [e for e in matches if e["etablissementSiege"] == (terms["etablissementSiege"] == "true")]
+        if "etat" in terms:
+            matches = [
+                e for e in matches if e["periodesEtablissement"][0]["etatAdministratifEtablissement"] == terms["etat"]
+            ]
+        page = matches[debut : debut + nombre]
+        if not matches or (nombre and not page):
+            return sirene_error(404, f"Aucun élément trouvé pour la requête {q}")
+        header = {"statut": 200, "message": "OK", "total": len(matches), "debut": debut, "nombre": len(page)}
+        return reply(request, {"header": header, "etablissements": page})
+
+    async def informations(request: Request) -> Response:
+        return reply(request, informations_body())
+
+    async def unknown_resource(request: Request) -> Response:
+        return sirene_error(404, "Ressource non trouvée")
+
+    async def control_mode(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(state.mode_view())
+        try:
+            body = await request.json()
+            if not isinstance(body, dict) or not isinstance(body.get("mode"), str):
+                raise ValueError('body must be a JSON object with a "mode"')
+            view = state.set_mode(body["mode"], body.get("delay"), body.get("count"), body.get("retry_after"))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(view)
+
+    async def control_calls(request: Request) -> Response:
+        return JSONResponse(state.calls_view())
+
+    async def control_reset(request: Request) -> Response:
+        return JSONResponse(state.reset())
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 405:
+            return sirene_error(405)
+        return sirene_error(404, "Ressource non trouvée") if status == 404 else sirene_error(500)
+
+    routes = [
+        Route(f"{base}/siret/{{siret}}", insee(get_siret), methods=["GET"]),
+        Route(f"{base}/siret", insee(search_siret), methods=["GET", "POST"]),
+        Route(f"{base}/siren/{{siren}}", insee(get_siren), methods=["GET"]),
+        Route(f"{base}/informations", insee(informations), methods=["GET"]),
+        Route("/_standin/mode", control_mode, methods=["GET", "PUT"]),
+        Route("/_standin/calls", control_calls, methods=["GET"]),
+        Route("/_standin/reset", control_reset, methods=["POST"]),
+        # Anything else under the base path is still a call INSEE would have received.
+        Route(f"{base}/{{rest:path}}", insee(unknown_resource)),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.standin = state
+    app.state.base_path = base
+    app.state.api_key = api_key
+    return app
+
+
+__all__ = ["API_KEY_HEADER", "DEFAULT_API_KEY", "DEFAULT_BASE_PATH", "MODES", "StandinState", "create_app"]

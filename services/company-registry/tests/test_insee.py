@@ -1,0 +1,191 @@
+"""The INSEE client against the stand-in over real HTTP: every failure mode, cache, coalescing, limiter."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from achats.company_registry.insee import InseeClient, InseeConfig, InseeUnavailable, SlidingWindowLimiter
+
+CCAS = "26570134200148"
+
+
+def lookup(registry, number):
+    return registry.client.get(f"/registry/lookup/{number}")
+
+
+def test_siret_lookup_reads_the_reference_establishment(registry):
+    response = lookup(registry, CCAS)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["kind"] == "siret"
+    assert body["count"] == 1
+    assert body["company"]["name"] == "CENTRE COMMUNAL D'ACTION SOCIALE"
+    assert body["company"]["legal_form_code"] == "7361"
+    assert body["company"]["is_pme"] is True
+    assert body["establishments"][0]["postal_code"] == "57000"
+
+
+def test_siren_lookup_lists_the_establishments(registry):
+    body = lookup(registry, CCAS[:9]).json()
+    assert body["kind"] == "siren"
+    assert body["count"] == len(body["establishments"]) >= 1
+    assert body["establishments"][0]["is_head_office"] is True
+
+
+def test_invalid_numbers_never_reach_insee(registry, insee):
+    for number in ("26570134200149", "12345", "ABCDEFGHIJKLMN"):
+        assert lookup(registry, number).status_code == 422
+    assert insee.calls()["total"] == 0
+
+
+def test_unknown_number_is_404_and_cached(registry, insee, unknown_siret):
+    first = lookup(registry, unknown_siret)
+    assert first.status_code == 404
+    assert first.json()["code"] == "company_unknown"
+    assert lookup(registry, unknown_siret).status_code == 404
+    assert insee.calls()["total"] == 1
+
+
+@pytest.mark.parametrize("mode", ["500", "503", "outage"])
+def test_insee_failures_answer_503_with_the_guide_message(registry, insee, mode):
+    insee.set_mode(mode)
+    response = lookup(registry, CCAS)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "insee_unavailable"
+    assert body["fallback"] == "manual"
+    assert body["detail"] == ("Le service est actuellement indisponible. Veuillez vérifier la validité du n° SIRET "
+                              "fourni par l'entreprise, et renouveler cette opération dans quelques minutes. Si le "
+                              "problème persiste, veuillez contacter notre service support.")
+
+
+def test_429_then_success_is_retried_transparently(registry, insee):
+    insee.set_mode("429", count=1)
+    response = lookup(registry, CCAS)
+    assert response.status_code == 200, response.text
+    assert insee.calls()["total"] == 2
+
+
+def test_slow_insee_within_the_timeout_still_answers(registry, insee):
+    insee.set_mode("slow", delay=0.5)
+    assert lookup(registry, CCAS).status_code == 200
+
+
+def test_hidden_fields_are_flagged_for_the_user_to_type(registry, hidden_siret):
+    body = lookup(registry, hidden_siret).json()
+    hidden = body["company"]["hidden_fields"] + body["establishments"][0]["hidden_fields"]
+    assert hidden
+    assert all(body["company"][f] is None for f in body["company"]["hidden_fields"] if f in body["company"])
+
+
+def test_wrong_api_key_is_unavailable_not_a_crash(database_url, keys, insee):
+    from registry_support import make_registry
+
+    registry = make_registry(database_url, keys, insee.base_url, insee_api_key="wrong")
+    response = lookup(registry, CCAS)
+    assert response.status_code == 503
+    assert response.json()["fallback"] == "manual"
+    registry.runtime.db.dispose()
+
+
+def test_not_diffusible_unit_asks_the_user_to_type(registry, insee, forbidden_siret):
+    response = lookup(registry, forbidden_siret)
+    assert response.status_code == 422
+    assert response.json()["code"] == "insee_not_diffusible"
+    assert response.json()["fallback"] == "manual"
+
+
+def test_maintenance_switch_stops_calls(registry, insee):
+    admin = registry.token("platform_admin")
+    assert registry.client.put("/registry/admin/insee", json={"maintenance": True}, headers=admin).status_code == 200
+    assert lookup(registry, CCAS).status_code == 503
+    assert insee.calls()["total"] == 0
+    supplier = registry.token("supplier_admin")
+    assert registry.client.put("/registry/admin/insee", json={"maintenance": False},
+                               headers=supplier).status_code == 403
+    status = registry.client.put("/registry/admin/insee", json={"maintenance": False}, headers=admin).json()
+    assert status["maintenance"] is False
+    assert lookup(registry, CCAS).status_code == 200
+
+
+def test_cache_and_coalescing_50_concurrent_lookups_make_one_call(registry, insee):
+    assert registry.client.get("/healthz").status_code == 200  # the app is built before the crowd arrives
+    insee.set_mode("slow", delay=0.3)  # long enough for every request to arrive while the first is in flight
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(lambda _: lookup(registry, CCAS).status_code, range(50)))
+    assert statuses == [200] * 50
+    assert insee.calls()["total"] == 1
+    assert lookup(registry, CCAS).status_code == 200
+    assert insee.calls()["total"] == 1
+
+
+def limiter_on(database_url, **kwargs):
+    from achats.chassis.db import Database
+    from achats.chassis.migrations import migrate
+    from achats.company_registry.app import HERE
+
+    migrate(database_url, HERE / "migrations")
+    db = Database(database_url)
+    return db, SlidingWindowLimiter(db, **kwargs)
+
+
+def assert_never_more_than(limit: int, window: float, moments: list[float]) -> None:
+    moments = sorted(moments)
+    for index, moment in enumerate(moments):
+        assert sum(1 for t in moments[: index + 1] if t > moment - window) <= limit
+
+
+def test_limiter_allows_30_per_minute_and_waits_for_the_oldest_call_to_age(database_url):
+    now = [1000.0]
+    db, limiter = limiter_on(database_url, limit=30, window=60.0, clock=lambda: now[0],
+                             sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    granted = []
+    for _ in range(75):
+        assert limiter.acquire(deadline=float("inf"))
+        granted.append(now[0])
+    assert granted[29] == 1000.0  # a burst of 30 at once
+    assert granted[30] > 1060.0 - 1e-6  # the 31st waits until the first one is a minute old
+    assert_never_more_than(30, 60.0, granted)
+    db.dispose()
+
+
+def test_limiter_holds_across_concurrent_workers(database_url):
+    import time
+
+    seen = threading.local()
+
+    def clock():
+        seen.now = time.time()
+        return seen.now
+
+    db, limiter = limiter_on(database_url, limit=5, window=0.5, clock=clock)
+    granted, lock = [], threading.Lock()
+
+    def worker(_):
+        for _ in range(5):
+            assert limiter.acquire(deadline=float("inf"))
+            with lock:
+                granted.append(seen.now)  # the instant the limiter recorded for this call
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(worker, range(6)))
+    assert len(granted) == 30
+    assert_never_more_than(5, 0.5, granted)
+    db.dispose()
+
+
+def test_limiter_gives_up_rather_than_wait_past_the_deadline(database_url):
+    db, limiter = limiter_on(database_url, limit=2, window=60.0)
+    assert limiter.acquire(deadline=float("inf"))
+    assert limiter.acquire(deadline=float("inf"))
+    import time
+
+    assert limiter.acquire(deadline=time.monotonic() + 0.5) is False
+    assert limiter.calls_in_window() == 2
+    client = InseeClient(db, InseeConfig(base_url="http://127.0.0.1:1", api_key="k"), limiter=limiter)
+    with pytest.raises(InseeUnavailable):
+        client.siret(CCAS)
+    db.dispose()
