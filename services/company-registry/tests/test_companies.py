@@ -176,3 +176,29 @@ def test_deleting_the_company_account(offline_registry):
     assert event["deleted_by"]["email"] == "marie.curie@example.fr"
     # The SIREN can register again afterwards.
     assert offline_registry.register(MANUAL)["company_created"] is True
+
+
+def test_establishment_lists_are_paginated(offline_registry):
+    created = offline_registry.register(MANUAL)
+    company = created["company"]
+    user = offline_registry.token("supplier", company_id=company["id"])
+    base = f"/registry/companies/{company['id']}/establishments"
+    for siret in ("26570134200155", "26570134200163", "26570134200171"):
+        added = offline_registry.client.post(base, headers=user, json={
+            "source": "manual", "siret": siret, "street": "1 RUE", "postal_code": "57000", "city": "METZ"})
+        assert added.status_code == 201
+    total = offline_registry.client.get(base, headers=user).json()["count"]
+    assert total == 4
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = offline_registry.client.get(base, headers=user, params=params).json()
+        assert body["count"] == total
+        seen += [e["id"] for e in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == total
+    bad = offline_registry.client.get(base, headers=user, params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "cursor_invalid"

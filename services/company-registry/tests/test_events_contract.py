@@ -8,12 +8,13 @@ from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator
-from registry_support import MANUAL
 from sqlalchemy import select
 
 import achats.company_registry
 from achats.chassis.bus import outbox
 from achats.company_registry import jobs
+
+from registry_support import MANUAL
 
 CONTRACT = yaml.safe_load((Path(achats.company_registry.__file__).parent / "asyncapi.yaml").read_text())
 

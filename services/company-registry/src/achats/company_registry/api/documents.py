@@ -9,6 +9,7 @@ from urllib.parse import quote
 import flask
 
 from achats.chassis.app import current_runtime
+from achats.chassis.pagination import page
 
 from .. import companies as companies_service
 from .. import vault
@@ -16,12 +17,14 @@ from ..access import can_read, can_use, principal
 from . import shapes
 
 
-def list(company_id: uuid.UUID, token_info: dict):
+def list(company_id: uuid.UUID, token_info: dict, limit: int = 50, cursor: str | None = None):
     can_read(principal(token_info), company_id)
     with current_runtime().db.session() as session:
         items = vault.list_documents(session, companies_service.get(session, company_id))
+        chunk, following = page(items, limit=limit, cursor=cursor)
         today = vault.today()
-        return {"count": len(items), "items": [shapes.document(d, today) for d in items]}, 200
+        return {"count": len(items), "items": [shapes.document(d, today) for d in chunk],
+                "next_cursor": following}, 200
 
 
 def create(company_id: uuid.UUID, body: dict, token_info: dict, file=None):

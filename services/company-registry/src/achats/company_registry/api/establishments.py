@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from achats.chassis.app import current_runtime
+from achats.chassis.pagination import page
 
 from .. import companies as service
 from ..access import can_read, can_use, principal
@@ -13,11 +14,13 @@ from ..lookup import lookup
 from . import shapes
 
 
-def list(company_id: uuid.UUID, token_info: dict):
+def list(company_id: uuid.UUID, token_info: dict, limit: int = 50, cursor: str | None = None):
     can_read(principal(token_info), company_id)
     with current_runtime().db.session() as session:
         items = service.establishments(session, service.get(session, company_id))
-        return {"count": len(items), "items": [shapes.establishment(e) for e in items]}, 200
+        chunk, following = page(items, limit=limit, cursor=cursor)
+        return {"count": len(items), "items": [shapes.establishment(e) for e in chunk],
+                "next_cursor": following}, 200
 
 
 def _insee_data(body: dict) -> dict | None:
