@@ -104,7 +104,7 @@ def closed_loop(url: str, clients: int = 16, seconds: float = 5.0) -> float:
     return count[0] / seconds
 
 
-def coalescing(base: str, standin) -> tuple[int, int]:  # noqa: ANN001
+def coalescing(base: str, standin) -> tuple[int, int]:
     numbers = fresh_sirets(20)
     standin.reset()
     standin.set_mode("slow", delay=0.3)
