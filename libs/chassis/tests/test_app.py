@@ -193,3 +193,21 @@ def test_bearer_security_rejects_then_accepts(client, keys):
     ok = client.get("/sample/secret", headers={"Authorization": f"Bearer {keys.token({'sub': 'u-7'})}"})
     assert ok.status_code == 200
     assert ok.json() == {"sub": "u-7", "roles": ["supplier"]}
+
+
+def test_dates_and_times_are_checked_by_format():
+    from achats.chassis.validation import format_checker
+
+    assert format_checker.conforms("2026-11-28T09:00:00Z", "date-time")
+    assert format_checker.conforms("2026-11-28T09:00:00+01:00", "date-time")
+    assert not format_checker.conforms("2026-11-28 09:00", "date-time")
+    assert not format_checker.conforms("hier", "date-time")
+    assert format_checker.conforms("2026-11-28", "date")
+    assert not format_checker.conforms("28/11/2026", "date")
+
+
+def test_secured_operation_without_any_verifier_is_503_not_500(client):
+    security.configure(None)
+    response = client.get("/sample/secret", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert response.status_code == 503
+    assert response.json()["code"] == "authentication_unavailable"

@@ -377,8 +377,9 @@ def test_bearer_info_uses_configured_verifier(configured: TokenVerifier, rsa_key
 
 def test_bearer_info_unconfigured() -> None:
     security.configure(None)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Problem) as info:
         bearer_info("x")
+    assert (info.value.status, info.value.code) == (503, "authentication_unavailable")
 
 
 def test_test_keys_defaults() -> None:

@@ -180,10 +180,13 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     if transport is None and settings.amqp_url:
         transport = transport_from_url(settings.amqp_url, exchange=settings.events_exchange)
     runtime = Runtime(settings=settings, db=db, transport=transport, extras=dict(extras or {}))
-    if settings.jwks_url:
-        security.configure(security.TokenVerifier(
+    # A service may bring its own verifier (identity reads its keys directly); otherwise the JWKS.
+    verifier = runtime.extras.get("verifier")
+    if verifier is None and settings.jwks_url:
+        verifier = security.TokenVerifier(
             security.JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
-            audience=settings.jwt_audience or None))
+            audience=settings.jwt_audience or None)
+        runtime.extras["verifier"] = verifier
 
     api_module = api_module or _api_module(spec)
     # Flask's root path given explicitly: a service name may also be a folder of the working directory.
@@ -199,7 +202,7 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     app.add_error_handler(StarletteHTTPException, _on_http_exception)
     app.add_error_handler(Exception, _on_unhandled)
     app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
-                       service=settings.service, max_body_bytes=settings.max_body_bytes)
+                       service=settings.service, max_body_bytes=settings.max_body_bytes, verifier=verifier)
 
     flask_app = app.app
     flask_app.extensions["achats"] = runtime

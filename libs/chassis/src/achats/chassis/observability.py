@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
 from .context import accept_request_id, request_id_var, traceparent_var
 from .problems import PROBLEM_JSON, Problem
+from .security import request_verifier
 
 log = structlog.get_logger("achats.access")
 
@@ -52,10 +53,12 @@ def _route(scope: dict) -> str:
 class RequestContextMiddleware:
     """Outermost layer: sees every request and every final status, error responses included."""
 
-    def __init__(self, app: t.Any, service: str = "", max_body_bytes: int = 1_048_576):
+    def __init__(self, app: t.Any, service: str = "", max_body_bytes: int = 1_048_576,
+                 verifier: t.Any = None):
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.verifier = verifier
 
     async def __call__(self, scope: dict, receive: t.Callable, send: t.Callable) -> None:
         if scope["type"] != "http":
@@ -67,6 +70,7 @@ class RequestContextMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = accept_request_id(headers.get("x-request-id"))
         rid_token = request_id_var.set(request_id)
+        verifier_token = request_verifier.set(self.verifier) if self.verifier is not None else None
         tp_token = traceparent_var.set(headers.get("traceparent"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -102,6 +106,8 @@ class RequestContextMiddleware:
                      route=route, status=status_holder["status"], duration_ms=round(elapsed * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(rid_token)
+            if verifier_token is not None:
+                request_verifier.reset(verifier_token)
             traceparent_var.reset(tp_token)
 
     def _limited(self, receive: t.Callable) -> t.Callable:

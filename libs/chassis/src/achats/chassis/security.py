@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,6 +184,9 @@ class TokenVerifier:
 
 _verifier: TokenVerifier | None = None
 _verifier_lock = threading.Lock()
+# The verifier of the app serving the current request, set by the chassis middleware: several
+# services in one process (the all-in-one launcher, tests) each keep their own.
+request_verifier: ContextVar[TokenVerifier | None] = ContextVar("achats_request_verifier", default=None)
 
 
 def configure(verifier: TokenVerifier | None) -> None:
@@ -202,9 +206,11 @@ def bearer_info(token: str) -> dict[str, Any]:
     connexion 3.3 calls it synchronously on the event loop as ``bearer_info(token)``; a raised
     exception that carries ``status`` is re-raised to the app's error handlers.
     """
-    verifier = _verifier
+    verifier = request_verifier.get() or _verifier
     if verifier is None:
-        raise RuntimeError("achats.chassis.security.configure() was not called")
+        # No JWKS configured (identity absent): nobody can be authenticated, which is not a crash.
+        log.error("security.no_verifier")
+        raise Problem(status=503, code="authentication_unavailable", detail=DETAIL_JWKS_UNAVAILABLE)
     return verifier.verify(token)
 
 

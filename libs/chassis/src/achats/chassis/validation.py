@@ -6,6 +6,7 @@ import copy
 import json
 import typing as t
 import uuid
+from datetime import date, datetime
 
 from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
@@ -38,6 +39,20 @@ format_checker = FormatChecker(list(Draft4Validator.FORMAT_CHECKER.checkers))
 @format_checker.checks("uuid", raises=ValueError)
 def _is_uuid(value: object) -> bool:
     return not isinstance(value, str) or str(uuid.UUID(value)) == value.lower()
+
+
+@format_checker.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    # RFC 3339: a date, a time and an offset (or Z); jsonschema checks it only with an extra package.
+    if not isinstance(value, str):
+        return True
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return "T" in value.upper() and moment.tzinfo is not None
+
+
+@format_checker.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or (len(value) == 10 and date.fromisoformat(value) is not None)
 
 
 def _path(parts: t.Iterable[t.Any]) -> str:

@@ -73,7 +73,7 @@ class _AmqpPublisher:
             selected = []
             impl.confirm_delivery(ack_nack_callback=self._on_confirm, callback=selected.append)
             while not selected:
-                self.connection.process_data_events(time_limit=1)
+                self.connection.process_data_events(time_limit=0.001)
             self._last_tag = 0
         return self.channel
 

@@ -1,0 +1,1 @@
+"""achats.identity: registration, login, tokens, password recovery and accounts of the platform users."""

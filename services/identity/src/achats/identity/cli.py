@@ -1,0 +1,72 @@
+"""``achats-identity serve | worker | migrate | dlq | create-agent | create-admin | create-client | rotate-keys``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy import select
+
+from achats.chassis.cli import service_main
+from achats.chassis.logging import configure_logging
+
+from . import passwords
+from .app import SERVICE, build_identity
+from .models import User
+from .sessions import create_client
+
+_service_main = service_main(SERVICE, "achats.identity.app:SERVICE")
+ADMIN_COMMANDS = {"create-agent", "create-admin", "create-client", "rotate-keys"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in ADMIN_COMMANDS:
+        return _service_main(argv)
+    parser = argparse.ArgumentParser(prog="achats-identity")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, role in (("create-agent", "support_agent"), ("create-admin", "platform_admin")):
+        command = commands.add_parser(name, help=f"create a {role} account")
+        command.add_argument("--login", required=True)
+        command.add_argument("--email", required=True)
+        command.add_argument("--first-name", required=True)
+        command.add_argument("--last-name", required=True)
+        command.add_argument("--password", help="read from the terminal when omitted")
+        command.set_defaults(role=role)
+    client = commands.add_parser("create-client", help="create (or reset) an OAuth2 client of a service")
+    client.add_argument("--client-id", required=True)
+    client.add_argument("--secret", help="read from the terminal when omitted")
+    commands.add_parser("rotate-keys", help="make a new signing key active now")
+    args = parser.parse_args(argv)
+
+    settings = SERVICE.load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = SERVICE.runtime(settings)
+    identity = build_identity(runtime)
+    if args.command == "rotate-keys":
+        print(f"active key: {identity.keys.rotate().kid}")
+        return 0
+    if args.command == "create-client":
+        create_client(identity, args.client_id, args.secret or getpass.getpass("Client secret: "))
+        print(f"client {args.client_id} ready")
+        return 0
+    password = args.password or getpass.getpass("Mot de passe : ")
+    found = passwords.problems(password, min_length=settings.password_min_length,
+                               max_length=settings.password_max_length, login=args.login, email=args.email,
+                               names=(args.first_name, args.last_name))
+    if found:
+        print("\n".join(found), file=sys.stderr)
+        return 2
+    with runtime.db.unit_of_work() as uow:
+        exists = uow.session.execute(select(User).where(
+            (User.login == args.login.lower()) | (User.email == args.email.lower()))).first()
+        if exists:
+            print("Un compte existe déjà avec cet identifiant ou cette adresse électronique.", file=sys.stderr)
+            return 1
+        uow.session.add(User(login=args.login.lower(), email=args.email.lower(), first_name=args.first_name,
+                             last_name=args.last_name, password_hash=identity.hasher.hash(password),
+                             roles=[args.role], phone=None))
+        uow.commit()
+    print(f"{args.role} {args.login} created")
+    return 0

@@ -1,0 +1,34 @@
+"""Events identity consumes from the company registry."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from achats.chassis.bus import CloudEvent, PermanentError
+
+from . import accounts
+
+
+def _uuid(event: CloudEvent, key: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(event.data[key]))
+    except (KeyError, TypeError, ValueError):
+        raise PermanentError(f"{event.type} without a valid {key}") from None
+
+
+def on_company_deleted(session: Session, event: CloudEvent) -> None:
+    """The company account is gone: its users can no longer log in."""
+    accounts.deactivate_company(session, _uuid(event, "company_id"))
+
+
+def on_establishment_replaced(session: Session, event: CloudEvent) -> None:
+    """A SIRET changed: the users of the old establishment belong to the new one."""
+    accounts.move_establishment(session, _uuid(event, "old_establishment_id"), _uuid(event, "new_establishment_id"))
+
+
+HANDLERS = {
+    "company.deleted": on_company_deleted,
+    "company.establishment.replaced": on_establishment_replaced,
+}

@@ -1,0 +1,105 @@
+"""« Nouvel utilisateur »: a personal account attached to the company and establishment it works for."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from achats.chassis.problems import FieldError, Problem
+
+from . import events, links, passwords
+from .models import User
+from .registry import RegistryClient
+from .sessions import Identity
+from .timing import Equalizer
+
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,99}$")
+ACCEPTED = {
+    "status": "accepted",
+    "message": ("Votre demande d'inscription a bien été enregistrée. Un courriel vous a été envoyé à l'adresse "
+                "indiquée : suivez ses instructions pour finaliser votre compte."),
+}
+
+
+def _validate(identity: Identity, credentials: dict, person: dict) -> tuple[str, str]:
+    login = credentials["login"].strip().lower()
+    email = person["email"].strip().lower()
+    if not LOGIN.match(login):
+        raise Problem(status=422, code="login_invalid",
+                      detail="L'identifiant doit contenir de 3 à 100 caractères : lettres, chiffres, . _ @ + -.",
+                      errors=[FieldError("credentials.login", "Identifiant invalide.")])
+    s = identity.settings
+    passwords.check(credentials["password"], field="credentials.password", min_length=s.password_min_length,
+                    max_length=s.password_max_length, login=login, email=email,
+                    names=(person["first_name"], person["last_name"]))
+    return login, email
+
+
+def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer, body: dict) -> dict:
+    """Create the account; answer the same whether or not the login or e-mail were already taken."""
+    started = time.perf_counter()
+    credentials, person = body["credentials"], body["user"]
+    login, email = _validate(identity, credentials, person)
+    with identity.db.unit_of_work() as uow:
+        taken = _taken(uow.session, login, email)
+        if taken is not None:
+            # The owner of the account hears about it by mail; the caller learns nothing.
+            events.registration_rejected(uow.session, *taken)
+            uow.commit()
+    if taken is not None:
+        identity.hasher.hash(credentials["password"])
+        equalizer.pad(started)
+        return ACCEPTED
+    registered = registry.create_or_return(body["company"], body.get("establishment"))
+    password_hash = identity.hasher.hash(credentials["password"])
+    company_id = uuid.UUID(registered["company"]["id"])
+    establishment = registered.get("establishment")
+    try:
+        with identity.db.unit_of_work() as uow:
+            session = uow.session
+            members = session.execute(select(User).where(User.company_id == company_id,
+                                                         User.active.is_(True))).scalars().all()
+            administrators = [m for m in members if m.is_company_admin]
+            first = not members
+            user = User(login=login, email=email, first_name=person["first_name"].strip(),
+                        last_name=person["last_name"].strip(), phone=person["phone"].strip(),
+                        fax=(person.get("fax") or "").strip() or None, password_hash=password_hash,
+                        roles=["supplier", "supplier_admin"] if first else ["supplier"], company_id=company_id,
+                        establishment_id=uuid.UUID(establishment["id"]) if establishment else None)
+            session.add(user)
+            session.flush()
+            raw, expires_at = links.create(session, user, links.VERIFICATION, identity.settings.verification_link_ttl)
+            events.user_registered(
+                session, user, company_name=registered["company"]["name"],
+                verification_url=links.url(identity.settings.public_base_url, "/compte/confirmation", raw),
+                verification_expires_at=expires_at, administrators=[] if first else administrators)
+            uow.commit()
+    except IntegrityError:
+        # The same login or e-mail registered a moment ago by a concurrent request.
+        return ACCEPTED
+    equalizer.observe(time.perf_counter() - started)
+    return ACCEPTED
+
+
+def _taken(session, login: str, email: str) -> tuple[User, str] | None:
+    by_email = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if by_email is not None:
+        return by_email, "email_taken"
+    by_login = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
+    if by_login is not None:
+        return by_login, "login_taken"
+    return None
+
+
+def verify_email(identity: Identity, raw: str) -> None:
+    with identity.db.unit_of_work() as uow:
+        user = links.consume(uow.session, raw, links.VERIFICATION)
+        if user.email_verified_at is None:
+            from datetime import UTC, datetime
+
+            user.email_verified_at = datetime.now(UTC)
+        uow.commit()

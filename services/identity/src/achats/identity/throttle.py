@@ -1,0 +1,92 @@
+"""Brute-force protection: progressive delay, then temporary lockout, per login name and per address.
+
+Keyed by the login name as typed (not by account), so that an unknown name is throttled exactly like
+a known one and the answers never tell whether an account exists.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import Throttle
+
+
+@dataclass(frozen=True)
+class Policy:
+    delay_after: int  # failures allowed before each attempt must wait
+    lock_after: int  # failures that lock for lock_seconds
+    lock_seconds: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0
+    locked: bool = False
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _row(session: Session, key: str, *, lock: bool) -> Throttle | None:
+    query = select(Throttle).where(Throttle.key == key)
+    return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+
+def check(session: Session, key: str) -> Verdict:
+    row = _row(session, key, lock=False)
+    if row is None:
+        return Verdict(True)
+    moment = now()
+    for until, locked in ((_aware(row.locked_until), True), (_aware(row.next_allowed_at), False)):
+        if until and until > moment:
+            return Verdict(False, retry_after=math.ceil((until - moment).total_seconds()), locked=locked)
+    return Verdict(True)
+
+
+def record_failure(session: Session, key: str, policy: Policy) -> bool:
+    """Count a failure; True when this failure locks the key (for the lockout event)."""
+    row = _row(session, key, lock=True)
+    moment = now()
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = Throttle(key=key, failures=0, window_started_at=moment)
+                session.add(row)
+        except IntegrityError:  # a concurrent failure created it: count on that one
+            row = _row(session, key, lock=True)
+    if _aware(row.window_started_at) < moment - timedelta(seconds=policy.window_seconds):
+        row.failures, row.window_started_at, row.locked_until, row.next_allowed_at = 0, moment, None, None
+    row.failures += 1
+    newly_locked = False
+    if row.failures >= policy.lock_after:
+        newly_locked = not (_aware(row.locked_until) and _aware(row.locked_until) > moment)
+        row.locked_until = moment + timedelta(seconds=policy.lock_seconds)
+        if newly_locked:
+            # After a lockout the count starts again, with delays from the first failure.
+            row.failures = policy.delay_after
+    elif row.failures >= policy.delay_after:
+        # 1 s, 2 s, 4 s ... capped at the lockout length.
+        delay = min(2 ** (row.failures - policy.delay_after), policy.lock_seconds)
+        row.next_allowed_at = moment + timedelta(seconds=delay)
+    session.flush()
+    return newly_locked
+
+
+def clear(session: Session, key: str) -> None:
+    row = _row(session, key, lock=True)
+    if row is not None:
+        session.delete(row)
+        session.flush()
