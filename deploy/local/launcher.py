@@ -28,6 +28,7 @@ from achats.chassis.settings import env_prefix
 SERVICES = [
     "achats.gateway.app:SERVICE",
     "achats.company_registry.app:SERVICE",
+    "achats.notifier.app:SERVICE",
 ]
 
 # Stand-ins for the outside world (DESIGN §9): (name, ASGI app factory, port).

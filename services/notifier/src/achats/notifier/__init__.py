@@ -1,0 +1,1 @@
+"""achats.notifier: every mail the platform sends, in French, reliably, never twice."""

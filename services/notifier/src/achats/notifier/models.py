@@ -1,0 +1,73 @@
+"""The notifier's one table: a delivery per mail, holding the rendered message and where its sending stands."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+QUEUED, SENT, FAILED = "queued", "sent", "failed"
+STATUSES = (QUEUED, SENT, FAILED)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on PostgreSQL and on SQLite (which stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times are stored in UTC and must say so")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Delivery(Base):
+    """One mail: one template rendered for one recipient because of one event."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # Redelivered events, replayed dead letters and concurrent consumers all meet here.
+        UniqueConstraint("event_id", "template", "recipient", name="uq_deliveries_event_template_recipient"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_created", "created_at", "id"),
+        Index("ix_deliveries_recipient", "recipient"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(200))
+    template: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(320))
+    recipient_name: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    # Generated once: a mail sent again after a crash carries the same Message-ID.
+    message_id: Mapped[str] = mapped_column(String(255))
+    # Single-use links in the mail (verification, reset), hidden by the API unless REVEAL_LINKS.
+    secret_links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the sender may (next) take it; while a sender holds it, the end of that sender's lease.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After this, transient failures stop being retried: 24 h after queueing (or after a manual retry).
+    give_up_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

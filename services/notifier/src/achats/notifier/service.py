@@ -1,0 +1,158 @@
+"""Use cases of the notifier: queue the mails of an event, find deliveries, retry one, preview a template."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from achats.chassis.problems import Problem
+
+from . import contract
+from .mailer import new_message_id
+from .mails import TEMPLATES, Mail, mails_for
+from .models import FAILED, QUEUED, Delivery
+from .rendering import RenderedMail, Renderer
+
+HIDDEN_LINK = "[lien masqué]"
+
+
+def queue(*, db_session: Session, event_id: str, event_type: str, mails: list[Mail], renderer: Renderer,
+          mail_domain: str, give_up_after: float, now: datetime | None = None) -> int:
+    """Render and store the mails of one event, ready to send; how many were new.
+
+    A (event, template, recipient) already stored is left alone, so an event applied again, by
+    whatever path, never queues a second mail. Only the session is touched: this runs in the
+    consumer's transaction.
+    """
+    if not mails:
+        return 0
+    now = now or datetime.now(UTC)
+    rows = []
+    for mail in mails:
+        rendered = renderer.render(mail)
+        rows.append({
+            "id": uuid.uuid4(), "event_id": event_id, "event_type": event_type, "template": mail.template.name,
+            "recipient": mail.recipient.email, "recipient_name": mail.recipient.name or None,
+            "subject": rendered.subject, "text_body": rendered.text, "html_body": rendered.html,
+            "message_id": new_message_id(mail_domain), "secret_links": mail.secret_links, "status": QUEUED,
+            "attempts": 0, "last_error": None, "created_at": now, "updated_at": now, "next_attempt_at": now,
+            "give_up_at": now + timedelta(seconds=give_up_after), "sent_at": None,
+        })
+    dialect = db_session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    table = Delivery.__table__
+    statement = (insert(table).values(rows)
+                 .on_conflict_do_nothing(index_elements=["event_id", "template", "recipient"])
+                 .returning(table.c.id))  # only the rows inserted: a reliable count on both databases
+    return len(db_session.execute(statement).all())
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    template: str | None = None
+    recipient: str | None = None
+    event_id: str | None = None
+    event_type: str | None = None
+    q: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def get_all(*, db_session: Session, filters: Filters, limit: int, cursor: str | None = None
+            ) -> tuple[list[Delivery], str | None]:
+    """Newest first; ``cursor`` continues after the last item of the previous page."""
+    statement = select(Delivery)
+    f = filters
+    for column, value in ((Delivery.status, f.status), (Delivery.template, f.template),
+                          (Delivery.event_id, f.event_id), (Delivery.event_type, f.event_type)):
+        if value is not None:
+            statement = statement.where(column == value)
+    if f.recipient:
+        statement = statement.where(func.lower(Delivery.recipient) == f.recipient.strip().lower())
+    if f.q:
+        needle = f.q.strip().lower()
+        statement = statement.where(or_(func.lower(Delivery.recipient).contains(needle, autoescape=True),
+                                        func.lower(Delivery.subject).contains(needle, autoescape=True)))
+    if f.created_after is not None:
+        statement = statement.where(Delivery.created_at >= f.created_after)
+    if f.created_before is not None:
+        statement = statement.where(Delivery.created_at < f.created_before)
+    if cursor:
+        created_at, last_id = _decode_cursor(cursor)
+        statement = statement.where(or_(Delivery.created_at < created_at,
+                                        and_(Delivery.created_at == created_at, Delivery.id < last_id)))
+    rows = list(db_session.execute(statement.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+                                   .limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1]) if more else None)
+
+
+def _encode_cursor(delivery: Delivery) -> str:
+    raw = json.dumps([delivery.created_at.isoformat(), str(delivery.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created_at, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(last_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise Problem(status=400, code="cursor_invalid",
+                      detail="Le curseur de pagination est invalide. Reprenez la liste depuis le début.") from None
+
+
+def get(*, db_session: Session, delivery_id: str | uuid.UUID) -> Delivery:
+    delivery = db_session.get(Delivery, uuid.UUID(str(delivery_id)))
+    if delivery is None:
+        raise Problem(status=404, code="delivery_not_found", detail="Ce message n'existe pas.")
+    return delivery
+
+
+def retry(*, db_session: Session, delivery_id: str | uuid.UUID, give_up_after: float,
+          now: datetime | None = None) -> Delivery:
+    """Queue a failed mail again, with a fresh 24 h of attempts; the same message, Message-ID included."""
+    delivery = get(db_session=db_session, delivery_id=delivery_id)
+    if delivery.status != FAILED:
+        raise Problem(status=409, code="delivery_not_failed",
+                      detail="Seul un message en échec peut être renvoyé.")
+    now = now or datetime.now(UTC)
+    db_session.execute(update(Delivery).where(Delivery.id == delivery.id, Delivery.status == FAILED).values(
+        status=QUEUED, next_attempt_at=now, give_up_at=now + timedelta(seconds=give_up_after), updated_at=now))
+    db_session.refresh(delivery)
+    return delivery
+
+
+def shown(delivery: Delivery, *, reveal_links: bool) -> RenderedMail:
+    """The mail as the API shows it: single-use links hidden unless ``reveal_links``."""
+    mail = RenderedMail(subject=delivery.subject, text=delivery.text_body, html=delivery.html_body)
+    if reveal_links or not delivery.secret_links:
+        return mail
+    text, html_body = mail.text, mail.html
+    for link in delivery.secret_links:
+        text = text.replace(link, HIDDEN_LINK)
+        html_body = html_body.replace(html.escape(link), HIDDEN_LINK).replace(link, HIDDEN_LINK)
+    return RenderedMail(subject=mail.subject, text=text, html=html_body)
+
+
+def preview(*, renderer: Renderer, template: str) -> tuple[RenderedMail, dict]:
+    """``template`` rendered with the sample payload of the contract; and that payload."""
+    if template not in TEMPLATES:
+        raise Problem(status=404, code="template_not_found", detail="Ce modèle de message n'existe pas.")
+    event_type = TEMPLATES[template].events[0]
+    data = contract.examples()[event_type]["data"]
+    mail = next(m for m in mails_for(event_type, data) if m.template.name == template)
+    return renderer.render(mail), data

@@ -1,0 +1,105 @@
+"""End to end on the real broker and both databases: event published -> consumer -> sender -> SMTP sink."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from achats.notifier import contract
+from achats.notifier.mails import TEMPLATES
+from achats.notifier.models import QUEUED, SENT
+
+from notifier_support import PLATFORM, SENDER, event, make_settings, wait_until
+
+
+@pytest.fixture
+def notifier(notifiers, database_url, on_rabbitmq, smtp_sink):
+    return notifiers(make_settings(database_url, f"smtp://127.0.0.1:{smtp_sink.port}", **on_rabbitmq)).start()
+
+
+def all_events():
+    return [event(event_type) for event_type in contract.consumed_types()]
+
+
+def test_every_template_is_delivered_with_correct_headers_and_accents(notifier, smtp_sink):
+    notifier.publish(*all_events())
+    messages = smtp_sink.wait_for(len(TEMPLATES), timeout=20)
+    assert wait_until(lambda: {d.status for d in notifier.deliveries()} == {SENT})
+    deliveries = {d.message_id: d for d in notifier.deliveries()}
+    assert sorted(d.template for d in deliveries.values()) == sorted(TEMPLATES)
+    assert len(messages) == len(TEMPLATES)
+    for envelope in smtp_sink.envelopes:
+        message = envelope.message
+        delivery = deliveries[message["Message-ID"]]
+        assert envelope.mail_from == SENDER and envelope.rcpt_tos == [delivery.recipient]
+        assert message["From"].addresses[0].display_name == PLATFORM
+        assert message["From"].addresses[0].addr_spec == SENDER
+        assert message["To"].addresses[0].addr_spec == delivery.recipient
+        assert message["To"].addresses[0].display_name == delivery.recipient_name
+        assert message["Subject"] == delivery.subject
+        assert message["Date"].datetime == delivery.created_at.replace(microsecond=0)
+        raw_headers = dict(message.raw_items())
+        assert all(value.isascii() for value in raw_headers.values())
+        assert "=?utf-8?" in raw_headers["From"]  # « marchés », encoded
+        assert message.get_content_type() == "multipart/alternative"
+        text, html = message.iter_parts()
+        assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+        assert text.get_content_charset() == "utf-8" and html.get_content_charset() == "utf-8"
+        assert text.get_content() == delivery.text_body and html.get_content() == delivery.html_body
+        assert "é" in text.get_content() and PLATFORM in html.get_content()
+    created = next(d for d in deliveries.values() if d.template == "ticket_created")
+    assert created.subject == "Assistance - Création d'une demande - Réf. 25031842"
+
+
+def test_mail_server_down_then_up_delivers_every_mail_once(notifier, smtp_sink):
+    smtp_sink.stop()
+    notifier.publish(*all_events())
+    # Every mail is tried and put off at least twice while the server is down.
+    assert wait_until(lambda: len(ds := notifier.deliveries()) == len(TEMPLATES)
+                      and all(d.status == QUEUED and d.attempts >= 2 for d in ds))
+    assert all(d.last_error.startswith("ConnectionRefusedError") for d in notifier.deliveries())
+    smtp_sink.start()
+    smtp_sink.wait_for(len(TEMPLATES), timeout=20)
+    assert wait_until(lambda: {d.status for d in notifier.deliveries()} == {SENT})
+    # One more event through the same queue and sender: once its mail is in, nothing else is on its way.
+    notifier.publish(event("identity.password.changed"))
+    smtp_sink.wait_for(len(TEMPLATES) + 1)
+    message_ids = [m["Message-ID"] for m in smtp_sink.messages]
+    assert len(message_ids) == len(set(message_ids)) == len(TEMPLATES) + 1
+    assert sorted(message_ids) == sorted(d.message_id for d in notifier.deliveries())
+
+
+def test_the_same_event_delivered_twice_sends_one_mail(notifier, smtp_sink):
+    reset = event("identity.password_reset.requested")
+    notifier.publish(reset)
+    notifier.publish(reset)
+    marker = event("identity.password.changed")
+    notifier.publish(marker)  # queued behind the duplicate: once its mail is in, the duplicate was handled
+    smtp_sink.wait_for(2)
+    assert wait_until(lambda: len(notifier.deliveries(event_id=marker.id, status=SENT)) == 1)
+    assert [m["Subject"] for m in smtp_sink.messages].count("Réinitialisation de votre mot de passe") == 1
+    assert len(smtp_sink.messages) == 2
+    assert len(notifier.deliveries(event_id=reset.id)) == 1
+
+
+def test_html_written_by_users_is_escaped_in_the_html_part(notifier, smtp_sink):
+    script = "<script>alert('vol de session')</script>"
+    notifier.publish(event("helpdesk.ticket.answered", subject=f"Bug {script}", message_excerpt=script))
+    (message,) = smtp_sink.wait_for(1)
+    text, html = message.iter_parts()
+    assert "<script>" not in html.get_content()
+    assert "&lt;script&gt;alert(&#39;vol de session&#39;)&lt;/script&gt;" in html.get_content()
+    assert script in text.get_content()
+    assert message["Subject"] == "Assistance - Réponse à votre demande - Réf. 25031842"
+
+
+def test_an_event_missing_what_its_mail_needs_is_dead_lettered_at_once(notifier, smtp_sink):
+    broken = event("helpdesk.ticket.created")
+    del broken.data["requester"]
+    notifier.publish(broken)
+    assert wait_until(lambda: len(notifier.dead_letters()) == 1)
+    assert json.loads(notifier.dead_letters()[0])["id"] == broken.id
+    notifier.publish(event("helpdesk.ticket.closed"))  # and the queue keeps flowing
+    smtp_sink.wait_for(1)
+    assert [d.event_type for d in notifier.deliveries()] == ["helpdesk.ticket.closed"]

@@ -1,0 +1,134 @@
+"""Templates: French text and autoescaped HTML on one layout, the guide's ticket mail, French dates."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from achats.notifier import contract
+from achats.notifier.mails import TEMPLATES, mails_for
+from achats.notifier.rendering import Renderer, RenderingError, date_fr
+
+from notifier_support import PLATFORM
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return Renderer(platform_name=PLATFORM, support_phone="08 20 20 77 43", public_base_url="https://achats.test")
+
+
+def render_example(renderer, event_type, template=None, **changes):
+    data = {**copy.deepcopy(contract.examples()[event_type]["data"]), **changes}
+    mails = mails_for(event_type, data)
+    mail = next(m for m in mails if template is None or m.template.name == template)
+    return renderer.render(mail)
+
+
+def test_there_is_a_text_and_an_html_template_for_every_mail(renderer):
+    assert renderer.template_names() == sorted(TEMPLATES)
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_every_template_renders_french_text_and_html_on_the_layout(renderer, template):
+    mail = render_example(renderer, TEMPLATES[template].events[0], template)
+    assert mail.subject and "\n" not in mail.subject
+    assert mail.text.startswith("Bonjour,\n\n")
+    assert f"Cordialement,\n\n{PLATFORM}\n" in mail.text
+    assert "merci de ne pas y répondre" in mail.text
+    assert mail.html.startswith("<!DOCTYPE html>") and '<html lang="fr">' in mail.html
+    assert f"<title>{mail.subject}</title>".replace("'", "&#39;") in mail.html
+    assert "<p>Bonjour,</p>" in mail.html and f"<p>{PLATFORM}</p>" in mail.html
+    assert "{{" not in mail.text + mail.html and "{%" not in mail.text + mail.html
+
+
+def test_ticket_created_is_the_mail_of_the_guide(renderer):
+    mail = render_example(renderer, "helpdesk.ticket.created", reference="A1B2C3D4", subject="Dépôt impossible",
+                          follow_url="https://achats.test/assistance/demande/xyz")
+    assert mail.subject == "Assistance - Création d'une demande - Réf. A1B2C3D4"
+    assert mail.text == (
+        "Bonjour,\n\n"
+        'Votre demande d\'assistance n° A1B2C3D4 - "Dépôt impossible" a bien été enregistrée.\n\n'
+        "Pour accéder à cette demande d'assistance, veuillez cliquer sur le lien suivant :\n\n"
+        "https://achats.test/assistance/demande/xyz\n\n"
+        "Ne perdez pas ce message qui vous permet de suivre ce ticket A1B2C3D4 - En cas de besoin, vous pouvez "
+        "contacter notre équipe support au 08 20 20 77 43.\n\n"
+        f"Cordialement,\n\n{PLATFORM}\n\n"
+        "-- \nCe message vous a été envoyé automatiquement : merci de ne pas y répondre.\nhttps://achats.test\n")
+    assert 'href="https://achats.test/assistance/demande/xyz"' in mail.html
+
+
+@pytest.mark.parametrize("event_type", ["helpdesk.ticket.answered", "helpdesk.ticket.information_requested",
+                                        "helpdesk.ticket.resolved", "helpdesk.ticket.closed"])
+def test_every_ticket_mail_has_the_reference_the_link_and_the_support_phone(renderer, event_type):
+    mail = render_example(renderer, event_type)
+    data = contract.examples()[event_type]["data"]
+    assert mail.subject.startswith("Assistance - ") and mail.subject.endswith(f"Réf. {data['reference']}")
+    for part in (mail.text, mail.html):
+        assert data["follow_url"] in part and "08 20 20 77 43" in part and data["reference"] in part
+    if "message_excerpt" in data:
+        assert data["message_excerpt"] in mail.text
+
+
+def test_user_text_is_escaped_in_html_and_left_alone_in_text(renderer):
+    script = '<script>alert("pirate")</script>'
+    mail = render_example(renderer, "helpdesk.ticket.answered", subject=script, message_excerpt=f"Voir {script}",
+                          reference="<b>42</b>")
+    assert "<script>" not in mail.html and "<b>42</b>" not in mail.html
+    assert "&lt;script&gt;alert(&#34;pirate&#34;)&lt;/script&gt;" in mail.html
+    assert "&lt;b&gt;42&lt;/b&gt;" in mail.html
+    assert script in mail.text
+    assert mail.subject == "Assistance - Réponse à votre demande - Réf. <b>42</b>"  # a header, not HTML
+
+
+def test_a_subject_never_spans_lines(renderer):
+    mail = render_example(renderer, "company.deleted", name="Dupont\r\nBcc: tous@exemple.fr")
+    assert mail.subject == "Suppression du compte de l'entreprise Dupont Bcc: tous@exemple.fr"
+
+
+def test_times_are_shown_in_french_in_paris_time(renderer):
+    mail = render_example(renderer, "identity.password_reset.requested", expires_at="2025-07-01T21:30:00Z")
+    assert "valable jusqu'au 1er juillet 2025 à 23 h 30" in mail.text  # UTC+2 in summer
+    winter = render_example(renderer, "identity.password.changed", changed_at="2025-12-31T23:05:00+00:00")
+    assert "modifié le 1er janvier 2026 à 0 h 05" in winter.text
+    assert date_fr("2025-08-15") == "15 août 2025"
+
+
+@pytest.mark.parametrize(("days_left", "subject", "phrase"), [
+    (15, "Un document arrive à expiration", "expire dans 15 jours, le 1er avril 2025"),
+    (1, "Un document arrive à expiration", "expire demain, le 1er avril 2025"),
+    (0, "Un document arrive à expiration", "expire aujourd'hui, le 1er avril 2025"),
+    (-3, "Un document a expiré", "a expiré le 1er avril 2025"),
+])
+def test_expiring_document_says_when(renderer, days_left, subject, phrase):
+    mail = render_example(renderer, "company.document.expiring", days_left=days_left)
+    assert mail.subject == f"Coffre-fort - {subject} : Attestation de vigilance URSSAF"
+    assert phrase in mail.text and phrase in mail.html
+
+
+def test_a_document_without_label_is_named_by_its_type(renderer):
+    mail = render_example(renderer, "company.document.expiring", label=None, document_type="kbis")
+    assert mail.subject.endswith(": kbis")
+
+
+def test_locked_account_without_end_date_points_to_the_support(renderer):
+    timed = render_example(renderer, "identity.user.locked")
+    assert "à partir du 14 mars 2025 à 12 h 15" in timed.text
+    forever = render_example(renderer, "identity.user.locked", locked_until=None)
+    assert "déblocage par un administrateur" in forever.text and "08 20 20 77 43" in forever.text
+
+
+def test_settings_reach_the_mails():
+    custom = Renderer(platform_name="La plateforme des marchés publics du CNES", support_phone="01 02 03 04 05",
+                      public_base_url="https://marches.cnes.fr")
+    mail = render_example(custom, "helpdesk.ticket.created")
+    assert "La plateforme des marchés publics du CNES" in mail.text and "01 02 03 04 05" in mail.text
+    assert "https://marches.cnes.fr" in mail.html
+
+
+def test_missing_data_is_an_error_not_a_blank(renderer):
+    data = copy.deepcopy(contract.examples()["helpdesk.ticket.created"]["data"])
+    mail = mails_for("helpdesk.ticket.created", data)[0]
+    del mail.context["reference"]
+    with pytest.raises(RenderingError, match="reference"):
+        renderer.render(mail)
