@@ -400,3 +400,38 @@ def test_path_joined_to_base_url_with_prefix_and_user_agent(stub: Stub) -> None:
         ("GET", "/catalogue/v1/evil.example/x"),
     ]
     assert stub.hits[0].headers["user-agent"] == "achats-helpdesk"
+
+
+def test_a_problem_document_with_a_5xx_is_the_callee_s_answer_not_an_outage():
+    import json as _json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            body = _json.dumps({"status": 503, "code": "insee_unavailable", "detail": "INSEE en panne"}).encode()
+            self.send_response(503)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Retry-After", "60")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ServiceClient(f"http://127.0.0.1:{server.server_address[1]}", service="registry",
+                               breaker=CircuitBreaker(failure_threshold=1))
+        response = client.post("/x", json={}, retry=False, headers={"Idempotency-Key": "k"})
+        assert response.status_code == 503
+        assert response.json()["code"] == "insee_unavailable"
+        assert hits == ["/x"]  # not retried
+        assert client.breaker.state == CircuitBreaker.CLOSED  # the callee is up
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -143,6 +143,10 @@ class _Retry(Retry):
         return None if retry_after is None else min(retry_after, MAX_RETRY_AFTER)
 
 
+def _is_problem(response: requests.Response) -> bool:
+    return response.headers.get("Content-Type", "").split(";")[0].strip() == "application/problem+json"
+
+
 def _is_timeout(exc: requests.RequestException) -> bool:
     if isinstance(exc, requests.Timeout):
         return True
@@ -159,8 +163,10 @@ def _is_timeout(exc: requests.RequestException) -> bool:
 class ServiceClient:
     """HTTP client for calling another service of the platform.
 
-    4xx responses are returned as they are; connection errors, timeouts and 5xx responses
-    (after retries) raise :class:`ServiceUnavailable` or one of its subclasses.
+    4xx responses are returned as they are, and so are 5xx responses carrying a problem+json
+    document: the callee answered, deliberately, about a dependency of its own (the registry saying
+    INSEE is down, say) and its French ``detail`` is for the user. Connection errors, timeouts and
+    other 5xx responses (after retries) raise :class:`ServiceUnavailable` or one of its subclasses.
     """
 
     def __init__(
@@ -184,6 +190,8 @@ class ServiceClient:
         # A urllib3 Retry is fixed per adapter, so keyed writes get their own session.
         self._session = self._make_session(IDEMPOTENT_METHODS, retries, backoff, user_agent)
         self._keyed_session = self._make_session(KEYED_METHODS, retries, backoff, user_agent)
+        # Connection failures only: for calls whose answer is final even when it is a 5xx.
+        self._connect_only_session = self._make_session(frozenset(), retries, backoff, user_agent)
 
     @staticmethod
     def _make_session(
@@ -194,11 +202,12 @@ class ServiceClient:
         retry = _Retry(
             total=retries,
             connect=retries,
-            read=retries,
-            status=retries,
+            # urllib3 reads an empty method set as "every method": no methods means no read retries.
+            read=retries if methods else 0,
+            status=retries if methods else 0,
             backoff_factor=backoff,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=methods,
+            status_forcelist=RETRY_STATUSES if methods else frozenset(),
+            allowed_methods=methods or frozenset({"NONE"}),
             respect_retry_after_header=True,
             raise_on_status=False,
         )
@@ -229,14 +238,20 @@ class ServiceClient:
                 headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send a request to ``base_url/path``; ``kwargs`` are those of ``requests.request``."""
+    def request(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> requests.Response:
+        """Send a request to ``base_url/path``; ``kwargs`` are those of ``requests.request``.
+
+        ``retry=False``: only a connection that could not be made is tried again.
+        """
         method = method.upper()
         headers = self._headers(kwargs.pop("headers", None))
         kwargs["headers"] = headers
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout  # never wait forever
-        session = self._keyed_session if "Idempotency-Key" in headers else self._session
+        if not retry:
+            session = self._connect_only_session
+        else:
+            session = self._keyed_session if "Idempotency-Key" in headers else self._session
 
         if not self.breaker.allow_request():
             raise CircuitOpenError(self.service)
@@ -247,7 +262,7 @@ class ServiceClient:
             error = ServiceTimeout if _is_timeout(exc) else ServiceUnavailable
             raise error(self.service) from exc
 
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not _is_problem(response):
             self.breaker.record_failure()
             status = response.status_code
             response.close()
@@ -274,6 +289,7 @@ class ServiceClient:
     def close(self) -> None:
         self._session.close()
         self._keyed_session.close()
+        self._connect_only_session.close()
 
     def __enter__(self) -> Self:
         return self

@@ -20,7 +20,9 @@ class RegistryClient:
         """The company and establishment, created if needed (the registry is idempotent: retried once)."""
         body = {"company": company, **({"establishment": establishment} if establishment else {})}
         try:
-            response = self.http.post("/registry/companies", json=body,
+            # No retry on a 5xx: the registry's 503 means « INSEE is down, type by hand », already
+            # after its own retries; the user needs that answer now.
+            response = self.http.post("/registry/companies", json=body, retry=False,
                                       headers={"Idempotency-Key": _key(body)})
         except ServiceUnavailable:
             raise Problem(status=503, code="registry_unavailable", detail=UNAVAILABLE) from None

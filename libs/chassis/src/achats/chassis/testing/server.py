@@ -1,0 +1,43 @@
+"""Serve an ASGI app over real HTTP from a thread, for tests that cross service boundaries."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the test process keeps its own signal handlers
+
+
+@contextlib.contextmanager
+def serving(app: object, port: int | None = None) -> Iterator[str]:
+    """``with serving(app) as base_url:`` — uvicorn on 127.0.0.1, stopped and joined on exit."""
+    port = port or free_port()
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                                    lifespan="on", timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, name=f"serving-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the app did not start on port {port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

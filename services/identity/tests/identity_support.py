@@ -1,0 +1,98 @@
+"""Helpers of the identity tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
+
+from sqlalchemy import select
+
+from achats.chassis import security
+from achats.chassis.bus import outbox
+from achats.chassis.testing.server import serving
+from achats.company_registry.app import SERVICE as REGISTRY
+from achats.identity.app import SERVICE as IDENTITY
+
+CCAS_SIRET = "26570134200148"
+TEST_SIRET = "39070200900015"
+PASSWORD = "un cheval blanc galope dans la plaine"
+
+
+def registration(login: str = "mcurie", email: str = "marie.curie@example.fr", siret: str = CCAS_SIRET,
+                 password: str = PASSWORD, **person) -> dict:
+    return {"company": {"source": "insee"}, "establishment": {"siret": siret},
+            "user": {"last_name": "Curie", "first_name": "Marie", "email": email, "phone": "+33 3 87 00 00 00",
+                     **person},
+            "credentials": {"login": login, "password": password}}
+
+
+@dataclass
+class Stack:
+    client: object
+    runtime: object
+    registry_url: str
+    registry_runtime: object
+    addresses: list[str] = field(default_factory=list)
+
+    @property
+    def identity(self):
+        return self.runtime.extras["identity"]
+
+    def events(self, type_: str) -> list[dict]:
+        with self.runtime.db.session() as session:
+            bodies = session.execute(select(outbox.c.body).where(outbox.c.type == type_).order_by(outbox.c.seq))
+            return [json.loads(body)["data"] for body in bodies.scalars()]
+
+    def register(self, **kwargs) -> dict:
+        response = self.client.post("/identity/registrations", json=registration(**kwargs))
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def login(self, login: str = "mcurie", password: str = PASSWORD) -> dict:
+        response = self.client.post("/identity/sessions", json={"login": login, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def auth(self, login: str = "mcurie", password: str = PASSWORD) -> dict:
+        return {"Authorization": f"Bearer {self.login(login, password)['access_token']}"}
+
+    def link_token(self, type_: str, key: str) -> str:
+        url = self.events(type_)[-1][key]
+        return parse_qs(urlparse(url).query)["token"][0]
+
+    def me(self, headers: dict) -> dict:
+        response = self.client.get("/identity/me", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@contextlib.contextmanager
+def build_stack(database_url: str, tmp_path, standin, **identity_settings) -> Iterator[Stack]:
+    namespace = uuid.uuid4().hex[:8]
+    identity_config = IDENTITY.load_settings({}, **{
+        "database_url": database_url, "amqp_url": f"memory://identity-{namespace}", "log_json": True,
+        "public_base_url": "https://marches.example.fr", "registry_url": "http://127.0.0.1:1",
+        **identity_settings})
+    IDENTITY.migrate(identity_config)
+    runtime = IDENTITY.runtime(identity_config)
+    identity = runtime.extras["identity"]
+    registry_config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
+                                             amqp_url=f"memory://registry-{namespace}",
+                                             insee_base_url=standin.base_url, insee_api_key=standin.api_key)
+    REGISTRY.migrate(registry_config)
+    registry_runtime = REGISTRY.runtime(registry_config)
+    # The registry verifies identity's tokens with identity's public keys, as it would through the JWKS URL.
+    registry_runtime.extras["verifier"] = security.TokenVerifier(
+        security.JWKSCache("identity", fetch=lambda _url: identity.keys.jwks()), issuer=identity_config.issuer,
+        audience=identity_config.audience)
+    with serving(REGISTRY.create_app(registry_config, registry_runtime)) as registry_url:
+        runtime.extras["registry"].http.base_url = registry_url
+        app = IDENTITY.create_app(identity_config, runtime)
+        yield Stack(client=app.test_client(), runtime=runtime, registry_url=registry_url,
+                    registry_runtime=registry_runtime)
+    runtime.db.dispose()
+    registry_runtime.db.dispose()

@@ -1,0 +1,112 @@
+"""« Nouvel utilisateur »: accounts attached to their company, first user administrator, no enumeration."""
+
+from __future__ import annotations
+
+from identity_support import PASSWORD, TEST_SIRET, registration
+
+
+def test_first_user_administers_the_company_later_users_join_it(stack):
+    stack.register()
+    (first,) = stack.events("identity.user.registered")
+    assert first["roles"] == ["supplier", "supplier_admin"]
+    assert first["company_administrators"] == []
+    assert first["company_name"] == "CENTRE COMMUNAL D'ACTION SOCIALE"
+    assert first["verification_url"].startswith("https://marches.example.fr/compte/confirmation?token=")
+    stack.register(login="pcurie", email="pierre.curie@example.fr", first_name="Pierre")
+    second = stack.events("identity.user.registered")[1]
+    assert second["roles"] == ["supplier"]
+    assert second["company_id"] == first["company_id"]
+    assert second["establishment_id"] == first["establishment_id"]
+    assert second["company_administrators"] == [{"email": "marie.curie@example.fr", "first_name": "Marie",
+                                                 "last_name": "Curie"}]
+    me = stack.me(stack.auth("pcurie"))
+    assert (me["company_id"], me["is_company_admin"]) == (first["company_id"], False)
+    assert stack.me(stack.auth())["is_company_admin"] is True
+
+
+def test_email_verification_link_is_single_use(stack):
+    stack.register()
+    token = stack.link_token("identity.user.registered", "verification_url")
+    assert stack.me(stack.auth())["email_verified"] is False
+    assert stack.client.post("/identity/email-verifications", json={"token": token}).status_code == 204
+    again = stack.client.post("/identity/email-verifications", json={"token": token})
+    assert again.status_code == 400
+    assert again.json()["code"] == "link_invalid"
+    assert stack.me(stack.auth())["email_verified"] is True
+
+
+def test_taken_email_or_login_answers_exactly_like_a_new_account(stack):
+    fresh = stack.client.post("/identity/registrations", json=registration())
+    same_email = stack.client.post("/identity/registrations", json=registration(login="autre.login"))
+    same_login = stack.client.post("/identity/registrations", json=registration(email="autre@example.fr"))
+    for response in (same_email, same_login):
+        assert response.status_code == fresh.status_code == 202
+        assert response.json() == fresh.json()
+    assert len(stack.events("identity.user.registered")) == 1
+    rejected = stack.events("identity.registration.rejected")
+    assert [(r["email"], r["reason"]) for r in rejected] == [("marie.curie@example.fr", "email_taken"),
+                                                             ("marie.curie@example.fr", "login_taken")]
+    # Logins and e-mails are compared without case.
+    upper = stack.client.post("/identity/registrations", json=registration(login="MCURIE", email="x@example.fr"))
+    assert upper.json() == fresh.json()
+    assert len(stack.events("identity.user.registered")) == 1
+
+
+def test_password_policy_is_checked_before_the_registry_is_asked(stack, standin):
+    cases = {
+        "trop court": "au moins 15 caractères",
+        "password1234567": "trop courant",
+        "azerazerazerazerazer": "trop courant",
+        "mcurie est la meilleure": "ni votre identifiant",
+        "marie.curie@example.fr pour toujours": "ni votre identifiant",
+        "x" * 300: "ne doit pas dépasser",
+    }
+    for password, expected in cases.items():
+        response = stack.client.post("/identity/registrations", json=registration(password=password))
+        assert response.status_code == 422, password
+        body = response.json()
+        assert body["code"] == "password_rejected"
+        assert any(expected in e["message"] for e in body["errors"]), (password, body)
+        assert body["errors"][0]["field"] == "credentials.password"
+    assert standin.calls()["total"] == 0
+    assert stack.events("identity.user.registered") == []
+    long_passphrase = "une phrase de passe très longue " * 4  # > 64 characters are accepted
+    assert stack.client.post("/identity/registrations",
+                             json=registration(password=long_passphrase)).status_code == 202
+
+
+def test_invalid_login_and_fields(stack):
+    response = stack.client.post("/identity/registrations", json=registration(login="a b"))
+    assert (response.status_code, response.json()["code"]) == (422, "login_invalid")
+    body = registration()
+    del body["user"]["phone"]
+    response = stack.client.post("/identity/registrations", json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "user.phone", "message": "Ce champ est obligatoire."}]
+
+
+def test_registry_problems_reach_the_user(stack, standin):
+    bad_siret = stack.client.post("/identity/registrations", json=registration(siret="26570134200149"))
+    assert (bad_siret.status_code, bad_siret.json()["code"]) == (422, "siret_invalid")
+    standin.set_mode("503")
+    down = stack.client.post("/identity/registrations", json=registration(siret=TEST_SIRET))
+    assert down.status_code == 503
+    assert down.json()["fallback"] == "manual"
+    assert down.json()["detail"].startswith("Le service est actuellement indisponible.")
+    assert stack.events("identity.user.registered") == []
+    # Typed by hand, as the form then asks.
+    manual = registration()
+    manual["company"] = {"source": "manual", "siren": "390702009", "name": "TEST", "naf_code": "82.99Z",
+                         "legal_form_code": "5499"}
+    manual["establishment"] = {"source": "manual", "siret": TEST_SIRET, "street": "1 RUE X",
+                               "postal_code": "75008", "city": "PARIS"}
+    assert stack.client.post("/identity/registrations", json=manual).status_code == 202
+    assert stack.events("identity.user.registered")[0]["company_name"] == "TEST"
+
+
+def test_registry_down_is_a_clear_503(stack):
+    stack.runtime.extras["registry"].http.base_url = "http://127.0.0.1:1"
+    response = stack.client.post("/identity/registrations", json=registration())
+    assert response.status_code == 503
+    assert response.json()["code"] == "registry_unavailable"
+    assert stack.client.post("/identity/sessions", json={"login": "mcurie", "password": PASSWORD}).status_code == 401
