@@ -27,6 +27,7 @@ from achats.chassis.settings import env_prefix
 # One line per service: a service plugs itself into `make run` here.
 SERVICES = [
     "achats.gateway.app:SERVICE",
+    "achats.identity.app:SERVICE",
     "achats.company_registry.app:SERVICE",
     "achats.notifier.app:SERVICE",
 ]
@@ -49,7 +50,9 @@ def embedded_defaults(definition: ServiceDefinition, var: Path, present: list[Se
         "RELAY_POLL_INTERVAL": "2",
     }
     if any(d.name == "identity" for d in present):
-        defaults["JWKS_URL"] = "http://127.0.0.1:8101/.well-known/jwks.json"
+        defaults["JWKS_URL"] = "http://127.0.0.1:8101/identity/.well-known/jwks.json"
+        defaults["JWT_ISSUER"] = "http://localhost:8080/identity"
+        defaults["JWT_AUDIENCE"] = "achats"
     defaults.update({key: value.format(var=var) for key, value in definition.embedded.items()})
     if definition.name == "gateway":
         defaults["UPSTREAMS"] = ",".join(f"{d.name}=http://127.0.0.1:{d.port}" for d in present

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -369,16 +370,16 @@ def configured(verifier: TokenVerifier) -> Iterator[TokenVerifier]:
 
 
 def test_bearer_info_uses_configured_verifier(configured: TokenVerifier, rsa_keys: TestKeys) -> None:
-    assert bearer_info(rsa_keys.token(sub="u-9"))["sub"] == "u-9"
+    assert asyncio.run(bearer_info(rsa_keys.token(sub="u-9")))["sub"] == "u-9"
     with pytest.raises(Problem) as info:
-        bearer_info(rsa_keys.token(exp_in=-100))
+        asyncio.run(bearer_info(rsa_keys.token(exp_in=-100)))
     assert info.value.code == "token_expired"
 
 
 def test_bearer_info_unconfigured() -> None:
     security.configure(None)
     with pytest.raises(Problem) as info:
-        bearer_info("x")
+        asyncio.run(bearer_info("x"))
     assert (info.value.status, info.value.code) == (503, "authentication_unavailable")
 
 

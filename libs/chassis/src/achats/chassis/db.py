@@ -96,7 +96,7 @@ class Database:
             yield UnitOfWork(session)
         finally:
             # Anything not committed explicitly is rolled back: an exception never half-writes.
-            session.rollback()
+            # close() rolls back without expiring what was loaded, so objects read here stay usable.
             session.close()
 
     @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -200,18 +201,20 @@ def get_verifier() -> TokenVerifier | None:
     return _verifier
 
 
-def bearer_info(token: str) -> dict[str, Any]:
+async def bearer_info(token: str) -> dict[str, Any]:
     """connexion ``x-bearerInfoFunc``: the verified claims, or raise Problem (401/503).
 
-    connexion 3.3 calls it synchronously on the event loop as ``bearer_info(token)``; a raised
-    exception that carries ``status`` is re-raised to the app's error handlers.
+    connexion calls it on the event loop and awaits it. Verification may have to fetch the JWKS
+    (a new key, an expired cache): that happens in a worker thread, so one slow identity service
+    never stalls the loop that serves every other request of the process (in the all-in-one
+    launcher, identity itself answers on that same loop).
     """
     verifier = request_verifier.get() or _verifier
     if verifier is None:
         # No JWKS configured (identity absent): nobody can be authenticated, which is not a crash.
         log.error("security.no_verifier")
         raise Problem(status=503, code="authentication_unavailable", detail=DETAIL_JWKS_UNAVAILABLE)
-    return verifier.verify(token)
+    return await asyncio.to_thread(verifier.verify, token)
 
 
 def _roles_of(claims: Mapping[str, Any]) -> tuple[str, ...]:

@@ -1,0 +1,64 @@
+"""Producers against their consumers' contracts: every event the notifier consumes, as identity and the
+company registry really publish it, matches the notifier's asyncapi.yaml."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from identity_support import PASSWORD, build_stack
+from sqlalchemy import select
+
+from achats.chassis.bus import outbox
+from achats.notifier import contract
+
+
+@pytest.fixture(scope="module")
+def standin():
+    from achats.company_registry.standin.testing import running_standin
+
+    with running_standin() as server:
+        yield server
+
+
+def published(runtime) -> list[dict]:
+    with runtime.db.session() as session:
+        return [json.loads(body) for body in session.execute(select(outbox.c.body).order_by(outbox.c.seq)).scalars()]
+
+
+def test_identity_and_registry_events_match_the_notifier_contract(sqlite_url, tmp_path, standin):
+    settings = {"login_delay_after": 2, "login_lock_after": 2, "login_lock_seconds": 60}
+    with build_stack(sqlite_url, tmp_path, standin, **settings) as stack:
+        stack.register()
+        stack.register(login="pcurie", email="pierre.curie@example.fr", first_name="Pierre")
+        stack.client.post("/identity/password-resets", json={"login_or_email": "mcurie"})
+        token = stack.link_token("identity.password_reset.requested", "reset_url")
+        stack.client.post("/identity/password-resets/confirm",
+                          json={"token": token, "password": "une phrase de passe toute neuve"})
+        stack.register(login="jdoe", email="jean.doe@example.fr", first_name="Jean", last_name="Doe")
+        for _ in range(2):
+            stack.client.post("/identity/sessions", json={"login": "jdoe", "password": "mauvais mot"})
+        assert stack.client.delete("/identity/me", headers=stack.auth("pcurie")).status_code == 204
+        pierre = stack.auth("mcurie", "une phrase de passe toute neuve")
+        company_id = stack.me(pierre)["company_id"]
+        # The registry: a document about to expire, then the company account deleted by its administrator.
+        admin = {"Authorization": pierre["Authorization"]}
+        registry_client = stack.runtime.extras["registry"].http
+        registry_client.post(f"/registry/companies/{company_id}/documents", headers=admin,
+                             data={"type": "kbis", "valid_until": (date.today() + timedelta(days=5)).isoformat()},
+                             files={"file": ("k.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")})
+        from achats.company_registry import jobs
+
+        jobs.notify_expiring(stack.registry_runtime)
+        registry_client.delete(f"/registry/companies/{company_id}", headers=admin)
+        events = published(stack.runtime) + published(stack.registry_runtime)
+
+    consumed = set(contract.consumed_types())
+    relevant = [e for e in events if e["type"] in consumed]
+    seen = {e["type"] for e in relevant}
+    assert {"identity.user.registered", "identity.password_reset.requested", "identity.password.changed",
+            "identity.user.locked", "identity.user.deleted", "company.deleted", "company.document.expiring"} <= seen
+    for envelope in relevant:
+        contract.check_envelope(envelope)  # raises ContractViolation with the mismatches
+    assert PASSWORD not in json.dumps(events)  # no password ever travels in an event
