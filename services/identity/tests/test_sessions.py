@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from identity_support import PASSWORD, build_stack
+from identity_support import build_stack
 
 from achats.chassis import security
 from achats.chassis.problems import Problem
@@ -65,7 +65,8 @@ def test_forged_or_stale_tokens_are_rejected(stack, forge):
         payload = base64.urlsafe_b64encode(json.dumps(changed).encode()).decode().rstrip("=")
         token = f"{head}.{payload}.{signature}"
     elif forge == "alg_none":
-        token = jwt.encode({**claims, "roles": ["platform_admin"]}, None, algorithm="none", headers={"kid": header["kid"]})
+        token = jwt.encode({**claims, "roles": ["platform_admin"]}, None, algorithm="none",
+                           headers={"kid": header["kid"]})
     elif forge == "hs256":
         # The classic confusion attack: HMAC keyed with the public key (PyJWT refuses to do it, so by hand).
         jwk = json.dumps(stack.client.get("/identity/.well-known/jwks.json").json()["keys"][0]).encode()
