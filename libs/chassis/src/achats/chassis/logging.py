@@ -23,7 +23,8 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     renderer = (structlog.processors.JSONRenderer(ensure_ascii=False) if json
                 else structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Disabled levels are dropped before any processing: an access line costs nothing at WARNING.
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -113,7 +113,7 @@ def login(identity: Identity, *, login: str, password: str, address: str) -> dic
     keys = (f"login:{name}", f"ip:{address}")
     identity.keys.active()  # the signing key is loaded before the transaction (SQLite has one writer)
     with identity.db.unit_of_work() as uow:
-        refused = _throttled([throttle.check(uow.session, key) for key in keys])
+        refused = _throttled(throttle.check(uow.session, *keys))
         if refused is not None:
             raise refused
         user = uow.session.execute(select(User).where(User.login == name)).scalar_one_or_none()
@@ -140,23 +140,33 @@ def refresh(identity: Identity, raw: str) -> dict:
     invalid = Problem(status=401, code="refresh_token_invalid",
                       detail="Votre session a expiré. Veuillez vous reconnecter.")
     identity.keys.active()
+    moment = now()
     with identity.db.unit_of_work() as uow:
-        row = uow.session.execute(select(RefreshToken).where(RefreshToken.token_hash == digest(raw))
-                                  .with_for_update()).scalar_one_or_none()
-        if row is None or row.revoked_at is not None:
+        session = uow.session
+        # The hot path in one statement: spend the token if it is still spendable. Whoever spends it
+        # first wins; a second use (a replay, or a thief) finds it spent below.
+        spent = session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == digest(raw), RefreshToken.used_at.is_(None),
+                   RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > moment)
+            .values(used_at=moment)
+            .returning(RefreshToken.family_id, RefreshToken.user_id, RefreshToken.session_expires_at)
+        ).first()
+        if spent is None:
+            row = session.execute(select(RefreshToken.family_id, RefreshToken.used_at, RefreshToken.revoked_at)
+                                  .where(RefreshToken.token_hash == digest(raw))).first()
+            if row is not None and row.used_at is not None and row.revoked_at is None:
+                # A used token again: stolen or replayed. End the whole session, for both holders.
+                revoke_family(session, row.family_id)
+                uow.commit()
+                raise Problem(status=401, code="refresh_token_reused",
+                              detail="Votre session a été fermée par sécurité. Veuillez vous reconnecter.")
             raise invalid
-        if row.used_at is not None:
-            # A used token again: stolen or replayed. End the whole session, for both holders.
-            revoke_family(uow.session, row.family_id)
-            uow.commit()
-            raise Problem(status=401, code="refresh_token_reused",
-                          detail="Votre session a été fermée par sécurité. Veuillez vous reconnecter.")
-        user = uow.session.get(User, row.user_id)
-        if _aware(row.expires_at) <= now() or user is None or not user.active:
+        user = session.get(User, spent.user_id)
+        if user is None or not user.active:
             raise invalid
-        row.used_at = now()
-        tokens = _tokens(identity, uow.session, user, family_id=row.family_id,
-                         session_expires_at=_aware(row.session_expires_at))
+        tokens = _tokens(identity, session, user, family_id=spent.family_id,
+                         session_expires_at=_aware(spent.session_expires_at))
         uow.commit()
         return tokens
 
