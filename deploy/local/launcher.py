@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         app = definition.create_app(settings, runtime, configure_logs=False)
         workers += definition.start_worker(runtime, stop)
         config = uvicorn.Config(app, host=args.host, port=definition.port, log_config=None, access_log=False,
-                                lifespan="on")
+                                lifespan="on", proxy_headers=False)
         servers.append(_Server(config))
         log.info("service.ready", service=definition.name, url=f"http://{args.host}:{definition.port}")
     print(f"Plateforme des achats: http://{args.host}:8080/api/platform (Ctrl-C to stop)", flush=True)

@@ -1,28 +1,368 @@
-"""Composition root of the gateway."""
+"""The gateway: one ASGI app in front of every service (edge security, limits, resilience, docs)."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
 from pathlib import Path
 
+import aiohttp
+import structlog
+import swagger_ui_bundle
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from achats.chassis import security
 from achats.chassis.app import Runtime
-from achats.chassis.http import ServiceClient
+from achats.chassis.logging import configure_logging
+from achats.chassis.observability import RequestContextMiddleware, _route, metrics_payload
+from achats.chassis.problems import PROBLEM_JSON, Problem
 from achats.chassis.service import ServiceDefinition
 
+from . import auth, edge, proxy
+from .ratelimit import MemoryCounter, RateLimiter, RedisCounter
+from .routes import DOCS, NONE, REQUIRED, RULES, match
 from .settings import GatewaySettings
 
+log = structlog.get_logger(__name__)
+HERE = Path(__file__).parent
 
-def configure(runtime: Runtime) -> None:
-    upstreams = {}
-    for pair in runtime.settings.upstreams:
-        name, _, url = pair.partition("=")
-        upstreams[name.strip()] = ServiceClient(url.strip(), service=name.strip(), connect_timeout=0.5,
-                                                read_timeout=2.0, retries=0)
-    runtime.extras["upstreams"] = upstreams
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings, rules: list | None = None):
+        self.settings = settings
+        self.rules = rules if rules is not None else RULES
+        self.upstreams: dict[str, proxy.Upstream] = {}
+        for pair in settings.upstreams:
+            name, _, url = pair.partition("=")
+            self.upstreams[name.strip()] = proxy.Upstream(name.strip(), url.strip(),
+                                                          pool_size=settings.upstream_pool_size,
+                                                          connect_timeout=settings.upstream_connect_timeout)
+        verifier = (security.TokenVerifier(security.JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
+                                           audience=settings.jwt_audience or None) if settings.jwks_url else None)
+        self.verified = auth.Verified(verifier) if verifier else None
+        counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+        self.limiter = RateLimiter(counter, per_ip=settings.rate_ip_per_minute,
+                                   per_user=settings.rate_user_per_minute,
+                                   sensitive=settings.rate_sensitive_per_minute)
+        self.own = Starlette(routes=[
+            Route("/healthz", self.healthz),
+            Route("/readyz", self.readyz),
+            Route("/metrics", self.metrics),
+            Route("/api/platform", self.platform),
+            Route("/api/session", self.session_get, methods=["GET"]),
+            Route("/api/session/login", self.session_login, methods=["POST"]),
+            Route("/api/session/refresh", self.session_refresh, methods=["POST"]),
+            Route("/api/session/logout", self.session_logout, methods=["POST"]),
+            Route("/api/docs", self.docs),
+            Route("/api/docs/specs/{name}.json", self.docs_spec),
+            Route("/api/docs/achats-docs.js", self.docs_script),
+            Mount("/api/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
+        ], lifespan=self.lifespan, exception_handlers={StarletteHTTPException: _http_problem, Exception: _crash})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app):
+        yield
+        for upstream in self.upstreams.values():
+            await upstream.close()
+
+    # --- the proxy ------------------------------------------------------------------------------
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.own(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        cors = edge.cors_headers(headers.get("origin"), self.settings.cors_origins)
+        try:
+            if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+                await self._preflight(send, headers, cors)
+                return
+            rule = match(scope["method"], scope["path"], self.rules)
+            if rule is None:
+                await self.own(scope, receive, self._decorate(send, cors, docs=scope["path"].startswith("/api/docs")))
+                return
+            scope.setdefault("extensions", {})["achats_route"] = rule.name
+            await self._proxy(rule, scope, receive, send, headers, cors)
+        except Problem as problem:
+            await edge.send_problem(send, problem, scope["path"], cors)
+
+    def _decorate(self, send, cors: list, docs: bool):
+        async def wrapped(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = edge.with_security_headers(list(message.get("headers", [])) + cors,
+                                                                csp=edge.DOCS_CSP if docs else None)
+            await send(message)
+
+        return wrapped
+
+    async def _preflight(self, send, headers: dict, cors: list) -> None:
+        if not cors:
+            raise Problem(status=403, code="cors_denied", detail="Cette origine n'est pas autorisée.")
+        allow = [(b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+                 (b"access-control-allow-headers", edge.CORS_HEADERS.encode()), (b"access-control-max-age", b"600")]
+        await send({"type": "http.response.start", "status": 204, "headers": edge.with_security_headers(cors + allow)})
+        await send({"type": "http.response.body", "body": b""})
+
+    def _client(self, scope: dict, headers: dict) -> str:
+        if self.settings.trust_forwarded_for and headers.get("x-forwarded-for"):
+            return headers["x-forwarded-for"].split(",")[-1].strip()
+        return (scope.get("client") or ("unknown", 0))[0]
+
+    async def _proxy(self, rule, scope, receive, send, headers: dict, cors: list) -> None:
+        upstream = self.upstreams.get(rule.upstream)
+        if upstream is None:
+            raise Problem(status=503, code="service_unavailable",
+                          detail="Ce service n'est pas disponible sur cette plateforme.")
+        address = self._client(scope, headers)
+        token = auth.bearer_of(headers)
+        claims, set_cookies = None, []
+        cookies = auth.cookies_of(headers) if token is None else {}
+        from_cookie = token is None and (auth.ACCESS_COOKIE in cookies or auth.REFRESH_COOKIE in cookies)
+        if rule.auth != NONE and (token or from_cookie):
+            if from_cookie:
+                auth.check_csrf(scope["method"], headers, cookies)
+                token, claims, set_cookies = await self._cookie_session(cookies)
+            else:
+                claims = await self._verify(token)
+        elif rule.auth == REQUIRED:
+            raise Problem(status=401, code="unauthenticated",
+                          detail="Vous devez être connecté pour accéder à cette ressource.",
+                          headers={"WWW-Authenticate": "Bearer"})
+        decision = await self.limiter.check(address=address, user=(claims or {}).get("sub"),
+                                            sensitive=rule.sensitive, route=rule.name)
+        if not decision.allowed:
+            raise Problem(status=429, code="too_many_requests",
+                          detail="Trop de requêtes ont été envoyées. Veuillez réessayer dans une minute.",
+                          headers={"Retry-After": str(decision.retry_after)})
+        forwarded = proxy.upstream_headers(
+            scope["headers"], client=address, proto=headers.get("x-forwarded-proto", scope.get("scheme", "http"))
+            if self.settings.trust_forwarded_for else scope.get("scheme", "http"),
+            host=headers.get("host", ""), authorization=f"Bearer {token}" if token else None)
+        declared = headers.get("content-length")
+        extra = cors + [(b"set-cookie", c.encode()) for c in set_cookies]
+        await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded,
+                            declared_length=int(declared) if declared and declared.isdigit() else None,
+                            extra_response_headers=extra)
+
+    async def _verify(self, token: str) -> dict:
+        if self.verified is None:
+            raise Problem(status=503, code="authentication_unavailable",
+                          detail="Le service d'authentification est momentanément indisponible.")
+        return await self.verified.claims(token)
+
+    async def _cookie_session(self, cookies: dict) -> tuple[str, dict, list[str]]:
+        """The access token of a browser session, refreshed here when it has expired."""
+        access = cookies.get(auth.ACCESS_COOKIE)
+        if access:
+            try:
+                return access, await self._verify(access), []
+            except Problem as problem:
+                if problem.status != 401 or not cookies.get(auth.REFRESH_COOKIE):
+                    raise
+        refresh = cookies.get(auth.REFRESH_COOKIE)
+        if not refresh:
+            raise Problem(status=401, code="unauthenticated",
+                          detail="Votre session a expiré. Veuillez vous reconnecter.")
+        status, body = await self._identity("POST", "/identity/sessions/refresh", {"refresh_token": refresh})
+        if status != 200:
+            raise Problem(status=401, code=body.get("code", "session_expired"),
+                          detail=body.get("detail", "Votre session a expiré. Veuillez vous reconnecter."))
+        set_cookies, _ = auth.session_cookies(body, secure=self.settings.cookie_secure,
+                                              csrf=cookies.get(auth.CSRF_COOKIE))
+        return body["access_token"], await self._verify(body["access_token"]), set_cookies
+
+    async def _identity(self, method: str, path: str, payload: dict) -> tuple[int, dict]:
+        upstream = self.upstreams.get("identity")
+        if upstream is None:
+            raise Problem(status=503, code="service_unavailable", detail="Le service d'identité est indisponible.")
+        try:
+            async with upstream.session.request(method, upstream.base_url + path, json=payload,
+                                                timeout=aiohttp.ClientTimeout(total=10)) as response:
+                body = await response.json(content_type=None) if response.content_length != 0 else {}
+                return response.status, body or {}
+        except (TimeoutError, aiohttp.ClientError, ValueError):
+            raise Problem(status=503, code="service_unavailable",
+                          detail="Le service d'identité est momentanément indisponible.") from None
+
+    # --- browser sessions -------------------------------------------------------------------------
+
+    async def _address_limited(self, request: Request, route: str) -> None:
+        decision = await self.limiter.check(address=self._client(request.scope, dict(request.headers)), user=None,
+                                            sensitive=True, route=route)
+        if not decision.allowed:
+            raise Problem(status=429, code="too_many_requests",
+                          detail="Trop de requêtes ont été envoyées. Veuillez réessayer dans une minute.",
+                          headers={"Retry-After": str(decision.retry_after)})
+
+    async def session_login(self, request: Request) -> Response:
+        await self._address_limited(request, "session.login")
+        try:
+            payload = await request.json()
+        except ValueError:
+            return _problem(Problem(status=400, code="invalid_json",
+                                    detail="Le contenu envoyé n'est pas un document JSON valide."), request)
+        status, body = await self._identity("POST", "/identity/sessions", payload if isinstance(payload, dict) else {})
+        if status != 200:
+            return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+        cookies, csrf = auth.session_cookies(body, secure=self.settings.cookie_secure)
+        response = JSONResponse({"csrf_token": csrf, "expires_in": body["expires_in"],
+                                 "refresh_expires_in": body.get("refresh_expires_in")})
+        for cookie in cookies:
+            response.headers.append("set-cookie", cookie)
+        return response
+
+    async def session_refresh(self, request: Request) -> Response:
+        cookies = auth.cookies_of(dict(request.headers))
+        try:
+            auth.check_csrf("POST", dict(request.headers), cookies)
+            _token, claims, set_cookies = await self._cookie_session({k: v for k, v in cookies.items()
+                                                                      if k != auth.ACCESS_COOKIE})
+        except Problem as problem:
+            return _problem(problem, request)
+        response = JSONResponse({"sub": claims.get("sub"), "expires_in": self.settings_access_ttl(claims)})
+        for cookie in set_cookies:
+            response.headers.append("set-cookie", cookie)
+        return response
+
+    @staticmethod
+    def settings_access_ttl(claims: dict) -> int:
+        return max(0, int(claims.get("exp", 0) - claims.get("iat", 0)))
+
+    async def session_logout(self, request: Request) -> Response:
+        cookies = auth.cookies_of(dict(request.headers))
+        try:
+            auth.check_csrf("POST", dict(request.headers), cookies)
+        except Problem as problem:
+            return _problem(problem, request)
+        if cookies.get(auth.REFRESH_COOKIE):
+            await self._identity("POST", "/identity/sessions/logout", {"refresh_token": cookies[auth.REFRESH_COOKIE]})
+        response = Response(status_code=204)
+        for cookie in auth.cleared_cookies(secure=self.settings.cookie_secure):
+            response.headers.append("set-cookie", cookie)
+        return response
+
+    async def session_get(self, request: Request) -> Response:
+        cookies = auth.cookies_of(dict(request.headers))
+        try:
+            _token, claims, set_cookies = await self._cookie_session(cookies)
+        except Problem as problem:
+            return _problem(problem, request)
+        keep = ("sub", "name", "email", "roles", "company_id", "establishment_id", "exp")
+        response = JSONResponse({k: claims.get(k) for k in keep})
+        for cookie in set_cookies:
+            response.headers.append("set-cookie", cookie)
+        return response
+
+    # --- own endpoints ------------------------------------------------------------------------------
+
+    async def healthz(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": "gateway"})
+
+    async def _upstream_status(self) -> dict[str, str]:
+        async def one(upstream: proxy.Upstream) -> str:
+            try:
+                async with upstream.session.get(upstream.base_url + "/readyz",
+                                                timeout=aiohttp.ClientTimeout(total=2)) as response:
+                    return "ok" if response.status == 200 else "indisponible"
+            except (TimeoutError, aiohttp.ClientError):
+                return "indisponible"
+
+        names = list(self.upstreams)
+        statuses = await asyncio.gather(*(one(self.upstreams[n]) for n in names))
+        return dict(zip(names, statuses, strict=True))
+
+    async def readyz(self, _request: Request) -> Response:
+        statuses = await self._upstream_status()
+        ok = all(s == "ok" for s in statuses.values())
+        return JSONResponse({"status": "ok" if ok else "indisponible", "checks": statuses},
+                            status_code=200 if ok else 503)
+
+    async def metrics(self, _request: Request) -> Response:
+        payload, content_type = metrics_payload()
+        return Response(payload, media_type=content_type)
+
+    async def platform(self, _request: Request) -> Response:
+        statuses = await self._upstream_status()
+        services = [{"name": name, "url": self.upstreams[name].base_url, "status": status}
+                    for name, status in statuses.items()]
+        return JSONResponse({"name": "Plateforme des achats", "services": services})
+
+    async def docs(self, _request: Request) -> Response:
+        return HTMLResponse((HERE / "docs.html").read_text(encoding="utf-8"))
+
+    async def docs_script(self, _request: Request) -> Response:
+        urls = [{"url": f"/api/docs/specs/{name}.json", "name": name} for name, service in DOCS
+                if service in self.upstreams]
+        script = ("window.ui = SwaggerUIBundle({urls: " + json.dumps(urls) + ", dom_id: '#swagger-ui', "
+                  "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout'});")
+        return Response(script, media_type="application/javascript")
+
+    async def docs_spec(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        service = dict(DOCS).get(name)
+        upstream = self.upstreams.get(service or "")
+        rule = next((r for r in self.rules if r.upstream == service and r.name.endswith(".openapi")), None)
+        if upstream is None or rule is None:
+            return _problem(Problem(status=404, code="not_found", detail="Cette documentation n'existe pas."),
+                            request)
+        try:
+            async with upstream.session.get(upstream.base_url + rule.target,
+                                            timeout=aiohttp.ClientTimeout(total=5)) as response:
+                spec = await response.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientError, ValueError):
+            return _problem(Problem(status=503, code="service_unavailable",
+                                    detail=f"Le service {service} est momentanément indisponible."), request)
+        return JSONResponse(gateway_view(spec, service, self.rules))
+
+
+def gateway_view(spec: dict, service: str, rules: list = RULES) -> dict:
+    """A service's contract as seen through the gateway: paths rewritten to the public ones."""
+    base = (spec.get("servers") or [{"url": ""}])[0].get("url", "").rstrip("/")
+    paths = {}
+    for path, operations in (spec.get("paths") or {}).items():
+        full = base + path
+        candidates = [r for r in rules if r.upstream == service
+                      and (full == r.target or full.startswith(r.target + "/"))]
+        if candidates:
+            rule = max(candidates, key=lambda r: len(r.target))
+            paths[rule.prefix + full[len(rule.target):]] = operations
+    return {**spec, "servers": [{"url": "/"}], "paths": paths}
+
+
+async def _http_problem(request: Request, exc: StarletteHTTPException) -> Response:
+    return _problem(Problem(status=exc.status_code), request)
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    log.error("gateway.unhandled_exception", path=request.url.path, exc_info=exc)
+    return _problem(Problem(status=500), request)
+
+
+def _problem(problem: Problem, request: Request) -> Response:
+    return JSONResponse(problem.to_dict(instance=request.url.path), status_code=problem.status,
+                        media_type=PROBLEM_JSON, headers=problem.headers)
+
+
+def build_app(settings: GatewaySettings, runtime: Runtime, rules: list | None = None):
+    configure_logging(settings.log_level, settings.log_json)
+    gateway = Gateway(settings, rules)
+    runtime.extras["gateway"] = gateway
+    return RequestContextMiddleware(
+        gateway, service="gateway", max_body_bytes=settings.max_body_bytes, buffer_chunked=False,
+        route_of=lambda scope: scope.get("extensions", {}).get("achats_route") or _route(scope))
 
 
 SERVICE = ServiceDefinition(
     name="gateway",
     port=8080,
-    spec=Path(__file__).parent / "openapi.yaml",
+    spec=HERE / "routes.py",
     settings_class=GatewaySettings,
-    configure=configure,
     uses_database=False,
+    build_app=build_app,
 )

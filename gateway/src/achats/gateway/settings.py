@@ -9,5 +9,17 @@ from achats.chassis.settings import ServiceSettings
 class GatewaySettings(ServiceSettings):
     database_url: str = ""
     amqp_url: str = ""
-    # name=url pairs of the services behind the gateway.
+    # name=url pairs of the services behind the gateway (identity, company-registry, ...).
     upstreams: tuple[str, ...] = ()
+    # The largest request the gateway forwards anywhere (routes have their own, smaller, limits).
+    max_body_bytes: int = 60 * 1024 * 1024
+    # Rate limits shared by every gateway worker: Redis when set, else each process counts alone.
+    redis_url: str = ""
+    rate_ip_per_minute: int = 600
+    rate_user_per_minute: int = 1200
+    rate_sensitive_per_minute: int = 10
+    trust_forwarded_for: bool = False
+    cookie_secure: bool = True
+    cors_origins: tuple[str, ...] = ()
+    upstream_connect_timeout: float = 2.0
+    upstream_pool_size: int = 100

@@ -54,11 +54,14 @@ class RequestContextMiddleware:
     """Outermost layer: sees every request and every final status, error responses included."""
 
     def __init__(self, app: t.Any, service: str = "", max_body_bytes: int = 1_048_576,
-                 verifier: t.Any = None):
+                 verifier: t.Any = None, buffer_chunked: bool = True, route_of: t.Callable | None = None):
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
         self.verifier = verifier
+        # A proxy streams bodies and enforces its own limits per route: it reads nothing ahead.
+        self.buffer_chunked = buffer_chunked
+        self.route_of = route_of or _route
 
     async def __call__(self, scope: dict, receive: t.Callable, send: t.Callable) -> None:
         if scope["type"] != "http":
@@ -88,7 +91,8 @@ class RequestContextMiddleware:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._too_large(scope, send_with_id)
                 return
-            if declared is None and "chunked" in headers.get("transfer-encoding", "").lower():
+            if (self.buffer_chunked and declared is None
+                    and "chunked" in headers.get("transfer-encoding", "").lower()):
                 # connexion validates only bodies with a Content-Length (a chunked one would skip
                 # validation): read it here, within the limit, and pass it on with its length.
                 body = await self._read_chunked(receive)
@@ -96,10 +100,10 @@ class RequestContextMiddleware:
                     await self._too_large(scope, send_with_id)
                     return
                 scope, receive = _with_body(scope, body)
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, self._limited(receive) if self.buffer_chunked else receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route, method = _route(scope), scope.get("method", "")
+            route, method = self.route_of(scope), scope.get("method", "")
             REQUESTS.labels(self.service, method, route, str(status_holder["status"])).inc()
             LATENCY.labels(self.service, method, route).observe(elapsed)
             log.info("http.request", service=self.service, method=method, path=scope.get("path"),

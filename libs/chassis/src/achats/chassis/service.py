@@ -40,6 +40,8 @@ class ServiceDefinition:
     # Further loops of the worker process (a mail sender, a daily job...): each runs in its own
     # thread until the stop event is set.
     background: Callable[[Runtime], list[Callable[[threading.Event], None]]] | None = None
+    # A service that is not a connexion app (the gateway) builds its own ASGI app from these.
+    build_app: Callable[[ServiceSettings, Runtime], Any] | None = None
     # Settings of the embedded mode (`make run`), ``{var}`` standing for the state folder.
     embedded: dict[str, str] = field(default_factory=dict)
     uses_database: bool = True
@@ -61,6 +63,8 @@ class ServiceDefinition:
     def create_app(self, settings: ServiceSettings, runtime: Runtime | None = None,
                    **kwargs: Any) -> connexion.FlaskApp:
         runtime = runtime or self.runtime(settings)
+        if self.build_app is not None:
+            return self.build_app(settings, runtime)
         return create_app(settings, spec=self.spec, db=runtime.db, transport=runtime.transport,
                           extras=runtime.extras, **kwargs)
 

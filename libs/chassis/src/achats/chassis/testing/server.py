@@ -28,7 +28,9 @@ def serving(app: object, port: int | None = None) -> Iterator[str]:
     """``with serving(app) as base_url:`` — uvicorn on 127.0.0.1, stopped and joined on exit."""
     port = port or free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                    lifespan="on", timeout_graceful_shutdown=2))
+                                    lifespan="on", timeout_graceful_shutdown=2,
+                                    # The app decides whom it trusts for X-Forwarded-For, not uvicorn.
+                                    proxy_headers=False))
     thread = threading.Thread(target=server.run, name=f"serving-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -1,1 +1,0 @@
-"""HTTP handlers of the gateway, one module per resource."""

@@ -1,0 +1,80 @@
+"""The routing table: which path goes where, how long it may take, how big, and who may call it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+
+# Authentication at the edge: "required" (a valid token or the request stops here), "optional" (a
+# token, if any, must be valid; anonymous calls go through: the service decides), "none".
+REQUIRED, OPTIONAL, NONE = "required", "optional", "none"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    prefix: str  # public path prefix under the gateway
+    upstream: str  # service name
+    target: str  # path prefix on the service
+    auth: str = REQUIRED
+    methods: frozenset[str] | None = None  # None: every method
+    timeout: float = 10.0
+    max_body: int = 1 * MB
+    sensitive: bool = False  # stricter rate limit (logins, registrations, resets, ticket creation)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (path == self.prefix or path.startswith(self.prefix.rstrip("/") + "/")) and (
+            self.methods is None or method in self.methods)
+
+    def upstream_path(self, path: str) -> str:
+        return self.target + path[len(self.prefix):]
+
+
+def _public(name: str, prefix: str, upstream: str, target: str, methods: str, **kwargs) -> Rule:
+    return Rule(name, prefix, upstream, target, auth=NONE, methods=frozenset(methods.split()), **kwargs)
+
+
+RULES: list[Rule] = [
+    # identity: what a visitor does before having a token is public; everything else needs one.
+    _public("identity.registrations", "/api/identity/registrations", "identity", "/identity/registrations",
+            "POST", sensitive=True),
+    _public("identity.email_verifications", "/api/identity/email-verifications", "identity",
+            "/identity/email-verifications", "POST"),
+    _public("identity.sessions", "/api/identity/sessions", "identity", "/identity/sessions", "POST", sensitive=True),
+    _public("identity.oauth", "/api/identity/oauth/token", "identity", "/identity/oauth/token", "POST",
+            sensitive=True),
+    _public("identity.password_resets", "/api/identity/password-resets", "identity", "/identity/password-resets",
+            "POST", sensitive=True),
+    _public("identity.well_known", "/api/identity/.well-known", "identity", "/identity/.well-known", "GET"),
+    _public("identity.openapi", "/api/identity/openapi.json", "identity", "/identity/openapi.json", "GET"),
+    Rule("identity", "/api/identity", "identity", "/identity"),
+    # company registry: the lookup serves the registration form, before login.
+    _public("companies.lookup", "/api/companies/lookup", "company-registry", "/registry/lookup", "GET",
+            timeout=5.0),
+    _public("companies.openapi", "/api/companies/openapi.json", "company-registry", "/registry/openapi.json",
+            "GET"),
+    Rule("companies.admin", "/api/companies/admin", "company-registry", "/registry/admin"),
+    Rule("companies", "/api/companies", "company-registry", "/registry/companies", max_body=12 * MB),
+    # helpdesk: anonymous requests and follow links are allowed; the service checks the rest.
+    Rule("helpdesk.tickets.create", "/api/helpdesk/tickets", "helpdesk", "/helpdesk/tickets", auth=OPTIONAL,
+         methods=frozenset({"POST"}), max_body=25 * MB, sensitive=True),
+    Rule("helpdesk", "/api/helpdesk", "helpdesk", "/helpdesk", auth=OPTIONAL, max_body=25 * MB),
+    # signature: verifying is public, like the guide's tool; big documents, long validations.
+    Rule("signature", "/api/signature", "signature", "/signature", auth=OPTIONAL, max_body=55 * MB, timeout=60.0),
+    _public("notifier.openapi", "/api/notifier/openapi.json", "notifier", "/notifier/openapi.json", "GET"),
+    Rule("notifier", "/api/notifier", "notifier", "/notifier"),
+]
+
+
+def match(method: str, path: str, rules: list[Rule] = RULES) -> Rule | None:
+    """The most specific rule for the request (longest prefix first)."""
+    best = None
+    for rule in rules:
+        if rule.matches(method, path) and (best is None or len(rule.prefix) > len(best.prefix)):
+            best = rule
+    return best
+
+
+DOCS = [("identity", "identity"), ("companies", "company-registry"), ("helpdesk", "helpdesk"),
+        ("signature", "signature"), ("notifier", "notifier")]

@@ -1,0 +1,235 @@
+"""The gateway over real HTTP: routing, edge security, streaming, limits, resilience, cookies, CORS."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from gateway_support import running_gateway
+
+from achats.gateway.app import gateway_view
+from achats.gateway.routes import RULES, match
+
+
+@pytest.fixture(scope="module")
+def edge():
+    with running_gateway(cors_origins=("https://marches.example.fr",), cookie_secure=True) as running:
+        yield running
+
+
+def test_the_routing_table_sends_each_prefix_to_its_service():
+    cases = {
+        ("POST", "/api/identity/sessions"): ("identity", "/identity/sessions", "none"),
+        ("GET", "/api/identity/me"): ("identity", "/identity/me", "required"),
+        ("GET", "/api/companies/lookup/26570134200148"): ("company-registry", "/registry/lookup/26570134200148",
+                                                          "none"),
+        ("GET", "/api/companies/1234/documents"): ("company-registry", "/registry/companies/1234/documents",
+                                                   "required"),
+        ("POST", "/api/helpdesk/tickets"): ("helpdesk", "/helpdesk/tickets", "optional"),
+        ("POST", "/api/signature/verifications"): ("signature", "/signature/verifications", "optional"),
+        ("GET", "/api/notifier/deliveries"): ("notifier", "/notifier/deliveries", "required"),
+    }
+    for (method, path), (upstream, target, auth) in cases.items():
+        rule = match(method, path)
+        assert (rule.upstream, rule.upstream_path(path), rule.auth) == (upstream, target, auth), path
+    assert match("GET", "/api/identityx") is None
+    assert match("GET", "/elsewhere") is None
+
+
+def test_documentation_paths_are_rewritten_to_the_gateway_ones():
+    spec = {"servers": [{"url": "/registry"}], "paths": {"/lookup/{number}": {}, "/companies/{company_id}": {},
+                                                         "/admin/insee": {}}}
+    view = gateway_view(spec, "company-registry", RULES)
+    assert set(view["paths"]) == {"/api/companies/lookup/{number}", "/api/companies/{company_id}",
+                                  "/api/companies/admin/insee"}
+
+
+def test_authenticated_routes_need_a_valid_token_before_anything_is_forwarded(edge):
+    before = len(edge.echo.seen)
+    missing = requests.get(f"{edge.url}/api/echo/x")
+    assert (missing.status_code, missing.json()["code"]) == (401, "unauthenticated")
+    assert missing.headers["content-type"] == "application/problem+json"
+    forged = requests.get(f"{edge.url}/api/echo/x", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert forged.status_code == 401
+    assert len(edge.echo.seen) == before
+    ok = requests.get(f"{edge.url}/api/echo/x?y=1", headers=edge.bearer())
+    assert ok.status_code == 200
+    seen = ok.json()
+    assert (seen["path"], seen["query"]) == ("/svc/x", "y=1")
+    assert seen["headers"]["authorization"].startswith("Bearer ")
+
+
+def test_client_identity_headers_are_stripped_and_forwarding_headers_set(edge):
+    response = requests.get(f"{edge.url}/api/echo/public", headers={
+        "X-User-Id": "admin", "X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6", "X-Roles": "platform_admin",
+        "Connection": "X-Secret", "X-Secret": "hop", "X-Request-ID": "req-42",
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+    headers = response.json()["headers"]
+    for name in ("x-user-id", "x-roles", "x-secret"):
+        assert name not in headers
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert headers["forwarded"].startswith('for="127.0.0.1"')
+    assert headers["x-request-id"] == "req-42" == response.headers["x-request-id"]
+    trace = headers["traceparent"].split("-")
+    assert trace[1] == "0af7651916cd43dd8448eb211c80319c" and trace[2] != "b7ad6b7169203331"
+    # Hop-by-hop headers of the answer stay on the upstream's side.
+    assert "x-internal" not in {k.lower() for k in response.headers}
+    assert "keep-alive" not in {k.lower() for k in response.headers}
+
+
+def test_every_answer_carries_the_security_headers(edge):
+    for response in (requests.get(f"{edge.url}/api/echo/public"), requests.get(f"{edge.url}/healthz"),
+                     requests.get(f"{edge.url}/api/echo/x")):
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_optional_routes_accept_anonymous_calls_but_not_bad_tokens(edge):
+    assert requests.get(f"{edge.url}/api/echo/optional").status_code == 200
+    assert requests.get(f"{edge.url}/api/echo/optional", headers=edge.bearer()).status_code == 200
+    assert requests.get(f"{edge.url}/api/echo/optional", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_bodies_over_the_route_limit_are_refused_without_reaching_the_service(edge):
+    before = len(edge.echo.seen)
+    declared = requests.post(f"{edge.url}/api/echo/x", data=b"x" * 2000, headers=edge.bearer())
+    assert (declared.status_code, declared.json()["code"]) == (413, "payload_too_large")
+
+    def chunks():
+        for _ in range(4):
+            yield b"y" * 1000
+
+    streamed = requests.post(f"{edge.url}/api/echo/x", data=chunks(), headers=edge.bearer())
+    assert streamed.status_code in (413, 502)  # refused while streaming: the service may have started reading
+    assert len(edge.echo.seen) == before or edge.echo.seen[-1]["size"] < 4000
+
+
+def test_large_uploads_and_downloads_are_streamed(edge):
+    def chunks():
+        for _ in range(30):
+            yield b"z" * (1024 * 1024)
+
+    upload = requests.post(f"{edge.url}/api/echo/upload", data=chunks())
+    assert upload.status_code == 200
+    assert upload.json()["size"] == 30 * 1024 * 1024
+    download = requests.get(f"{edge.url}/api/echo/big", stream=True)
+    assert sum(len(c) for c in download.iter_content(65536)) == 64 * 65536
+
+
+def test_upstream_failures_are_french_problems_without_internals(edge):
+    down = requests.get(f"{edge.url}/api/down/x")
+    assert (down.status_code, down.json()["code"]) == (503, "service_unavailable")
+    assert "127.0.0.1" not in down.text
+    slow = requests.get(f"{edge.url}/api/echo/slow")
+    assert (slow.status_code, slow.json()["code"]) == (504, "upstream_timeout")
+    boom = requests.get(f"{edge.url}/api/echo/boom")
+    assert (boom.status_code, boom.json()["code"]) == (502, "bad_gateway")
+    assert "Traceback" not in boom.text and "secret" not in boom.text
+    assert requests.get(f"{edge.url}/api/nowhere").json()["code"] == "not_found"
+
+
+def test_circuit_breaker_opens_after_repeated_failures():
+    with running_gateway() as gateway:
+        codes = [requests.get(f"{gateway.url}/api/down/x").status_code for _ in range(7)]
+        assert codes == [503] * 7
+        upstream = requests.get(f"{gateway.url}/readyz").json()
+        assert upstream["checks"]["down"] == "indisponible"
+
+
+def test_sensitive_routes_are_rate_limited():
+    with running_gateway(rate_sensitive_per_minute=5) as gateway:
+        codes = [requests.post(f"{gateway.url}/api/echo/public", json={}).status_code for _ in range(7)]
+        assert codes[:5] == [200] * 5
+        assert codes[5:] == [429, 429]
+        limited = requests.post(f"{gateway.url}/api/echo/public", json={})
+        assert limited.json()["code"] == "too_many_requests"
+        assert 0 < int(limited.headers["retry-after"]) <= 60
+        # Routes that are not sensitive keep to the (higher) general limit.
+        assert requests.get(f"{gateway.url}/api/echo/optional").status_code == 200
+
+
+def test_rate_limits_are_shared_through_redis():
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis is required for this test: start it (scripts/ensure-services.sh) or set no REDIS test")
+    with running_gateway(redis_url=url, rate_sensitive_per_minute=3) as first, \
+            running_gateway(redis_url=url, rate_sensitive_per_minute=3) as second:
+        # Two gateways (two workers) share the count: 2 + 2 requests cross the limit of 3.
+        codes = [requests.post(f"{g.url}/api/echo/public", json={}).status_code for g in (first, second, first,
+                                                                                            second)]
+        assert codes.count(429) >= 1
+
+
+def test_browser_session_in_cookies_with_csrf(edge):
+    session = requests.Session()
+    wrong = session.post(f"{edge.url}/api/session/login", json={"login": "m", "password": "faux"})
+    assert wrong.status_code == 401
+    login = session.post(f"{edge.url}/api/session/login", json={"login": "m", "password": "le bon mot de passe"})
+    assert login.status_code == 200
+    assert "access_token" not in login.text and "refresh_token" not in login.text
+    set_cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in set_cookie and "Secure" in set_cookie and "SameSite=Lax" in set_cookie
+    csrf = login.json()["csrf_token"]
+    # Secure cookies travel on https only: the test sends them by hand over http.
+    jar = {c.name: c.value for c in session.cookies}
+    cookie_header = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+    read = requests.get(f"{edge.url}/api/echo/x", headers=cookie_header)
+    assert read.status_code == 200
+    assert read.json()["headers"]["authorization"] == f"Bearer {jar['achats_access']}"
+    assert "cookie" not in read.json()["headers"]  # cookies stay at the edge
+    no_csrf = requests.post(f"{edge.url}/api/echo/x", headers=cookie_header, data=b"{}")
+    assert (no_csrf.status_code, no_csrf.json()["code"]) == (403, "csrf_failed")
+    with_csrf = requests.post(f"{edge.url}/api/echo/x", headers={**cookie_header, "X-CSRF-Token": csrf}, data=b"{}")
+    assert with_csrf.status_code == 200
+    who = requests.get(f"{edge.url}/api/session", headers=cookie_header)
+    assert who.json()["sub"] == "user-1"
+    logout = requests.post(f"{edge.url}/api/session/logout", headers={**cookie_header, "X-CSRF-Token": csrf})
+    assert logout.status_code == 204
+    assert "achats_access=;" in logout.headers["set-cookie"]
+
+
+def test_an_expired_access_cookie_is_refreshed_transparently():
+    with running_gateway() as gateway:
+        gateway.identity.access_ttl = -10  # tokens already expired when issued
+        login = requests.post(f"{gateway.url}/api/session/login",
+                              json={"login": "m", "password": "le bon mot de passe"})
+        cookies = {c.name: c.value for c in login.cookies}
+        gateway.identity.access_ttl = 300
+        header = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        response = requests.get(f"{gateway.url}/api/echo/x", headers=header)
+        assert response.status_code == 200
+        assert "achats_access=" in response.headers["set-cookie"]
+        assert "achats_refresh=refresh-2" in response.headers["set-cookie"]
+        # The old refresh token is spent: the same stale cookies cannot refresh twice.
+        assert requests.get(f"{gateway.url}/api/echo/x", headers=header).status_code == 401
+
+
+def test_cors_allow_list(edge):
+    allowed = requests.options(f"{edge.url}/api/echo/x", headers={
+        "Origin": "https://marches.example.fr", "Access-Control-Request-Method": "POST"})
+    assert allowed.status_code == 204
+    assert allowed.headers["access-control-allow-origin"] == "https://marches.example.fr"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    denied = requests.options(f"{edge.url}/api/echo/x", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert denied.status_code == 403
+    simple = requests.get(f"{edge.url}/api/echo/public", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_docs_and_probes(edge):
+    docs = requests.get(f"{edge.url}/api/docs")
+    assert docs.status_code == 200
+    assert "swagger-ui-bundle.js" in docs.text
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    assert requests.get(f"{edge.url}/api/docs/static/swagger-ui.css").status_code == 200
+    assert requests.get(f"{edge.url}/healthz").json() == {"status": "ok", "service": "gateway"}
+    ready = requests.get(f"{edge.url}/readyz")
+    assert ready.status_code == 503  # "down" is down
+    assert ready.json()["checks"]["echo"] == "ok"
+    assert 'route="echo"' in requests.get(f"{edge.url}/metrics").text
