@@ -259,3 +259,34 @@ else
     [[ $MQ_PLAN == url ]] && hint="Check TEST_AMQP_URL and that server."
     die "RabbitMQ ($MQ_DID) does not answer on $MQ_CHECK_HOST:$MQ_CHECK_PORT after ${TIMEOUT}s." "$hint"
 fi
+
+# --- Redis (the gateway's rate limits shared by its workers) -----------------------------------
+
+REDIS_SPEC=$(url_host_port "${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}" 6379) || die "cannot read TEST_REDIS_URL"
+REDIS_HOST=${REDIS_SPEC%%|*}
+REDIS_PORT=${REDIS_SPEC##*|}
+redis_start() {
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+        --logfile /tmp/achats-redis.log
+}
+if port_open "$REDIS_HOST" "$REDIS_PORT"; then
+    REDIS_DID="already running"
+elif [[ -n ${TEST_REDIS_URL:-} ]]; then
+    REDIS_DID="TEST_REDIS_URL set: not managed"
+elif command -v redis-server >/dev/null; then
+    redis_start || die "could not start Redis; see /tmp/achats-redis.log"
+    REDIS_DID="started"
+elif is_root; then
+    apt_install redis-server
+    port_open "$REDIS_HOST" "$REDIS_PORT" || redis_start || die "could not start Redis"
+    REDIS_DID="installed and started"
+else
+    die "Redis for the tests is not running and installing it needs root. Run:" \
+        "    sudo apt-get install -y redis-server && redis-server --daemonize yes --save ''" \
+        "or set TEST_REDIS_URL to a server that is running."
+fi
+if wait_until port_open "$REDIS_HOST" "$REDIS_PORT"; then
+    say "Redis: $REDIS_DID; answering on $REDIS_HOST:$REDIS_PORT"
+else
+    die "Redis ($REDIS_DID) does not answer on $REDIS_HOST:$REDIS_PORT after ${TIMEOUT}s."
+fi

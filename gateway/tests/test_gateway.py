@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 from gateway_support import running_gateway
@@ -152,11 +154,12 @@ def test_sensitive_routes_are_rate_limited():
 def test_rate_limits_are_shared_through_redis():
     import redis
 
-    url = "redis://127.0.0.1:6379/15"
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
         redis.from_url(url).ping()
     except redis.exceptions.ConnectionError:
-        pytest.fail("Redis is required for this test: start it (scripts/ensure-services.sh) or set no REDIS test")
+        pytest.fail(f"Redis is required for this test and does not answer at {url}: run scripts/ensure-services.sh "
+                    "or set TEST_REDIS_URL.")
     with running_gateway(redis_url=url, rate_sensitive_per_minute=3) as first, \
             running_gateway(redis_url=url, rate_sensitive_per_minute=3) as second:
         # Two gateways (two workers) share the count: 2 + 2 requests cross the limit of 3.
