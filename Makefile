@@ -38,6 +38,7 @@ test: install services lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install services
+	scripts/ensure-bench-tools.sh
 	@set -e; for script in bench/*.py; do $(BIN)/python $$script; done
 
 # Re-pin every third-party dependency to what the venv has now.
