@@ -1,0 +1,118 @@
+"""The guide's scenarios end to end, through the gateway: every service a separate process on
+PostgreSQL and RabbitMQ with mails received by an SMTP server, and the same scenarios against
+`make run` (the embedded mode: one process, SQLite, in-memory bus, mails in a Maildir)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from platform_support import embedded_platform, link_in, running_platform
+
+PASSWORD = "un cheval blanc galope dans la plaine"
+
+
+@pytest.fixture(scope="module")
+def insee():
+    from achats.company_registry.standin.testing import running_standin
+
+    with running_standin() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    from achats.chassis.testing.smtp import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="module", params=["processes", "embedded"])
+def platform(request, tmp_path_factory):
+    if request.param == "embedded":
+        with embedded_platform(tmp_path_factory.mktemp("var")) as running:
+            yield running
+        return
+    create, amqp_url = request.getfixturevalue("create_postgres_database"), request.getfixturevalue("amqp_url")
+    smtp, insee = request.getfixturevalue("smtp"), request.getfixturevalue("insee")
+    with running_platform(create, amqp_url, smtp, insee) as running:
+        yield running
+
+
+def registration(login, email, siret="26570134200148", first_name="Marie"):
+    return {"company": {"source": "insee"}, "establishment": {"siret": siret},
+            "user": {"last_name": "Curie", "first_name": first_name, "email": email, "phone": "+33 3 87 00 00 00"},
+            "credentials": {"login": login, "password": PASSWORD}}
+
+
+def test_registration_by_siret_then_a_colleague_joins(platform):
+    lookup = requests.get(platform.url("/api/companies/lookup/26570134200148"), timeout=10)
+    assert lookup.json()["company"]["name"] == "CENTRE COMMUNAL D'ACTION SOCIALE"
+    created = requests.post(platform.url("/api/identity/registrations"), json=registration("mcurie", "marie@e2e.fr"),
+                            timeout=30)
+    assert created.status_code == 202, created.text
+    (welcome,) = platform.mails_to("marie@e2e.fr")
+    confirm = link_in(welcome)
+    token = confirm.split("token=")[1]
+    assert requests.post(platform.url("/api/identity/email-verifications"), json={"token": token},
+                         timeout=10).status_code == 204
+    joined = requests.post(platform.url("/api/identity/registrations"),
+                           json=registration("pcurie", "pierre@e2e.fr", first_name="Pierre"), timeout=30)
+    assert joined.status_code == 202
+    assert platform.mails_to("pierre@e2e.fr")
+    # The administrator hears of the new colleague.
+    told = platform.mails_to("marie@e2e.fr", count=2)
+    assert len(told) == 2
+    assert "Pierre" in str(told[1]["Subject"]) + told[1].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_registration_while_insee_is_down_falls_back_to_the_manual_form(platform):
+    platform.insee.set_mode("503")
+    try:
+        down = requests.post(platform.url("/api/identity/registrations"),
+                             json=registration("jdupont", "jean@e2e.fr", siret="39070200900015"), timeout=30)
+        assert down.status_code == 503
+        assert down.json()["fallback"] == "manual"
+        assert down.json()["detail"].startswith("Le service est actuellement indisponible. Veuillez vérifier")
+        manual = registration("jdupont", "jean@e2e.fr", siret="39070200900015")
+        manual["company"] = {"source": "manual", "siren": "390702009", "name": "TEST", "naf_code": "82.99Z",
+                             "legal_form_code": "5499", "is_pme": True}
+        manual["establishment"] = {"source": "manual", "siret": "39070200900015", "street": "8 RUE DE LA PAIX",
+                                   "postal_code": "75002", "city": "PARIS"}
+        assert requests.post(platform.url("/api/identity/registrations"), json=manual, timeout=30).status_code == 202
+    finally:
+        platform.insee.set_mode("normal")
+    assert platform.mails_to("jean@e2e.fr")
+
+
+def test_login_and_forgotten_password_until_the_new_one_works(platform):
+    requests.post(platform.url("/api/identity/registrations"), json=registration("lmeitner", "lise@e2e.fr"),
+                  timeout=30)
+    platform.mails_to("lise@e2e.fr")
+    login = requests.post(platform.url("/api/identity/sessions"), json={"login": "lmeitner", "password": PASSWORD},
+                          timeout=10)
+    assert login.status_code == 200
+    me = requests.get(platform.url("/api/identity/me"), timeout=10,
+                      headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    assert me.json()["email"] == "lise@e2e.fr"
+    # A browser session through the gateway's cookies.
+    browser = requests.Session()
+    assert browser.post(platform.url("/api/session/login"), json={"login": "lmeitner", "password": PASSWORD},
+                        timeout=10).status_code == 200
+    assert browser.get(platform.url("/api/identity/me"), timeout=10).json()["email"] == "lise@e2e.fr"
+    # « Mot de passe oublié »
+    asked = requests.post(platform.url("/api/identity/password-resets"), json={"login_or_email": "lise@e2e.fr"},
+                          timeout=10)
+    assert asked.status_code == 202
+    mails = platform.mails_to("lise@e2e.fr", count=2)
+    reset_link = link_in(mails[-1], r"https?://\S+mot-de-passe\S+")
+    new_password = "la fission nucléaire expliquée simplement"
+    done = requests.post(platform.url("/api/identity/password-resets/confirm"), timeout=10,
+                         json={"token": reset_link.split("token=")[1], "password": new_password})
+    assert done.status_code == 204
+    assert requests.post(platform.url("/api/identity/sessions"), json={"login": "lmeitner", "password": PASSWORD},
+                         timeout=10).status_code == 401
+    assert requests.post(platform.url("/api/identity/sessions"), timeout=10,
+                         json={"login": "lmeitner", "password": new_password}).status_code == 200
+    assert platform.mails_to("lise@e2e.fr", count=3)  # « votre mot de passe a été modifié »
