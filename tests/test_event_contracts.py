@@ -7,11 +7,12 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from identity_support import PASSWORD, build_stack
 from sqlalchemy import select
 
 from achats.chassis.bus import outbox
 from achats.notifier import contract
+
+from identity_support import PASSWORD, build_stack
 
 
 @pytest.fixture(scope="module")
