@@ -6,10 +6,11 @@ import os
 
 import pytest
 import requests
-from gateway_support import running_gateway
 
 from achats.gateway.app import gateway_view
 from achats.gateway.routes import RULES, match
+
+from gateway_support import running_gateway
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from identity_support import PASSWORD, TEST_SIRET
-
 from achats.chassis.bus import CloudEvent, EventConsumer
 from achats.chassis.bus.transport import Delivery, Outcome
 from achats.identity import cli
 from achats.identity.consumers import HANDLERS
+
+from identity_support import PASSWORD, TEST_SIRET
 
 
 def two_companies(stack):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from identity_support import PASSWORD, build_stack
 
 from achats.identity import throttle
+
+from identity_support import PASSWORD, build_stack
 
 
 class Clock:

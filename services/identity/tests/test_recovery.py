@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from identity_support import PASSWORD, build_stack
-
 from achats.identity.timing import Equalizer
+
+from identity_support import PASSWORD, build_stack
 
 NEW = "une nouvelle phrase de passe bien longue"
 

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from identity_support import build_stack
 
 from achats.chassis import security
 from achats.chassis.problems import Problem
 from achats.chassis.testing.keys import TestKeys
 from achats.identity.sessions import create_client
+
+from identity_support import build_stack
 
 
 def verifier(stack, **kwargs):
