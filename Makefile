@@ -21,6 +21,7 @@ $(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt \
 		$(foreach d,$(DISTS),-e '$(d)') -r requirements-dev.txt
+	scripts/ensure-deploy-tools.sh
 	touch $@
 
 install: $(VENV)/.installed

@@ -30,11 +30,16 @@ SERVICES = [
     "achats.identity.app:SERVICE",
     "achats.company_registry.app:SERVICE",
     "achats.notifier.app:SERVICE",
+    "achats.helpdesk.app:SERVICE",
+    "achats.signature.app:SERVICE",
 ]
 
 # Stand-ins for the outside world (DESIGN §9): (name, ASGI app factory, port).
 STANDINS = [
     ("insee-standin", "achats.company_registry.standin.app:create_app", 8190),
+    ("signature-pki-standin", "achats.signature.testpki.standins:pki_app", 8191),
+    ("signature-tsa-standin", "achats.signature.testpki.standins:tsa_app", 8192),
+    ("signature-trust-lists-standin", "achats.signature.testpki.standins:trust_lists_app", 8193),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import uvicorn
 
 from .logging import configure_logging
 from .service import ServiceDefinition
@@ -75,8 +78,21 @@ def _serve(definition: ServiceDefinition, definition_path: str, settings, args) 
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker",  # noqa: S606
                                   "-w", str(args.workers), "-b", f"{args.host}:{args.port}",
                                   "-c", "python:achats.chassis.gunicorn_conf", factory])
-    import uvicorn
-
-    uvicorn.run(definition.create_app(settings), host=args.host, port=args.port, log_config=None,
-                access_log=False)
+    server = GracefulServer(uvicorn.Config(definition.create_app(settings), host=args.host, port=args.port,
+                                            log_config=None, access_log=False))
+    server.run()
     return 0
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn drains on SIGTERM, then re-raises the signal (exit status 143), which an orchestrator
+    reads as a crash: drain, then exit 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

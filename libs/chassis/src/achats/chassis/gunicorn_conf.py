@@ -7,6 +7,17 @@ timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))
 accesslog = None
 
 
+def on_starting(server):
+    # Multiprocess metrics need their folder, emptied of a previous run's samples (a restarted pod
+    # keeps /tmp when it is an emptyDir of the pod, not of the container).
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
 def child_exit(server, worker):
     # A dead worker's live gauges must not be summed any more (prometheus-client multiprocess mode).
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
-from .db import create_db_engine, is_sqlite, normalize_url
+from .db import create_db_engine, is_postgres, is_sqlite, normalize_url
 
 BUS_MIGRATIONS = Path(__file__).parent / "bus" / "migrations"
+MIGRATION_LOCK = 0x61636861  # "acha": one advisory lock for the migrations of a database
 
 
 def alembic_config(url: str, script_location: str | Path, version_table: str) -> Config:
@@ -25,15 +26,24 @@ def migrate(url: str, script_location: str | Path | None = None, *, revision: st
     """Bring a database to ``revision``: bus tables (own version table), then the service chain."""
     engine = create_db_engine(url)
     try:
-        with engine.begin() as connection:
-            config = alembic_config(url, BUS_MIGRATIONS, "achats_bus_version")
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        if script_location is not None:
-            with engine.begin() as connection:
-                config = alembic_config(url, script_location, "alembic_version")
-                config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+        with engine.connect() as lock:
+            if is_postgres(url):
+                # Two migrations at once (two pods' init containers) take turns instead of colliding.
+                lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                with engine.begin() as connection:
+                    config = alembic_config(url, BUS_MIGRATIONS, "achats_bus_version")
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                if script_location is not None:
+                    with engine.begin() as connection:
+                        config = alembic_config(url, script_location, "alembic_version")
+                        config.attributes["connection"] = connection
+                        command.upgrade(config, revision)
+            finally:
+                if is_postgres(url):
+                    lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                    lock.commit()
     finally:
         engine.dispose()
 

@@ -7,6 +7,7 @@ import os
 
 import uvicorn
 
+from achats.chassis.cli import GracefulServer
 from achats.company_registry.standin.app import DEFAULT_API_KEY, DEFAULT_BASE_PATH, create_app
 
 DEFAULT_PORT = 8190
@@ -30,7 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     app = create_app(api_key=args.api_key or None, base_path=args.base_path)
     # A short graceful timeout: a request hanging in outage mode must not hold Ctrl-C for 30 s.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2)
+    # Drained, then exit 0 on SIGTERM (plain uvicorn.run re-raises the signal: status 143).
+    GracefulServer(uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                                  timeout_graceful_shutdown=2)).run()
 
 
 if __name__ == "__main__":
