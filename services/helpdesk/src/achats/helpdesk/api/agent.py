@@ -1,0 +1,88 @@
+"""The support's desk: the queue, and what agents do to a ticket."""
+
+from __future__ import annotations
+
+import uuid
+
+from achats.chassis.app import current_runtime
+
+from .. import attachments, desk, tickets
+from ..desk import QueueFilter
+from . import common, shapes
+
+
+def queue(token_info: dict, status: list[str] | None = None, severity: list[str] | None = None,
+          category_id: str | None = None, assignee: str | None = None, min_age_hours: int | None = None,
+          max_age_hours: int | None = None, reference: str | None = None, email: str | None = None,
+          sort: str = "oldest", limit: int = 50, cursor: str | None = None):
+    actor = common.staff(token_info)
+    query = QueueFilter(status=tuple(status or ()), severity=tuple(severity or ()),
+                        category_id=common.as_uuid(category_id),
+                        assignee=actor.id if assignee == "me" else assignee, min_age_hours=min_age_hours,
+                        max_age_hours=max_age_hours, reference=reference, email=email)
+    with current_runtime().db.session() as session:
+        items, following, total = desk.queue(session, query, sort=sort, limit=limit, cursor=cursor)
+        return {"count": total, "items": [shapes.summary(t, for_agent=True) for t in items],
+                "next_cursor": following}, 200
+
+
+def get(ticket_id: uuid.UUID, token_info: dict):
+    common.staff(token_info)
+    with current_runtime().db.session() as session:
+        return shapes.ticket(session, tickets.get(session, ticket_id), common.settings(), for_agent=True), 200
+
+
+def _act(ticket_id: uuid.UUID, token_info: dict, action, status: int = 201):
+    """Lock the ticket, apply ``action(session, ticket, actor, settings)``, answer the ticket as it is now."""
+    actor = common.staff(token_info)
+    settings = common.settings()
+    with current_runtime().db.unit_of_work() as uow:
+        ticket = tickets.get(uow.session, ticket_id, lock=True)
+        action(uow.session, ticket, actor, settings)
+        answer = shapes.ticket(uow.session, ticket, settings, for_agent=True)
+        uow.commit()
+    return answer, status
+
+
+def assign(ticket_id: uuid.UUID, body: dict, token_info: dict):
+    def action(session, ticket, actor, settings):
+        if "agent_id" in body:
+            agent_id, agent_name = body["agent_id"], body.get("agent_name")
+        else:
+            agent_id, agent_name = actor.id, actor.name
+        desk.assign(session, ticket, agent_id=agent_id, agent_name=agent_name, actor=actor, settings=settings)
+
+    return _act(ticket_id, token_info, action, status=200)
+
+
+def reply(ticket_id: uuid.UUID, body: dict, token_info: dict):
+    fields, files = body or {}, common.uploads()
+    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.reply(
+        session, ticket, actor=actor, message=fields.get("message") or "", uploads=files, settings=settings,
+        then_status=fields.get("status") or None))
+
+
+def request_information(ticket_id: uuid.UUID, body: dict, token_info: dict):
+    fields, files = body or {}, common.uploads()
+    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.request_information(
+        session, ticket, actor=actor, message=fields.get("message") or "", uploads=files, settings=settings))
+
+
+def note(ticket_id: uuid.UUID, body: dict, token_info: dict):
+    fields, files = body or {}, common.uploads()
+    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.note(
+        session, ticket, actor=actor, message=fields.get("message") or "", uploads=files, settings=settings))
+
+
+def change_status(ticket_id: uuid.UUID, body: dict, token_info: dict):
+    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.change_status(
+        session, ticket, status=body["status"], comment=body.get("comment"), actor=actor, settings=settings),
+        status=200)
+
+
+def download(ticket_id: uuid.UUID, attachment_id: uuid.UUID, token_info: dict):
+    common.staff(token_info)
+    with current_runtime().db.session() as session:
+        ticket = tickets.get(session, ticket_id)
+        attachment, content = attachments.get(session, ticket, attachment_id, include_internal=True)
+    return common.download(attachment, content)

@@ -1,0 +1,94 @@
+"""The requester's side: send the form (logged in or not), then « Mes demandes d'assistance »."""
+
+from __future__ import annotations
+
+import uuid
+
+import flask
+from sqlalchemy.exc import IntegrityError
+
+from achats.chassis.app import current_runtime
+from achats.chassis.security import Principal
+
+from .. import attachments, desk, tickets
+from ..tickets import Actor, RequestForm
+from . import common, shapes
+
+CREATE_ATTEMPTS = 5
+
+
+def create(body: dict, token_info: dict | None = None):
+    claims = common.optional_claims(token_info)
+    fields = body or {}
+    settings = common.settings()
+    form = RequestForm(category_id=uuid.UUID(fields["category_id"]), severity=fields["severity"],
+                       frequency=fields.get("frequency") or None, message=fields.get("message") or "",
+                       subject=fields.get("subject"), page=fields.get("page"), resource=fields.get("resource"),
+                       assistant_version=fields.get("assistant_version"), user_agent=common.user_agent())
+    files = common.uploads()
+    key = flask.request.headers.get("Idempotency-Key") or None
+    requester = common.requester(claims, fields)
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        with current_runtime().db.unit_of_work() as uow:
+            try:
+                opened = tickets.create(uow.session, settings=settings, requester=requester, form=form,
+                                        uploads=files, idempotency_key=key)
+            except IntegrityError:
+                # The reference drawn was taken (or the same Idempotency-Key raced): once more, afresh.
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                continue
+            ticket, token = opened.ticket, opened.token
+            answer = shapes.ticket(uow.session, ticket, settings, entries=opened.entries, files=opened.attachments)
+            answer["follow_url"] = settings.follow_url(ticket.reference, token) if token else None
+            answer["confirmation"] = shapes.confirmation(ticket, settings)
+            uow.commit()
+        return answer, 201 if token else 200
+
+
+def list(token_info: dict, status: list[str] | None = None, limit: int = 50, cursor: str | None = None):
+    who = Principal.from_claims(token_info)
+    with current_runtime().db.session() as session:
+        items, following, total = tickets.list_own(session, who.sub, limit=limit, cursor=cursor, status=status)
+        return {"count": total, "items": [shapes.summary(t, for_agent=False) for t in items],
+                "next_cursor": following}, 200
+
+
+def get(ticket_id: uuid.UUID, token_info: dict):
+    who = Principal.from_claims(token_info)
+    with current_runtime().db.session() as session:
+        ticket = tickets.get_own(session, ticket_id, who.sub)
+        return shapes.ticket(session, ticket, common.settings()), 200
+
+
+def add_message(ticket_id: uuid.UUID, body: dict, token_info: dict):
+    who = Principal.from_claims(token_info)
+    settings = common.settings()
+    message = (body or {}).get("message") or ""
+    files = common.uploads()
+    with current_runtime().db.unit_of_work() as uow:
+        ticket = tickets.get_own(uow.session, ticket_id, who.sub, lock=True)
+        tickets.add_requester_message(uow.session, ticket, settings=settings, message=message, uploads=files)
+        answer = shapes.ticket(uow.session, ticket, settings)
+        uow.commit()
+    return answer, 201
+
+
+def download(ticket_id: uuid.UUID, attachment_id: uuid.UUID, token_info: dict):
+    who = Principal.from_claims(token_info)
+    with current_runtime().db.session() as session:
+        ticket = tickets.get_own(session, ticket_id, who.sub)
+        attachment, content = attachments.get(session, ticket, attachment_id, include_internal=False)
+    return common.download(attachment, content)
+
+
+def revoke_links(ticket_id: uuid.UUID, token_info: dict):
+    who = Principal.from_claims(token_info)
+    staff = who.has_role(*common.STAFF)
+    with current_runtime().db.unit_of_work() as uow:
+        ticket = (tickets.get(uow.session, ticket_id, lock=True) if staff
+                  else tickets.get_own(uow.session, ticket_id, who.sub, lock=True))
+        actor = common.staff(token_info) if staff else Actor(kind="requester", id=who.sub)
+        desk.revoke_links(uow.session, ticket, actor=actor)
+        uow.commit()
+    return None, 204

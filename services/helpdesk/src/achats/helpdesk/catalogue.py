@@ -1,0 +1,204 @@
+"""The categories of « Ma demande », their FAQ, and whether the FAQ answered (deflection)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from sqlalchemy import case, exc, func, select
+from sqlalchemy.orm import Session
+
+from achats.chassis.problems import FieldError, Problem
+from achats.chassis.validation import validation_problem
+
+from .models import Category, FaqEntry, FaqOutcome, Ticket
+from .search import index_fields, normalise
+from .timeutil import utcnow
+
+OUTCOMES = ("resolved", "continued")
+
+
+def category_not_found() -> Problem:
+    return Problem(status=404, code="category_not_found", detail="Cette catégorie n'existe pas.")
+
+
+def entry_not_found() -> Problem:
+    return Problem(status=404, code="faq_entry_not_found", detail="Cette question n'existe pas.")
+
+
+def list_categories(session: Session, *, include_inactive: bool = False) -> list[tuple[Category, int]]:
+    """Categories in their display order, each with its number of (active) questions."""
+    counts = (select(FaqEntry.category_id, func.count().label("n")).where(FaqEntry.active.is_(True))
+              .group_by(FaqEntry.category_id).subquery())
+    statement = (select(Category, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.category_id == Category.id)
+                 .order_by(Category.position, Category.label))
+    if not include_inactive:
+        statement = statement.where(Category.active.is_(True))
+    return [(category, count) for category, count in session.execute(statement).all()]
+
+
+def get_category(session: Session, category_id: uuid.UUID, *, include_inactive: bool = False) -> Category:
+    category = session.get(Category, category_id)
+    if category is None or not (category.active or include_inactive):
+        raise category_not_found()
+    return category
+
+
+def slugify(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", normalise(label)).strip("-")[:60] or "categorie"
+
+
+def create_category(session: Session, *, label: str, slug: str | None, description: str | None,
+                    position: int | None, active: bool = True) -> Category:
+    category = Category(id=uuid.uuid4(), label=_required(label, "label"), slug=slug or slugify(label),
+                        description=description, active=active,
+                        position=position if position is not None else _next_position(session))
+    session.add(category)
+    _flush_unique(session, "slug", "Une catégorie porte déjà cet identifiant (slug).")
+    return category
+
+
+def update_category(session: Session, category: Category, changes: dict) -> Category:
+    for name in ("label", "slug", "description", "position", "active"):
+        if name in changes:
+            value = changes[name]
+            setattr(category, name, _required(value, name) if name in ("label", "slug") else value)
+    category.updated_at = utcnow()
+    _flush_unique(session, "slug", "Une catégorie porte déjà cet identifiant (slug).")
+    return category
+
+
+def delete_category(session: Session, category: Category) -> None:
+    """Only a category no ticket refers to; otherwise deactivate it (``active: false``)."""
+    used = session.execute(select(Ticket.id).where(Ticket.category_id == category.id).limit(1)).first()
+    if used is not None:
+        raise Problem(status=409, code="category_in_use",
+                      detail="Des demandes utilisent cette catégorie : désactivez-la plutôt que de la supprimer.")
+    session.delete(category)
+    session.flush()
+
+
+def _next_position(session: Session) -> int:
+    return (session.execute(select(func.max(Category.position))).scalar_one() or 0) + 10
+
+
+def list_entries(session: Session, *, category_id: uuid.UUID | None,
+                 include_inactive: bool = False) -> list[FaqEntry]:
+    statement = (select(FaqEntry).join(Category, Category.id == FaqEntry.category_id)
+                 .order_by(Category.position, FaqEntry.position, FaqEntry.question))
+    if category_id is not None:
+        statement = statement.where(FaqEntry.category_id == category_id)
+    if not include_inactive:
+        statement = statement.where(FaqEntry.active.is_(True), Category.active.is_(True))
+    return list(session.execute(statement).scalars())
+
+
+def get_entry(session: Session, entry_id: uuid.UUID, *, include_inactive: bool = False) -> FaqEntry:
+    entry = session.get(FaqEntry, entry_id)
+    if entry is None:
+        raise entry_not_found()
+    if not include_inactive and not (entry.active and get_category(session, entry.category_id,
+                                                                    include_inactive=True).active):
+        raise entry_not_found()
+    return entry
+
+
+def create_entry(session: Session, *, category_id: uuid.UUID, question: str, answer: str, keywords: str = "",
+                 position: int | None = None, active: bool = True) -> FaqEntry:
+    get_category(session, category_id, include_inactive=True)
+    question, answer = _required(question, "question"), _required(answer, "answer")
+    if position is None:
+        position = (session.execute(select(func.max(FaqEntry.position))
+                                    .where(FaqEntry.category_id == category_id)).scalar_one() or 0) + 10
+    entry = FaqEntry(id=uuid.uuid4(), category_id=category_id, question=question, answer=answer,
+                     keywords=keywords or "", position=position, active=active,
+                     **index_fields(question, keywords or "", answer))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def update_entry(session: Session, entry: FaqEntry, changes: dict) -> FaqEntry:
+    if "category_id" in changes:
+        entry.category_id = get_category(session, changes["category_id"], include_inactive=True).id
+    for name in ("question", "answer"):
+        if name in changes:
+            setattr(entry, name, _required(changes[name], name))
+    for name in ("keywords", "position", "active"):
+        if name in changes:
+            setattr(entry, name, changes[name] if name != "keywords" else changes[name] or "")
+    fields = index_fields(entry.question, entry.keywords, entry.answer)
+    entry.search_question, entry.search_answer = fields["search_question"], fields["search_answer"]
+    entry.updated_at = utcnow()
+    session.flush()
+    return entry
+
+
+def delete_entry(session: Session, entry: FaqEntry) -> None:
+    session.delete(entry)
+    session.flush()
+
+
+def record_outcome(session: Session, *, outcome: str, category_id: uuid.UUID | None,
+                   entry_id: uuid.UUID | None, now: datetime | None = None) -> None:
+    """« La FAQ m'a permis de résoudre mon problème » — the request ends there (deflection)."""
+    if entry_id is not None:
+        entry = get_entry(session, entry_id, include_inactive=True)
+        if category_id is not None and entry.category_id != category_id:
+            raise Problem(status=422, code="faq_entry_mismatch",
+                          detail="Cette question n'appartient pas à la catégorie indiquée.",
+                          errors=[FieldError("entry_id", "Question d'une autre catégorie.")])
+        category_id = entry.category_id
+    if category_id is None:
+        raise validation_problem([FieldError("category_id", "Indiquez la catégorie ou la question.")])
+    get_category(session, category_id, include_inactive=True)
+    session.add(FaqOutcome(category_id=category_id, entry_id=entry_id, outcome=outcome,
+                           created_at=now or utcnow()))
+    session.flush()
+
+
+def stats(session: Session, *, since: datetime | None = None) -> list[dict]:
+    """Per category: requests the FAQ resolved, requests that went on to a ticket, deflection rate."""
+    resolved = func.sum(case((FaqOutcome.outcome == "resolved", 1), else_=0))
+    continued = func.sum(case((FaqOutcome.outcome == "continued", 1), else_=0))
+    statement = (select(FaqOutcome.category_id, resolved, continued)
+                 .where(FaqOutcome.category_id.is_not(None)).group_by(FaqOutcome.category_id))
+    if since is not None:
+        statement = statement.where(FaqOutcome.created_at >= since)
+    totals = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in session.execute(statement).all()}
+    helpful = dict(session.execute(
+        select(FaqOutcome.entry_id, func.count()).where(FaqOutcome.outcome == "resolved",
+                                                        FaqOutcome.entry_id.is_not(None))
+        .where(*([FaqOutcome.created_at >= since] if since is not None else []))
+        .group_by(FaqOutcome.entry_id)).all())
+    entries_by_category: dict[uuid.UUID, list[FaqEntry]] = {}
+    for entry in list_entries(session, category_id=None, include_inactive=True):
+        entries_by_category.setdefault(entry.category_id, []).append(entry)
+    report = []
+    for category, _count in list_categories(session, include_inactive=True):
+        solved, went_on = totals.get(category.id, (0, 0))
+        report.append({
+            "category": category, "resolved": solved, "continued": went_on,
+            "deflection_rate": round(solved / (solved + went_on), 4) if solved + went_on else None,
+            "helpful_entries": sorted(
+                ({"entry": e, "resolved": helpful[e.id]} for e in entries_by_category.get(category.id, [])
+                 if helpful.get(e.id)), key=lambda item: -item["resolved"]),
+        })
+    return report
+
+
+def _required(value, name: str) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise validation_problem([FieldError(name, "Ce champ est obligatoire.")])
+    return text
+
+
+def _flush_unique(session: Session, field: str, detail: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except exc.IntegrityError:
+        raise Problem(status=409, code="category_slug_taken", detail=detail,
+                      errors=[FieldError(field, "Déjà utilisé.")]) from None

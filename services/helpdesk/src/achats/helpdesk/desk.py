@@ -1,0 +1,204 @@
+"""The support's desk: the queue of tickets and what agents do to them (assign, reply, ask, note, status)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.problems import FieldError, Problem
+
+from . import attachments, events, follow, history, tickets
+from .attachments import Upload
+from .models import Ticket
+from .settings import HelpdeskSettings
+from .tickets import OPEN, Actor
+from .timeutil import iso, utcnow
+
+SORTS = ("oldest", "newest", "severity")
+# Statuses an agent may set directly; waiting_customer comes with a question (information request).
+SETTABLE = ("in_progress", "resolved", "closed")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: tuple[str, ...] = ()
+    severity: tuple[str, ...] = ()
+    category_id: uuid.UUID | None = None
+    assignee: str | None = None  # an agent id, "me" (resolved by the caller) or "none"
+    min_age_hours: int | None = None
+    max_age_hours: int | None = None
+    reference: str | None = None
+    email: str | None = None
+
+
+def queue(session: Session, query: QueueFilter, *, sort: str, limit: int, cursor: str | None,
+          now: datetime | None = None) -> tuple[list[Ticket], str | None, int]:
+    """Tickets matching the filters (the open ones by default), a page at a time."""
+    now = now or utcnow()
+    conditions = []
+    if query.status:
+        conditions.append(Ticket.status.in_(query.status))
+    elif not query.reference:
+        conditions.append(Ticket.status.in_(OPEN))
+    if query.severity:
+        conditions.append(Ticket.severity.in_(query.severity))
+    if query.category_id:
+        conditions.append(Ticket.category_id == query.category_id)
+    if query.assignee == "none":
+        conditions.append(Ticket.assignee_id.is_(None))
+    elif query.assignee:
+        conditions.append(Ticket.assignee_id == query.assignee)
+    if query.min_age_hours is not None:
+        conditions.append(Ticket.created_at <= now - timedelta(hours=query.min_age_hours))
+    if query.max_age_hours is not None:
+        conditions.append(Ticket.created_at >= now - timedelta(hours=query.max_age_hours))
+    if query.reference:
+        conditions.append(Ticket.reference == query.reference)
+    if query.email:
+        conditions.append(func.lower(Ticket.email) == query.email.strip().lower())
+    total = session.execute(select(func.count()).select_from(Ticket).where(*conditions)).scalar_one()
+    keys = _sort_keys(sort)
+    position = decode_cursor(cursor)
+    if position:
+        conditions.append(_after(keys, _cursor_values(position, sort), descending=sort == "newest"))
+    order = [key.desc() for key in keys] if sort == "newest" else list(keys)
+    rows = list(session.execute(select(Ticket).where(*conditions).order_by(*order).limit(limit + 1)).scalars())
+    following = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        following = encode_cursor({"sort": sort, "rank": last.severity_rank, "at": iso(last.created_at),
+                                   "id": str(last.id)})
+    return rows, following, total
+
+
+def _sort_keys(sort: str) -> tuple:
+    if sort == "severity":
+        return Ticket.severity_rank, Ticket.created_at, Ticket.id
+    return Ticket.created_at, Ticket.id
+
+
+def _cursor_values(position: dict, sort: str) -> tuple:
+    try:
+        if position.get("sort") != sort:
+            raise ValueError(sort)
+        values = (datetime.fromisoformat(position["at"]), uuid.UUID(position["id"]))
+        if sort == "severity":
+            rank = position["rank"]
+            if not isinstance(rank, int):
+                raise ValueError(rank)
+            return (rank, *values)
+        return values
+    except (KeyError, TypeError, ValueError):
+        raise tickets.cursor_invalid() from None
+
+
+def _after(keys: tuple, values: tuple, *, descending: bool):
+    """Rows strictly after ``values`` in the (lexicographic) order of ``keys``: keyset pagination
+    spelled out column by column, so each comparison keeps its column's type."""
+    clauses = []
+    for index, key in enumerate(keys):
+        equal = [keys[i] == values[i] for i in range(index)]
+        beyond = key < values[index] if descending else key > values[index]
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)
+
+
+def assign(session: Session, ticket: Ticket, *, agent_id: str | None, agent_name: str | None, actor: Actor,
+           settings: HelpdeskSettings, now: datetime | None = None) -> None:
+    """Give the ticket to an agent (None: to nobody). Taking a new ticket puts it in progress."""
+    now = now or utcnow()
+    _not_closed(ticket)
+    if (ticket.assignee_id, ticket.assignee_name) == (agent_id, agent_name if agent_id else None):
+        return
+    ticket.assignee_id = agent_id
+    ticket.assignee_name = agent_name if agent_id else None
+    history.append(session, ticket, kind="assigned", author_kind="agent", author_id=actor.id, author_name=actor.name,
+                   data={"assignee_id": agent_id, "assignee_name": ticket.assignee_name}, now=now)
+    if agent_id and ticket.status == "new":
+        tickets.transition(session, ticket, "in_progress", actor=actor, settings=settings, now=now)
+    events.assigned(session, ticket)
+    session.flush()
+
+
+def reply(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
+          settings: HelpdeskSettings, then_status: str | None = None, now: datetime | None = None) -> None:
+    """Answer the requester (mailed); optionally move the ticket on at the same time (e.g. resolved)."""
+    now = now or utcnow()
+    _not_closed(ticket)
+    if then_status is not None and then_status not in SETTABLE:
+        raise Problem(status=422, code="status_not_settable", detail=_NOT_SETTABLE,
+                      errors=[FieldError("status", "Valeurs possibles : " + ", ".join(SETTABLE) + ".")])
+    _public_entry(session, ticket, kind="reply", actor=actor, message=message, uploads=uploads, settings=settings,
+                  now=now)
+    if ticket.status == "new":
+        tickets.transition(session, ticket, "in_progress", actor=actor, settings=settings, now=now)
+    events.mail(session, settings, ticket, events.TICKET_ANSWERED, message=message.strip(), now=now)
+    if then_status is not None:
+        tickets.transition(session, ticket, then_status, actor=actor, settings=settings, now=now)
+    session.flush()
+
+
+def request_information(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
+                        settings: HelpdeskSettings, now: datetime | None = None) -> None:
+    """Ask the requester for more (mailed); the ticket waits for them."""
+    now = now or utcnow()
+    _not_closed(ticket)
+    _public_entry(session, ticket, kind="information_request", actor=actor, message=message, uploads=uploads,
+                  settings=settings, now=now)
+    tickets.transition(session, ticket, "waiting_customer", actor=actor, settings=settings, now=now)
+    events.mail(session, settings, ticket, events.TICKET_INFORMATION_REQUESTED, message=message.strip(), now=now)
+    session.flush()
+
+
+def note(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
+         settings: HelpdeskSettings, now: datetime | None = None) -> None:
+    """An internal note: support only, never shown to the requester, never in an event."""
+    now = now or utcnow()
+    text = tickets.required_message(message)
+    checked = tickets.check_uploads(settings, uploads, already=ticket.attachment_count)
+    entry = history.append(session, ticket, kind="note", author_kind="agent", author_id=actor.id,
+                           author_name=actor.name, body=text, now=now)
+    attachments.store(session, ticket, entry, checked)
+    session.flush()
+
+
+def change_status(session: Session, ticket: Ticket, *, status: str, comment: str | None, actor: Actor,
+                  settings: HelpdeskSettings, now: datetime | None = None) -> None:
+    if status not in SETTABLE:
+        raise Problem(status=422, code="status_not_settable", detail=_NOT_SETTABLE,
+                      errors=[FieldError("status", "Valeurs possibles : " + ", ".join(SETTABLE) + ".")])
+    tickets.transition(session, ticket, status, actor=actor, settings=settings, comment=comment, now=now)
+    session.flush()
+
+
+def revoke_links(session: Session, ticket: Ticket, *, actor: Actor, now: datetime | None = None) -> int:
+    """Every follow link of the ticket stops working (a mail forwarded by mistake...)."""
+    count = follow.revoke_all(session, ticket, now=now)
+    history.append(session, ticket, kind="links_revoked", author_kind=actor.kind, author_id=actor.id,
+                   author_name=actor.name, data={"revoked": count}, now=now)
+    session.flush()
+    return count
+
+
+_NOT_SETTABLE = ("Cet état ne peut pas être choisi directement : pour attendre une réponse du demandeur, "
+                 "envoyez-lui une demande de complément d'information.")
+
+
+def _not_closed(ticket: Ticket) -> None:
+    if ticket.status == "closed":
+        raise Problem(status=409, code="ticket_closed", detail="Cette demande est fermée.")
+
+
+def _public_entry(session: Session, ticket: Ticket, *, kind: str, actor: Actor, message: str, uploads: list[Upload],
+                  settings: HelpdeskSettings, now: datetime) -> None:
+    text = tickets.required_message(message)
+    checked = tickets.check_uploads(settings, uploads, already=ticket.attachment_count)
+    entry = history.append(session, ticket, kind=kind, author_kind="agent", author_id=actor.id,
+                           author_name=actor.name, body=text, now=now)
+    attachments.store(session, ticket, entry, checked)
