@@ -116,3 +116,78 @@ def test_login_and_forgotten_password_until_the_new_one_works(platform):
     assert requests.post(platform.url("/api/identity/sessions"), timeout=10,
                          json={"login": "lmeitner", "password": new_password}).status_code == 200
     assert platform.mails_to("lise@e2e.fr", count=3)  # « votre mot de passe a été modifié »
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def agent_token(platform) -> str:
+    """A support agent, created with identity's CLI as the operators do, logged in through the gateway."""
+    password = "le support répond toujours vite"
+    if platform.ports:
+        created = platform.command("identity", "create-agent", "--login", "agent.smith", "--email",
+                                   "agent@e2e.fr", "--first-name", "Agent", "--last-name", "Smith", "--password",
+                                   password)
+        assert created.returncode in (0, 1), created.stderr  # 1: made by the other run of this module
+    else:
+        from achats.identity import cli
+
+        env = {"IDENTITY_DATABASE_URL": f"sqlite:///{platform.smtp.parent}/identity.db",
+               "IDENTITY_AMQP_URL": "memory://cli"}
+        import os
+
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            cli.main(["create-agent", "--login", "agent.smith", "--email", "agent@e2e.fr", "--first-name", "Agent",
+                      "--last-name", "Smith", "--password", password])
+        finally:
+            for key, value in saved.items():
+                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    login = requests.post(platform.url("/api/identity/sessions"), timeout=10,
+                          json={"login": "agent.smith", "password": password})
+    assert login.status_code == 200, login.text
+    return login.json()["access_token"]
+
+
+def test_support_request_followed_by_mail_and_link(platform):
+    categories = requests.get(platform.url("/api/helpdesk/categories"), timeout=10).json()
+    category = categories["items"][0]["id"] if isinstance(categories, dict) else categories[0]["id"]
+    suggestions = requests.get(platform.url("/api/helpdesk/faq/search"), params={"q": "mot de passe oublié"},
+                               timeout=10)
+    assert suggestions.status_code == 200
+    created = requests.post(platform.url("/api/helpdesk/tickets"), timeout=30, data={
+        "category_id": category, "severity": "major", "frequency": "systematic",
+        "message": "Je ne parviens pas à déposer ma réponse.", "email": "anne@e2e.fr", "first_name": "Anne",
+        "last_name": "Martin"}, files={"attachments": ("capture.png", PNG, "image/png")},
+        headers={"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:83.0) Gecko/20100101 Firefox/83.0"})
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    reference = ticket["reference"]
+    assert len(reference) == 8
+    assert ticket["support_phone"]
+    (confirmation,) = platform.mails_to("anne@e2e.fr")
+    assert f"Réf. {reference}" in str(confirmation["Subject"])
+    assert "Ne perdez pas ce message" in confirmation.get_body(preferencelist=("plain",)).get_content()
+    follow = link_in(confirmation, r"https?://\S+/assistance/demande/\S+")
+    token = follow.split("#", 1)[1]
+    # The agent answers.
+    agent = {"Authorization": f"Bearer {agent_token(platform)}"}
+    queue = requests.get(platform.url("/api/helpdesk/agent/tickets"), params={"reference": reference},
+                         headers=agent, timeout=10).json()
+    ticket_id = queue["items"][0]["id"]
+    replied = requests.post(platform.url(f"/api/helpdesk/agent/tickets/{ticket_id}/replies"), headers=agent,
+                            timeout=10, files={"message": (None, "Pouvez-vous réessayer avec Firefox à jour ?")})
+    assert replied.status_code in (200, 201), replied.text
+    answered = platform.mails_to("anne@e2e.fr", count=2)
+    assert f"{reference}" in str(answered[-1]["Subject"])
+    # The requester answers through the link, without an account.
+    via_link = requests.post(platform.url(f"/api/helpdesk/follow/{reference}/messages"), timeout=10,
+                             headers={"X-Follow-Token": token}, files={"message": (None, "C'est réglé, merci.")})
+    assert via_link.status_code in (200, 201), via_link.text
+    history = requests.get(platform.url(f"/api/helpdesk/follow/{reference}"), headers={"X-Follow-Token": token},
+                           timeout=10).json()
+    assert "C'est réglé, merci." in str(history)
+    assert requests.get(platform.url(f"/api/helpdesk/follow/{reference}"), headers={"X-Follow-Token": "faux"},
+                        timeout=10).status_code == 404
