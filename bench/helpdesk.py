@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -25,16 +23,16 @@ import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import requests
-from sqlalchemy.engine import make_url
 
 from achats.chassis.db import Database
 from achats.chassis.migrations import migrate
 from achats.helpdesk import catalogue
 from achats.helpdesk.app import HERE
 
-SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fresh_database, gunicorn, percentile
+
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CLIENTS = 8
 SEARCH_RATES = (50, 200)
@@ -55,17 +53,6 @@ VERBS = ["modifier", "supprimer", "ajouter", "vérifier", "télécharger", "dép
 CONTEXTS = ["depuis l'étranger", "après un déménagement", "sur un poste partagé", "avant la date limite",
             "pour un groupement", "en tant qu'administrateur", "sans droits administrateur", "avec un certificat RGS",
             "pour une consultation restreinte", "après une fusion", "pour un sous-traitant", "hors des heures"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def screenshot(size: int) -> bytes:
@@ -197,47 +184,20 @@ def search_closed_loop(base: str, seconds: float) -> float:
 
 
 def main() -> None:
-    name = f"achats_bench_helpdesk_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    server = None
-    try:
+    with fresh_database("helpdesk") as url:
         migrate(url, HERE / "migrations")
         entries = fill_faq(url)
-        port = free_port()
-        env = {**os.environ, "HELPDESK_DATABASE_URL": url, "HELPDESK_AMQP_URL": "memory://bench",
-               "LOG_LEVEL": "WARNING", "HELPDESK_EXPOSE_DOCS": "false"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "-w", "2",
-             "-b", f"127.0.0.1:{port}", "-c", "python:achats.chassis.gunicorn_conf",
-             'achats.chassis.service:asgi_app("achats.helpdesk.app:SERVICE")'],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or still starting
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the helpdesk did not start")
-            time.sleep(0.2)
-        # The search first: the tickets' 200 MB written afterwards would otherwise keep PostgreSQL busy
-        # (checkpoints, autovacuum) during it.
-        for query in QUERIES * 4:  # warm both workers
-            requests.get(f"{base}/helpdesk/faq/search", params={"q": query}, timeout=10)
-        steady = {rate: search_steady(base, SECONDS, rate) for rate in SEARCH_RATES}
-        search_rate = search_closed_loop(base, 5)
-        create_tickets(base, 2)
-        tickets_per_s, create_p50, create_p99, created = create_tickets(base, SECONDS)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        env = {"HELPDESK_DATABASE_URL": url, "HELPDESK_AMQP_URL": "memory://bench", "LOG_LEVEL": "WARNING",
+               "HELPDESK_EXPOSE_DOCS": "false"}
+        with gunicorn("achats.helpdesk.app:SERVICE", env) as (base, _process):
+            # The search first: the tickets' 200 MB written afterwards would otherwise keep PostgreSQL busy
+            # (checkpoints, autovacuum) during it.
+            for query in QUERIES * 4:  # warm both workers
+                requests.get(f"{base}/helpdesk/faq/search", params={"q": query}, timeout=10)
+            steady = {rate: search_steady(base, SECONDS, rate) for rate in SEARCH_RATES}
+            search_rate = search_closed_loop(base, 5)
+            create_tickets(base, 2)
+            tickets_per_s, create_p50, create_p99, created = create_tickets(base, SECONDS)
     print(json.dumps({
         "bench": "helpdesk",
         "ticket_creations_per_s": round(tickets_per_s, 1),

@@ -10,31 +10,23 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
-import uuid
 
-import psycopg
 import requests
-from sqlalchemy.engine import make_url
 
 from achats.chassis.db import Database
-from achats.chassis.testing.server import free_port
 from achats.identity.app import SERVICE
 from achats.identity.models import User
 from achats.identity.passwords import Hasher
 
-SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fresh_database, gunicorn, percentile
+
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CLIENTS = 8
 PASSWORD = "une phrase de passe de banc d'essai"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def service_cpu_seconds(root_pid: int) -> float:
@@ -81,12 +73,7 @@ def run(clients: int, work) -> tuple[float, float]:
 
 
 def main() -> None:
-    name = f"achats_bench_identity_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    server = None
-    try:
+    with fresh_database("identity") as url:
         settings = SERVICE.load_settings({}, database_url=url, amqp_url="memory://bench")
         SERVICE.migrate(settings)
         hasher = Hasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost,
@@ -99,51 +86,31 @@ def main() -> None:
                                      last_name="Essai", phone="0", password_hash=hashed, roles=["supplier"]))
             uow.commit()
         db.dispose()
-        port = free_port()
-        env = {**os.environ, "IDENTITY_DATABASE_URL": url, "IDENTITY_AMQP_URL": "memory://bench",
-               "LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "-w", "2",
-             "-b", f"127.0.0.1:{port}", "-c", "python:achats.chassis.gunicorn_conf",
-             'achats.chassis.service:asgi_app("achats.identity.app:SERVICE")'],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}/identity"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/.well-known/jwks.json", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("identity did not start")
-            time.sleep(0.2)
+        env = {"IDENTITY_DATABASE_URL": url, "IDENTITY_AMQP_URL": "memory://bench", "LOG_LEVEL": "WARNING"}
+        with gunicorn("achats.identity.app:SERVICE", env, ready_path="/identity/.well-known/jwks.json") as (
+                server_url, server):
+            base = f"{server_url}/identity"
 
-        def login(session, index, _state) -> None:
-            response = session.post(f"{base}/sessions", json={"login": f"bench{index}", "password": PASSWORD},
-                                    timeout=10)
-            assert response.status_code == 200, response.text
+            def login(session, index, _state) -> None:
+                response = session.post(f"{base}/sessions", json={"login": f"bench{index}", "password": PASSWORD},
+                                        timeout=10)
+                assert response.status_code == 200, response.text
 
-        def refresh(session, index, state) -> None:
-            if "token" not in state:
-                state["token"] = session.post(f"{base}/sessions", json={"login": f"bench{index}",
-                                                                       "password": PASSWORD}).json()["refresh_token"]
-            response = session.post(f"{base}/sessions/refresh", json={"refresh_token": state["token"]}, timeout=10)
-            assert response.status_code == 200, response.text
-            state["token"] = response.json()["refresh_token"]
+            def refresh(session, index, state) -> None:
+                if "token" not in state:
+                    state["token"] = session.post(f"{base}/sessions", json={
+                        "login": f"bench{index}", "password": PASSWORD}).json()["refresh_token"]
+                response = session.post(f"{base}/sessions/refresh", json={"refresh_token": state["token"]},
+                                        timeout=10)
+                assert response.status_code == 200, response.text
+                state["token"] = response.json()["refresh_token"]
 
-        cpu = service_cpu_seconds(server.pid)
-        logins, login_p99 = run(CLIENTS, login)
-        login_cpu = service_cpu_seconds(server.pid) - cpu
-        cpu = service_cpu_seconds(server.pid)
-        refreshes, refresh_p99 = run(CLIENTS, refresh)
-        refresh_cpu = service_cpu_seconds(server.pid) - cpu
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cpu = service_cpu_seconds(server.pid)
+            logins, login_p99 = run(CLIENTS, login)
+            login_cpu = service_cpu_seconds(server.pid) - cpu
+            cpu = service_cpu_seconds(server.pid)
+            refreshes, refresh_p99 = run(CLIENTS, refresh)
+            refresh_cpu = service_cpu_seconds(server.pid) - cpu
     vcpus = os.cpu_count() or 1
     print(json.dumps({
         "bench": "identity_login",

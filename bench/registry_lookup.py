@@ -9,38 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import requests
-from sqlalchemy.engine import make_url
 from stdnum.fr import siret as stdnum_siret
 
 from achats.chassis.migrations import migrate
 from achats.company_registry.app import HERE
 from achats.company_registry.standin.testing import running_standin
 
-SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fresh_database, gunicorn, percentile
+
 RATE = 500
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CCAS = "26570134200148"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def fresh_sirets(count: int) -> list[str]:
@@ -123,46 +109,18 @@ def coalescing(base: str, standin) -> tuple[int, int]:
 
 
 def main() -> None:
-    name = f"achats_bench_registry_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    server = None
-    try:
+    with fresh_database("registry") as url, running_standin() as standin:
         migrate(url, HERE / "migrations")
-        with running_standin() as standin:
-            port = free_port()
-            env = {**os.environ, "COMPANY_REGISTRY_DATABASE_URL": url, "COMPANY_REGISTRY_AMQP_URL": "memory://bench",
-                   "COMPANY_REGISTRY_INSEE_BASE_URL": standin.base_url, "LOG_LEVEL": "WARNING",
-                   "COMPANY_REGISTRY_INSEE_API_KEY": standin.api_key}
-            server = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "-w", "2",
-                 "-b", f"127.0.0.1:{port}", "-c", "python:achats.chassis.gunicorn_conf",
-                 'achats.chassis.service:asgi_app("achats.company_registry.app:SERVICE")'],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the registry did not start")
-                time.sleep(0.2)
+        env = {"COMPANY_REGISTRY_DATABASE_URL": url, "COMPANY_REGISTRY_AMQP_URL": "memory://bench",
+               "COMPANY_REGISTRY_INSEE_BASE_URL": standin.base_url, "LOG_LEVEL": "WARNING",
+               "COMPANY_REGISTRY_INSEE_API_KEY": standin.api_key}
+        with gunicorn("achats.company_registry.app:SERVICE", env) as (base, _process):
             lookup = f"{base}/registry/lookup/{CCAS}"
             for _ in range(20):  # warm both workers and the cache
                 requests.get(lookup, timeout=10)
             throughput = closed_loop(lookup)
             achieved, p50, p99 = steady(lookup)
             total, calls = coalescing(base, standin)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps({
         "bench": "registry_lookup",
         "cached_lookups_per_s": round(throughput, 1),
