@@ -102,6 +102,21 @@ class ServiceDefinition:
         return threads
 
 
+def every(interval: float, job: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
+    """A background loop running ``job`` every ``interval`` seconds until stopped; a failure is logged
+    and the loop goes on (the next run may succeed: the database was down, say)."""
+
+    def loop(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                job()
+            except Exception:
+                log.exception("service.job_failed", job=name)
+            stop.wait(interval)
+
+    return loop
+
+
 def load_definition(path: str) -> ServiceDefinition:
     """``"achats.helpdesk.app:SERVICE"`` -> the object."""
     module, _, attribute = path.partition(":")

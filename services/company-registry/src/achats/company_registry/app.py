@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from achats.chassis.app import Runtime
-from achats.chassis.service import ServiceDefinition
+from achats.chassis.service import ServiceDefinition, every
 
 from . import jobs
 from .insee import InseeClient
@@ -18,8 +18,8 @@ def configure(runtime: Runtime) -> None:
 
 def background(runtime: Runtime):
     settings = runtime.settings
-    return [jobs.every(settings.reverify_interval, lambda: jobs.reverify(runtime), "reverify"),
-            jobs.every(settings.expiry_job_interval, lambda: jobs.notify_expiring(runtime), "expiring_documents")]
+    return [every(settings.reverify_interval, lambda: jobs.reverify(runtime), "reverify"),
+            every(settings.expiry_job_interval, lambda: jobs.notify_expiring(runtime), "expiring_documents")]
 
 
 SERVICE = ServiceDefinition(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import structlog
 
 from achats.chassis.app import Runtime
@@ -52,15 +49,3 @@ def notify_expiring(runtime: Runtime) -> int:
                                       notice_days=runtime.settings.expiry_notice_days)
         uow.commit()
     return count
-
-
-def every(interval: float, job: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
-    def loop(stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                job()
-            except Exception:
-                log.exception("registry.job_failed", job=name)
-            stop.wait(interval)
-
-    return loop

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
-import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from achats.chassis import files
 from achats.chassis.observability import human_size
 from achats.chassis.problems import FieldError, Problem
 
@@ -23,47 +22,18 @@ ACCEPTED = ("PDF, images (PNG, JPEG, GIF, TIFF) et documents bureautiques "
             "(Word, Excel, PowerPoint, OpenDocument)")
 
 
+# What a company keeps in its vault: scans and official documents, not plain text.
+ACCEPTED_TYPES = files.PDF | files.OFFICE | {"image/png", "image/jpeg", "image/gif", "image/tiff"}
+
+
 def sniff(content: bytes) -> str | None:
-    """The media type of ``content`` judged by its bytes, or None when it is not an accepted kind.
+    """The media type of ``content`` judged by its bytes, or None when it is not accepted in the vault.
 
     The name and the declared type of an upload are never trusted: an executable renamed
     ``.pdf`` is still an executable.
     """
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if content.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if content.startswith((b"II*\x00", b"MM\x00*")):
-        return "image/tiff"
-    if content.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "application/x-ole-storage"  # legacy .doc/.xls/.ppt
-    if content.startswith(b"PK\x03\x04"):
-        return _office_zip(content)
-    return None
-
-
-def _office_zip(content: bytes) -> str | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names:
-                kind = archive.read("mimetype").decode("ascii", "replace").strip()
-                return kind if kind.startswith("application/vnd.oasis.opendocument.") else None
-            if "[Content_Types].xml" in names:
-                for folder, kind in (("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml"
-                                               ".document"),
-                                     ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                                     ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml"
-                                              ".presentation")):
-                    if any(name.startswith(folder) for name in names):
-                        return kind
-    except (zipfile.BadZipFile, KeyError, ValueError):
-        return None
-    return None
+    kind = files.sniff(content)
+    return kind if kind in ACCEPTED_TYPES or files.is_opendocument(kind) else None
 
 
 def upload(session: Session, company: Company, *, type: str, label: str | None, valid_until: date | None,
@@ -84,20 +54,13 @@ def upload(session: Session, company: Company, *, type: str, label: str | None, 
         raise Problem(status=409, code="vault_full",
                       detail=f"Le coffre-fort contient déjà {count} documents : supprimez-en avant d'en ajouter.")
     document = Document(company_id=company.id, type=type, label=(label or TYPES[type]).strip(),
-                        valid_until=valid_until, filename=_safe_name(filename), content_type=content_type,
+                        valid_until=valid_until, filename=files.safe_name(filename), content_type=content_type,
                         size=len(content), sha256=hashlib.sha256(content).hexdigest(), uploaded_by=uploaded_by)
     session.add(document)
     session.flush()
     session.add(DocumentContent(document_id=document.id, content=content))
     session.flush()
     return document
-
-
-def _safe_name(filename: str) -> str:
-    # Only the last path component, without control characters: it is echoed in Content-Disposition.
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\r\n')
-    return (name or "document")[:255]
 
 
 def list_documents(session: Session, company: Company) -> list[Document]:

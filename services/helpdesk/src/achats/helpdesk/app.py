@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from achats.chassis.app import Runtime
-from achats.chassis.service import ServiceDefinition
+from achats.chassis.service import ServiceDefinition, every
 
 from . import context, jobs
 from .events import HANDLERS
@@ -20,7 +20,7 @@ def configure(runtime: Runtime) -> None:
 
 
 def background(runtime: Runtime):
-    return [jobs.every(runtime.settings.auto_close_interval, lambda: jobs.auto_close(runtime), "auto_close")]
+    return [every(runtime.settings.auto_close_interval, lambda: jobs.auto_close(runtime), "auto_close")]
 
 
 SERVICE = ServiceDefinition(

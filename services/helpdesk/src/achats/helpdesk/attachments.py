@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
-import zipfile
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from achats.chassis import files
 from achats.chassis.observability import human_size
 from achats.chassis.problems import FieldError, Problem
 
@@ -18,7 +17,6 @@ from .models import Attachment, AttachmentContent, Ticket, TicketEntry
 
 ACCEPTED = ("copies d'écran (PNG, JPEG, GIF, WebP, BMP, TIFF), PDF, documents bureautiques (Word, Excel, "
             "PowerPoint, OpenDocument) et fichiers texte")
-_TEXT_CONTROLS = set(range(0, 32)) - {9, 10, 12, 13}
 
 
 @dataclass(frozen=True)
@@ -30,63 +28,8 @@ class Upload:
 
 
 def sniff(content: bytes) -> str | None:
-    """The media type of ``content`` judged by its bytes, or None when it is not an accepted kind.
-
-    The name and the declared type of an upload are never trusted: an executable renamed ``.png``
-    is still an executable.
-    """
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if content.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if content.startswith(b"RIFF") and content[8:12] == b"WEBP":
-        return "image/webp"
-    if content.startswith(b"BM") and len(content) > 26 and content[14:18] in (
-            b"\x0c\x00\x00\x00", b"\x28\x00\x00\x00", b"\x38\x00\x00\x00", b"\x6c\x00\x00\x00",
-            b"\x7c\x00\x00\x00"):  # the sizes of the known BMP info headers
-        return "image/bmp"
-    if content.startswith((b"II*\x00", b"MM\x00*")):
-        return "image/tiff"
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    if content.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "application/x-ole-storage"  # legacy .doc/.xls/.ppt
-    if content.startswith(b"PK\x03\x04"):
-        return _office_zip(content)
-    return _text(content)
-
-
-def _office_zip(content: bytes) -> str | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names:
-                kind = archive.read("mimetype").decode("ascii", "replace").strip()
-                return kind if kind.startswith("application/vnd.oasis.opendocument.") else None
-            if "[Content_Types].xml" in names:
-                for folder, kind in (("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml"
-                                               ".document"),
-                                     ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                                     ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml"
-                                              ".presentation")):
-                    if any(name.startswith(folder) for name in names):
-                        return kind
-    except (zipfile.BadZipFile, KeyError, ValueError):
-        return None
-    return None
-
-
-def _text(content: bytes) -> str | None:
-    """Plain UTF-8 text (logs, error messages copied by hand): no control characters but blanks."""
-    try:
-        decoded = content.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if not decoded.strip() or any(ord(ch) in _TEXT_CONTROLS for ch in decoded):
-        return None
-    return "text/plain"
+    """The media type of ``content`` judged by its bytes (any known kind is accepted here)."""
+    return files.sniff(content)
 
 
 def check(uploads: list[Upload], *, max_bytes: int, per_message: int, per_ticket: int,
@@ -135,10 +78,7 @@ def store(session: Session, ticket: Ticket, entry: TicketEntry,
 
 
 def safe_name(filename: str) -> str:
-    # Only the last path component, without control characters: it is echoed in Content-Disposition.
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\r\n')
-    return (name or "piece-jointe")[:255]
+    return files.safe_name(filename, default="piece-jointe")
 
 
 def of_ticket(session: Session, ticket: Ticket, *, include_internal: bool) -> dict[uuid.UUID, list[Attachment]]:

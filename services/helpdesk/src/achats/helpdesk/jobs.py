@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
@@ -43,15 +41,3 @@ def auto_close(runtime: Runtime, *, now: datetime | None = None) -> int:
     if closed:
         log.info("helpdesk.auto_closed", count=closed)
     return closed
-
-
-def every(interval: float, job: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
-    def loop(stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                job()
-            except Exception:
-                log.exception("helpdesk.job_failed", job=name)
-            stop.wait(interval)
-
-    return loop
