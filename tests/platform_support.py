@@ -111,11 +111,25 @@ def running_platform(create_database, amqp_url: str, smtp_sink, insee) -> Iterat
         "GATEWAY_UPSTREAMS": ",".join(f"{n}=http://127.0.0.1:{ports[n]}" for n in present),
         "GATEWAY_COOKIE_SECURE": "false", "GATEWAY_RATE_SENSITIVE_PER_MINUTE": "200",
     })
+    if "signature" in present:
+        # The PKI shipped for `make run`, whose certificates point to its stand-ins on 8191-8193.
+        from achats.signature.app import SERVICE as SIGNATURE
+
+        for key, value in SIGNATURE.embedded.items():
+            env[f"SIGNATURE_{key}"] = value.format(var=env.get("TMPDIR", "/tmp") + f"/{namespace}")
     for name in present:
         env[f"{name.upper().replace('-', '_')}_DATABASE_URL"] = create_database(f"e2e_{name.replace('-', '_')}")
     platform = Platform(gateway=f"http://127.0.0.1:{ports['gateway']}", ports=ports, env=env, smtp=smtp_sink,
                         insee=insee)
+    standins = contextlib.ExitStack()
     try:
+        if "signature" in present:
+            from achats.chassis.testing.server import serving
+            from achats.signature.testpki import standins as signature_standins
+
+            for factory, port in ((signature_standins.pki_app, 8191), (signature_standins.tsa_app, 8192),
+                                  (signature_standins.trust_lists_app, 8193)):
+                standins.enter_context(serving(factory(), port=port))
         for name in present:
             migrated = platform.command(name, "migrate")
             assert migrated.returncode == 0, migrated.stderr[-2000:]
@@ -140,6 +154,7 @@ def running_platform(create_database, amqp_url: str, smtp_sink, insee) -> Iterat
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        standins.close()
 
 
 @contextlib.contextmanager

@@ -191,3 +191,75 @@ def test_support_request_followed_by_mail_and_link(platform):
     assert "C'est réglé, merci." in str(history)
     assert requests.get(platform.url(f"/api/helpdesk/follow/{reference}"), headers={"X-Follow-Token": "faux"},
                         timeout=10).status_code == 404
+
+
+def _pdf() -> bytes:
+    from achats.signature.report_pdf import __name__ as _  # noqa: F401 (the service is installed)
+
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_sign_a_pdf_in_two_steps_then_verify_it(platform):
+    import base64
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+    import achats.signature
+
+    pki = Path(achats.signature.__file__).parent / "testpki" / "local"
+    requests.post(platform.url("/api/identity/registrations"), json=registration("ejoliot", "eve@e2e.fr"),
+                  timeout=30)
+    platform.mails_to("eve@e2e.fr")
+    token = requests.post(platform.url("/api/identity/sessions"), timeout=10,
+                          json={"login": "ejoliot", "password": PASSWORD}).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    certificate = (pki / "qesig.cert.pem").read_bytes()
+    session = requests.post(platform.url("/api/signature/signing-sessions"), headers=auth, timeout=60,
+                            files={"file": ("offre.pdf", _pdf(), "application/pdf"),
+                                   "certificate": ("qesig.pem", certificate, "application/x-pem-file"),
+                                   "format": (None, "pades"), "level": (None, "B-T")})
+    assert session.status_code == 201, session.text
+    to_sign = base64.b64decode(session.json()["data_to_be_signed"])
+    # On the user's device: the private key never leaves it.
+    key = serialization.load_pem_private_key((pki / "qesig.key.pem").read_bytes(), password=None)
+    value = (key.sign(to_sign, ec.ECDSA(hashes.SHA256())) if isinstance(key, ec.EllipticCurvePrivateKey)
+             else key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256()))
+    signed = requests.post(platform.url(f"/api/signature/signing-sessions/{session.json()['id']}/signature"),
+                           headers=auth, json={"signature_value": base64.b64encode(value).decode()}, timeout=60)
+    assert signed.status_code == 200, signed.text
+    assert signed.content.startswith(b"%PDF")
+    # « Vérifier la signature électronique d'un document »: no login needed.
+    report = requests.post(platform.url("/api/signature/verifications"), timeout=120,
+                           files={"file": ("offre-signee.pdf", signed.content, "application/pdf")})
+    assert report.status_code == 201, report.text
+    body = report.json()
+    assert body["signature_count"] == 1
+    (signature,) = body["signatures"]
+    assert signature["format"] == "PAdES"
+    assert signature["indication"] == "TOTAL_PASSED", (signature.get("sub_indication"), signature.get("errors"),
+                                                      signature.get("warnings"))
+    assert signature["integrity"]["intact"] is True
+    assert body["verdict"]["code"] in ("compliant", "to_verify")
+    assert body["verdict"]["human_checks"]  # the signer's identity is for a person to check
+    pdf_report = requests.get(platform.url(f"/api/signature/verifications/{body['id']}/report.pdf"), timeout=30)
+    assert pdf_report.content.startswith(b"%PDF")
+    # One byte changed after signing: the integrity check fails.
+    tampered = bytearray(signed.content)
+    tampered[len(tampered) // 3] ^= 0x01
+    broken = requests.post(platform.url("/api/signature/verifications"), timeout=120,
+                           files={"file": ("offre-modifiee.pdf", bytes(tampered), "application/pdf")})
+    assert broken.status_code in (201, 422)
+    if broken.status_code == 201:
+        assert broken.json()["verdict"]["code"] == "non_compliant"

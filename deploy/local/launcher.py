@@ -90,7 +90,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(servers: list[_Server]) -> None:
+async def serve(servers: list[_Server], start_workers) -> None:
     loop = asyncio.get_running_loop()
 
     def stop_all() -> None:
@@ -99,7 +99,17 @@ async def serve(servers: list[_Server]) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop_all)
-    await asyncio.gather(*(server.serve() for server in servers))
+
+    async def when_listening() -> None:
+        # Workers start once every server answers: a job's first run (trusted lists fetched from
+        # their stand-in, a consumer calling a service) finds its peers up.
+        while not all(server.started for server in servers):
+            if any(server.should_exit for server in servers):
+                return
+            await asyncio.sleep(0.05)
+        start_workers()
+
+    await asyncio.gather(when_listening(), *(server.serve() for server in servers))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     servers: list[_Server] = []
     workers: list[threading.Thread] = []
+    runtimes = []
     for name, factory, port in STANDINS:
         try:
             app = load_factory(factory)()
@@ -128,14 +139,18 @@ def main(argv: list[str] | None = None) -> int:
         definition.migrate(settings)
         runtime = definition.runtime(settings)
         app = definition.create_app(settings, runtime, configure_logs=False)
-        workers += definition.start_worker(runtime, stop)
+        runtimes.append((definition, runtime))
         config = uvicorn.Config(app, host=args.host, port=definition.port, log_config=None, access_log=False,
                                 lifespan="on", proxy_headers=False)
         servers.append(_Server(config))
         log.info("service.ready", service=definition.name, url=f"http://{args.host}:{definition.port}")
     print(f"Plateforme des achats: http://{args.host}:8080/api/platform (Ctrl-C to stop)", flush=True)
+    def start_workers() -> None:
+        for definition, runtime in runtimes:
+            workers.extend(definition.start_worker(runtime, stop))
+
     try:
-        asyncio.run(serve(servers))
+        asyncio.run(serve(servers, start_workers))
     finally:
         stop.set()
         for thread in workers:
