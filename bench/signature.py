@@ -1,10 +1,10 @@
 """Benchmark of the signature service: PAdES verifications/s of a 1 MB and a 20 MB signed PDF through the
 service, beside `pdfsig` (poppler-utils) on the same files in the same run; signings/s one shot and two steps.
 
-Everything speaks HTTP as in production: the service (`achats-signature serve`, one uvicorn process, its
-sandbox of worker processes), the test PKI's stand-ins (OCSP/CRL, TSA, trusted lists) and pdfsig's NSS
-database trusting the same roots, so that both sides check the chain and the revocation (OCSP) of every
-signature. Load comes from threads of this process on the same 2-core machine.
+Everything speaks HTTP as in production: the service (gunicorn, 2 uvicorn workers, one sandbox worker
+process each, PostgreSQL, /tmp on tmpfs), the test PKI's stand-ins (OCSP/CRL, TSA, trusted lists) and
+pdfsig's NSS database trusting the same roots, so that both sides check the chain and the revocation
+(OCSP) of every signature. Load comes from threads of this process on the same 2-core machine.
 
 Prints one JSON line.
 """
@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,23 +25,27 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from benchlib import fresh_database, gunicorn
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from achats.chassis.migrations import migrate
 from achats.chassis.testing.keys import TestKeys
-from achats.chassis.testing.server import free_port, serving
+from achats.chassis.testing.server import serving
+from achats.signature.app import HERE
+from achats.signature.testpki.samples import device_sign, key_and_pem, make_pdf, sign
 from achats.signature.testpki.testing import running_pki
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "signature" / "tests"))
-from signature_support import device_sign, key_and_pem, make_pdf, sign
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "12"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
+# Uploads spill from multipart parsing to temporary files: on a memory file system, as the README
+# recommends for deployments (Kubernetes: an emptyDir with medium Memory on /tmp).
+TMPDIR = os.environ.get("BENCH_TMPDIR", "/dev/shm")
 
 
 def sized_pdf(size: int) -> bytes:
@@ -112,30 +115,12 @@ def nss_database(folder: Path, pki) -> Path:
     return nss
 
 
-def start_service(folder: Path, pki, jwks_url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "SIGNATURE_DATABASE_URL": f"sqlite:///{folder / 'signature.db'}",
-           "SIGNATURE_AMQP_URL": "memory://bench", "SIGNATURE_LOTL_URL": pki.lotl_url,
-           "SIGNATURE_LOTL_SIGNER_CERTS": str(pki.pki.cert_path("lotl-signer")), "SIGNATURE_TSA_URL": pki.tsa_url,
-           "SIGNATURE_TRUST_LISTS_CACHE_DIR": str(folder / "tl-cache"), "SIGNATURE_JWKS_URL": jwks_url,
-           "SIGNATURE_VALIDATION_WORKERS": str(WORKERS), "SIGNATURE_LOG_LEVEL": "WARNING",
-           "SIGNATURE_EXPOSE_DOCS": "false"}
-    executable = str(Path(sys.executable).parent / "achats-signature")
-    subprocess.run([executable, "migrate"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-                               str(API_PROCESSES)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError("the signature service did not start")
-        time.sleep(0.2)
+def service_env(folder: Path, pki, jwks_url: str, database_url: str) -> dict[str, str]:
+    return {"SIGNATURE_DATABASE_URL": database_url, "SIGNATURE_AMQP_URL": "memory://bench",
+            "SIGNATURE_LOTL_URL": pki.lotl_url, "SIGNATURE_LOTL_SIGNER_CERTS": str(pki.pki.cert_path("lotl-signer")),
+            "SIGNATURE_TSA_URL": pki.tsa_url, "SIGNATURE_TRUST_LISTS_CACHE_DIR": str(folder / "tl-cache"),
+            "SIGNATURE_JWKS_URL": jwks_url, "SIGNATURE_VALIDATION_WORKERS": str(WORKERS),
+            "SIGNATURE_LOG_LEVEL": "WARNING", "SIGNATURE_EXPOSE_DOCS": "false", "TMPDIR": TMPDIR}
 
 
 def main() -> None:
@@ -145,7 +130,7 @@ def main() -> None:
     keys = TestKeys()
     jwks_app = Starlette(routes=[Route("/jwks", lambda _request: JSONResponse(keys.jwks()))])
     with tempfile.TemporaryDirectory(prefix="bench-signature-") as tmp, running_pki(Path(tmp) / "pki") as pki, \
-            serving(jwks_app) as jwks_base:
+            serving(jwks_app) as jwks_base, fresh_database("signature") as database_url:
         folder = Path(tmp)
         files = {}
         for label, size in (("1mb", 1_000_000), ("20mb", 20_000_000)):
@@ -153,11 +138,11 @@ def main() -> None:
             path.write_bytes(sign(pki, "qesig", sized_pdf(size), level="B-T"))
             files[label] = path
         nss = nss_database(folder, pki)
-        port = free_port()
-        server = start_service(folder, pki, f"{jwks_base}/jwks", port)
-        base = f"http://127.0.0.1:{port}/signature"
+        migrate(database_url, HERE / "migrations")
         results: dict[str, object] = {}
-        try:
+        with gunicorn("achats.signature.app:SERVICE", service_env(folder, pki, f"{jwks_base}/jwks", database_url),
+                      workers=API_PROCESSES) as (service_url, _process):
+            base = f"{service_url}/signature"
             for label, path in files.items():
                 body, content_type = multipart({"file": (path.name, path.read_bytes())})
 
@@ -212,9 +197,6 @@ def main() -> None:
             two_steps(requests.Session())
             results["sign_one_shot_per_s"] = round(closed_loop(one_shot, SECONDS, CLIENTS)[0], 2)
             results["sign_two_steps_per_s"] = round(closed_loop(two_steps, SECONDS, CLIENTS)[0], 2)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     print(json.dumps({"bench": "signature", "service_processes": API_PROCESSES, "sandbox_workers": WORKERS,
                       "clients": CLIENTS, "level": "PAdES-BASELINE-T", "revocation": "OCSP, hard", **results}))
 

@@ -290,3 +290,20 @@ if wait_until port_open "$REDIS_HOST" "$REDIS_PORT"; then
 else
     die "Redis ($REDIS_DID) does not answer on $REDIS_HOST:$REDIS_PORT after ${TIMEOUT}s."
 fi
+
+# --- Tools of the signature tests (independent producers and checkers of signatures) ------------
+
+ensure_signature_tools() {
+    local missing=()
+    command -v pdfsig >/dev/null && command -v pdftotext >/dev/null || missing+=(poppler-utils)
+    command -v certutil >/dev/null && command -v pk12util >/dev/null || missing+=(libnss3-tools)
+    command -v openssl >/dev/null || missing+=(openssl)
+    ((${#missing[@]})) || { say "signature tools: pdfsig, certutil, openssl available"; return 0; }
+    if is_root; then
+        say "installing ${missing[*]} (signature tests)"
+        apt_install "${missing[@]}"
+    else
+        die "the signature tests need ${missing[*]}" "Run: sudo apt-get install -y ${missing[*]}"
+    fi
+}
+ensure_signature_tools

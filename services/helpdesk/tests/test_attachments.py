@@ -6,11 +6,12 @@ import io
 import zipfile
 
 import pytest
-from helpdesk_support import EXE, PDF, make_helpdesk, png
 from sqlalchemy import func, select
 
 from achats.helpdesk.attachments import sniff
 from achats.helpdesk.models import Attachment, Ticket
+
+from helpdesk_support import EXE, PDF, make_helpdesk, png
 
 KIB = 1024
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from helpdesk_support import PDF
 
 NOTE = "Note interne : client déjà signalé pour abus, ne pas rembourser."

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from helpdesk_support import FIREFOX
 
 from achats.helpdesk.context import Requester, build, describe_user_agent
+
+from helpdesk_support import FIREFOX
 
 
 @pytest.mark.parametrize(("user_agent", "system", "browser"), [

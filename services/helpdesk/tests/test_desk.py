@@ -6,11 +6,12 @@ import threading
 import uuid
 from datetime import timedelta
 
-from helpdesk_support import category_id, make_helpdesk, now
 from sqlalchemy import update
 
 from achats.helpdesk import jobs
 from achats.helpdesk.models import Ticket
+
+from helpdesk_support import category_id, make_helpdesk, now
 
 
 def _age(helpdesk, ticket_id: str, hours: int) -> None:

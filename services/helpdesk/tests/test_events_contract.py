@@ -7,13 +7,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from helpdesk_support import PDF, now
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import achats.helpdesk
 from achats.helpdesk import jobs
+
+from helpdesk_support import PDF, now
 
 OWN = yaml.safe_load((Path(achats.helpdesk.__file__).parent / "asyncapi.yaml").read_text(encoding="utf-8"))
 # The consumer's contract, read as a file: the helpdesk never imports the notifier's code.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from helpdesk_support import category_id
 
 from achats.helpdesk.search import normalise, prefix_of, terms
+
+from helpdesk_support import category_id
 
 
 def suggest(helpdesk, q: str, **params) -> list[str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from helpdesk_support import now
 from sqlalchemy import select, update
 
 from achats.helpdesk.models import FollowLink
+
+from helpdesk_support import now
 
 
 def _same_404(response) -> dict:

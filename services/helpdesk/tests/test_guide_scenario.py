@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from helpdesk_support import FIREFOX, PDF, category_id, now, png
-
 from achats.helpdesk import jobs
+
+from helpdesk_support import FIREFOX, PDF, category_id, now, png
 
 GUIDE_QUESTIONS = [
     "Comment accéder au coffre-fort de mon compte entreprise ?",

@@ -6,11 +6,12 @@ import json
 import uuid
 
 import pytest
-from helpdesk_support import PEOPLE
 
 from achats.chassis.bus import CloudEvent, Outcome
 from achats.chassis.bus.transport import Delivery
 from achats.helpdesk.app import SERVICE
+
+from helpdesk_support import PEOPLE
 
 MARIE = PEOPLE["marie"]
 

@@ -1,0 +1,56 @@
+"""« Vérifier la signature électronique d'un document »: public verification and its reports."""
+
+from __future__ import annotations
+
+import uuid
+
+import flask
+
+from achats.chassis.app import current_runtime
+from achats.chassis.security import require_roles
+
+from .. import report_pdf as pdf_report
+from .. import verifications
+from ..validation import etsi
+from . import files
+
+
+def create(body: dict | None = None, file=None, signature=None):
+    runtime = current_runtime()
+    limit = runtime.settings.max_file_bytes
+    parts = [("file", *files.read("file", file, limit))]
+    detached = files.read("signature", signature, limit, required=False)
+    if detached is not None:
+        parts.append(("signature", *detached))
+    report = verifications.verify(runtime=runtime, files=parts)
+    return verifications.public(report), 201, {"Location": f"/signature/verifications/{report['id']}"}
+
+
+def get(verification_id: uuid.UUID):
+    with current_runtime().db.session() as session:
+        record, report = verifications.get(session, verification_id)
+        return {"audit": verifications.audit_entry(record),
+                "report": verifications.public(report) if report else None}, 200
+
+
+def report_pdf(verification_id: uuid.UUID):
+    with current_runtime().db.session() as session:
+        report = verifications.report_of(session, verification_id)
+    return files.attachment(pdf_report.render(verifications.public(report)),
+                            f"rapport-verification-{verification_id}.pdf", "application/pdf")
+
+
+def report_xml(verification_id: uuid.UUID):
+    with current_runtime().db.session() as session:
+        report = verifications.report_of(session, verification_id)
+    return flask.Response(etsi.render(report), status=200, content_type="application/xml; charset=utf-8",
+                          headers={"Content-Disposition": f'attachment; filename="rapport-etsi-{verification_id}.xml"',
+                                   "Cache-Control": "private, no-store"})
+
+
+def list(token_info: dict, limit: int = 50, cursor: str | None = None, document_sha256: str | None = None):
+    require_roles(token_info, "support_agent", "platform_admin")
+    with current_runtime().db.session() as session:
+        rows, following = verifications.list_records(session, limit=limit, cursor=cursor,
+                                                     document_sha256=document_sha256)
+        return {"items": [verifications.audit_entry(r) for r in rows], "next_cursor": following}, 200

@@ -1,0 +1,7 @@
+"""``achats-signature serve | worker | migrate | dlq``."""
+
+from achats.chassis.cli import service_main
+
+from .app import SERVICE
+
+main = service_main(SERVICE, "achats.signature.app:SERVICE")

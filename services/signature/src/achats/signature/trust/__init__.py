@@ -1,0 +1,39 @@
+"""The EU trusted lists and the extra trust anchors, as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .lists import ListState, TrustSnapshot
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _list(state: ListState) -> dict:
+    return {"kind": state.kind, "territory": state.territory, "location": state.location, "status": state.status,
+            "source": state.source, "sequence_number": state.sequence_number, "issued_at": _iso(state.issued_at),
+            "next_update": _iso(state.next_update), "fetched_at": _iso(state.fetched_at), "sha256": state.sha256,
+            "message": state.message, "provider_count": len(state.providers),
+            "service_count": sum(len(services) for _name, services in state.providers)}
+
+
+def describe(snapshot: TrustSnapshot) -> dict:
+    anchors = [{"subject": cert.subject.human_friendly, "sha256": cert.sha256.hex(),
+                "not_after": _iso(cert.not_valid_after)} for cert in snapshot.material.anchors]
+    return {"status": snapshot.status, "loaded_at": _iso(snapshot.loaded_at),
+            "next_refresh_at": _iso(snapshot.next_refresh_at), "lists": [_list(s) for s in snapshot.lists],
+            "extra_anchors": anchors}
+
+
+def providers(snapshot: TrustSnapshot, territory: str | None = None) -> list[dict]:
+    out = []
+    for state in snapshot.lists:
+        if not state.in_use or (territory and state.territory.upper() != territory.upper()):
+            continue
+        for name, services in state.providers:
+            out.append({"territory": state.territory, "name": name,
+                        "services": [{"name": s.name, "type": s.type, "status": s.status,
+                                      "status_since": s.status_since} for s in services]})
+    return out

@@ -1,0 +1,93 @@
+"""Validation of a signed document, whatever its format: the report of every signature it holds."""
+
+from __future__ import annotations
+
+import hashlib
+
+from pyhanko_certvalidator.fetchers.api import FetcherBackend
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+
+from .. import uploads
+from ..trust.lists import TrustMaterial
+from . import common
+from .cms import validate_cades
+from .common import DocumentRejected, ValidationConfig
+from .fetching import CachingFetcherBackend
+from .pdf import validate_pdf
+from .verdict import document_verdict, verdict
+from .xades import validate_xades
+
+__all__ = ["DocumentRejected", "ValidationConfig", "pair", "verify"]
+
+
+def pair(first: uploads.Upload, second: uploads.Upload | None) -> tuple[uploads.Upload, uploads.Upload | None]:
+    """(signed document, detached signature): the signature file is recognised by its content, so that
+    swapping the two upload fields does not matter."""
+    if second is None:
+        return first, None
+    signatures = (uploads.CMS, uploads.XML_SIGNATURE)
+    if second.kind in signatures and first.kind not in signatures:
+        return first, second
+    if first.kind in signatures and second.kind not in signatures:
+        return second, first
+    if first.kind in signatures and second.kind in signatures:
+        # Both look like signatures: the one in the « signature » field is the signature.
+        return (first, second) if second.field == "signature" else (second, first)
+    raise DocumentRejected("signature_unreadable", "Le second fichier n'est pas une signature CAdES (.p7s) ni "
+                                                   "XAdES (.xml).", "signature")
+
+
+async def verify(document: uploads.Upload, signature: uploads.Upload | None, material: TrustMaterial,
+                 config: ValidationConfig, backend: FetcherBackend | None = None) -> dict:
+    """The full report (with evidence for the ETSI XML report) of ``document`` and its detached signature.
+
+    ``backend``: the worker process's fetchers (kept between jobs); without it, a fresh one for this call.
+    """
+    timing = ValidationTimingInfo.now()
+    owned = backend is None
+    if backend is None:
+        backend = CachingFetcherBackend(config.fetch_timeout, 0)
+    spec = common.validation_spec(material, config, backend)
+    kwargs = {"material": material, "spec": spec, "config": config, "timing": timing}
+    try:
+        if signature is None:
+            if document.kind == uploads.PDF:
+                findings, fmt = await validate_pdf(document.content, **kwargs), "PAdES"
+            elif document.kind == uploads.CMS:
+                if not document.enveloping:
+                    raise DocumentRejected("signed_file_missing", "Cette signature est détachée : joignez aussi le "
+                                                                  "fichier signé.")
+                findings, fmt = await validate_cades(document.der, None, **kwargs), "CAdES"
+            elif document.kind == uploads.XML_SIGNATURE:
+                raise DocumentRejected("signed_file_missing", "Cette signature XAdES est détachée : joignez aussi "
+                                                              "le fichier signé.")
+            else:
+                findings, fmt = [], None
+        elif signature.kind == uploads.CMS:
+            findings, fmt = await validate_cades(signature.der, document.content, **kwargs), "CAdES"
+        else:
+            findings, fmt = await validate_xades(signature.content, document.content, **kwargs), "XAdES"
+    finally:
+        if owned:
+            await backend.close()
+    if signature is not None and uploads.is_zip(document.content):
+        for entry in findings:
+            entry["signed_file_is_zip"] = True
+            entry["verdict"] = verdict(entry)
+    if fmt == "PAdES" and findings and all(f["format"] == "PKCS7" for f in findings):
+        fmt = "PKCS7"
+    return {
+        "format": fmt,
+        "document": _describe(document),
+        "signature_file": _describe(signature) if signature is not None else None,
+        "signature_count": len(findings),
+        "indication": common.NO_SIGNATURE_FOUND if not findings else None,
+        "validation_time": common.iso(timing.validation_time),
+        "verdict": document_verdict(findings),
+        "signatures": findings,
+    }
+
+
+def _describe(upload: uploads.Upload) -> dict:
+    return {"filename": upload.filename, "size": len(upload.content), "media_type": upload.media_type,
+            "sha256": hashlib.sha256(upload.content).hexdigest()}

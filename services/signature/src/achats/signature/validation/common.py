@@ -1,0 +1,315 @@
+"""What every signature format reports alike: trust setup, signer, chain, revocation, times, indications."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.ades import qualified_asn1
+from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESStatus
+from pyhanko.sign.validation.policy_decl import (
+    CertificateFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+    bootstrap_validation_data_handlers,
+)
+from pyhanko.sign.validation.qualified.tsp import TSPRegistry, TSPTrustManager
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator.authority import Authority, TrustAnchor
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.errors import InsufficientRevinfoError
+from pyhanko_certvalidator.fetchers.api import FetcherBackend
+from pyhanko_certvalidator.ltv.poe import ValidationObjectType
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+from pyhanko_certvalidator.registry import SimpleTrustManager
+
+from ..trust.lists import TrustMaterial
+
+TOTAL_PASSED = "TOTAL_PASSED"
+TOTAL_FAILED = "TOTAL_FAILED"
+INDETERMINATE = "INDETERMINATE"
+NO_SIGNATURE_FOUND = "NO_SIGNATURE_FOUND"
+
+
+class DocumentRejected(Exception):
+    """The input cannot be processed (malformed, encrypted...): a 422 (or ``status``) with a French message."""
+
+    def __init__(self, code: str, detail: str, field: str | None = "file", status: int = 422):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.field = field
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    revocation_mode: str = "hard"
+    fetch_timeout: float = 5.0
+    max_signatures: int = 50
+    # How long an OCSP response or CRL may be reused (within its nextUpdate); 0: fetched every time.
+    revocation_cache_seconds: float = 0.0
+
+
+class CombinedTrustManager(TSPTrustManager):
+    """The CAs of the EU trusted lists, plus the configured « art. 2 » anchors.
+
+    A subclass of pyHanko's TSP trust manager so that its qualification analysis (done only for
+    that class) still runs; the extra anchors are trusted without qualification.
+    """
+
+    def __init__(self, registry: TSPRegistry, anchors: Iterable[asn1_x509.Certificate]):
+        super().__init__(registry)
+        self.extra = SimpleTrustManager.build(trust_roots=list(anchors))
+
+    def as_trust_anchor(self, authority: Authority) -> TrustAnchor | None:
+        return super().as_trust_anchor(authority) or self.extra.as_trust_anchor(authority)
+
+    def find_potential_issuers(self, cert: asn1_x509.Certificate):
+        yield from super().find_potential_issuers(cert)
+        yield from self.extra.find_potential_issuers(cert)
+
+
+def validation_spec(material: TrustMaterial, config: ValidationConfig,
+                    backend: FetcherBackend) -> SignatureValidationSpec:
+    rule = (RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if config.revocation_mode == "hard"
+            else RevocationCheckingRule.CHECK_IF_DECLARED_SOFT)
+    policy = CertValidationPolicySpec(
+        trust_manager=CombinedTrustManager(material.registry, material.anchors),
+        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rule,
+                                                                   intermediate_ca_cert_rule=rule)))
+    # Certificates are never fetched from URLs found in the uploaded signature (AIA): a document
+    # must not make the server call addresses of its choosing. Revocation data is fetched only for
+    # certificates that already chain to a trust anchor, from their CA's addresses.
+    gathering = RevocationInfoGatheringSpec(fetcher_backend=backend,
+                                            certificate_fetching_rule=CertificateFetchingRule.NEVER_FETCH)
+    return SignatureValidationSpec(cert_validation_policy=policy, revinfo_gathering_policy=gathering)
+
+
+async def diagnose_chain_failure(cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate],
+                                 spec: SignatureValidationSpec, timing) -> AdESIndeterminate | None:
+    """pyHanko reports revocation data it could not obtain as a general chain failure; ETSI EN 319 102-1
+    calls it TRY_LATER. Rerun the path validation to tell the two apart (only on this failure path)."""
+    handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
+    context = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
+    try:
+        await CertificateValidator(cert, intermediate_certs=others, validation_context=context).async_validate_path()
+    except InsufficientRevinfoError:
+        return AdESIndeterminate.TRY_LATER
+    except Exception:  # any other cause keeps pyHanko's sub-indication
+        return None
+    return None
+
+
+# -- indications -----------------------------------------------------------------------------------
+
+def indication_of(subindic) -> tuple[str, str | None]:
+    if subindic is None or subindic == AdESPassed.OK:
+        return TOTAL_PASSED, None
+    status = subindic.status
+    if status == AdESStatus.FAILED:
+        return TOTAL_FAILED, subindic.name
+    if status == AdESStatus.PASSED:
+        return TOTAL_PASSED, None
+    return INDETERMINATE, subindic.name
+
+
+def time_guard(subindic, cert: asn1_x509.Certificate, best_time: datetime | None):
+    """ETSI EN 319 102-1 §5.5.4: a proof of existence outside the certificate's validity does not cure
+    an expired (or not yet valid) certificate. pyHanko lets an expired signer pass when a signature
+    timestamp exists, whatever its time; this restores the rule."""
+    if best_time is None or subindic not in (None, AdESPassed.OK):
+        return subindic
+    if best_time < cert.not_valid_before:
+        return AdESIndeterminate.NOT_YET_VALID
+    if best_time > cert.not_valid_after:
+        return AdESIndeterminate.OUT_OF_BOUNDS_NO_POE
+    return subindic
+
+
+# -- certificates ------------------------------------------------------------------------------------
+
+def _attr(name: asn1_x509.Name, *keys: str) -> str | None:
+    values = name.native
+    for key in keys:
+        value = values.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value:
+            return str(value)
+    return None
+
+
+def cert_id(cert: asn1_x509.Certificate) -> str:
+    return hashlib.sha256(cert.dump()).hexdigest()
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def qc_statements(cert: asn1_x509.Certificate) -> dict:
+    statements = {s["statement_id"].native: s for s in qualified_asn1.get_qc_statements(cert)}
+    qc_type = None
+    if "qc_type" in statements:
+        types = statements["qc_type"]["statement_info"]
+        try:
+            qc_type = ",".join(t.native for t in qualified_asn1.QcCertificateType.load(types.dump()))
+        except (ValueError, TypeError):
+            qc_type = None
+    return {"compliance": "qc_compliance" in statements, "qscd": "qc_sscd" in statements, "type": qc_type}
+
+
+def certificate(cert: asn1_x509.Certificate) -> dict:
+    key_usage = cert.key_usage_value.native if cert.key_usage_value else []
+    policies = [p["policy_identifier"].dotted for p in (cert.certificate_policies_value or [])]
+    return {
+        "subject": cert.subject.human_friendly, "issuer": cert.issuer.human_friendly,
+        "serial_number": format(cert.serial_number, "X"),
+        "not_before": iso(cert.not_valid_before), "not_after": iso(cert.not_valid_after),
+        "sha256": cert_id(cert), "key_usage": sorted(key_usage), "policies": policies,
+        "qc_statements": qc_statements(cert), "self_signed": cert.self_signed != "no",
+    }
+
+
+def signer(cert: asn1_x509.Certificate) -> dict:
+    subject = cert.subject
+    name = _attr(subject, "common_name")
+    if not name:
+        name = " ".join(filter(None, [_attr(subject, "given_name"), _attr(subject, "surname")])) or None
+    emails = [n.native for n in (cert.subject_alt_name_value or []) if n.name == "rfc822_name"]
+    email = emails[0] if emails else _attr(subject, "email_address")
+    return {
+        "name": name, "email": email, "organization": _attr(subject, "organization_name"),
+        "organization_identifier": _attr(subject, "organization_identifier"),
+        "subject_serial_number": _attr(subject, "serial_number"),
+        "serial_number": format(cert.serial_number, "X"), "subject": subject.human_friendly,
+        "country": _attr(subject, "country_name"),
+    }
+
+
+def chain(path: ValidationPath | None, leaf: asn1_x509.Certificate, embedded: Iterable[asn1_x509.Certificate],
+          material: TrustMaterial) -> list[dict]:
+    """The signer's certificate up to its trust anchor (or as far as the embedded certificates go)."""
+    certs: list[asn1_x509.Certificate] = []
+    anchor = None
+    if path is not None:
+        certs = [c for c in path.iter_certs(include_root=True) if isinstance(c, asn1_x509.Certificate)]
+        certs.reverse()  # leaf first
+        anchor_cert = getattr(path.trust_anchor.authority, "certificate", None)
+        anchor = cert_id(anchor_cert) if anchor_cert is not None else None
+    if not certs:
+        by_subject = {c.subject.dump(): c for c in embedded}
+        certs = [leaf]
+        while certs[-1].self_signed == "no" and certs[-1].issuer.dump() in by_subject and len(certs) < 10:
+            nxt = by_subject[certs[-1].issuer.dump()]
+            if nxt in certs:
+                break
+            certs.append(nxt)
+    listed = set(material.services_by_cert)
+    configured = {cert_id(c) for c in material.anchors}
+    out = []
+    for cert in certs:
+        digest = cert_id(cert)
+        entry = certificate(cert)
+        entry["trust_anchor"] = digest == anchor
+        entry["anchor_source"] = ("trusted_list" if digest in listed else "configured" if digest in configured
+                                  else None) if digest == anchor else None
+        out.append(entry)
+    return out
+
+
+def validity_at(cert: asn1_x509.Certificate, proven: datetime | None, claimed: datetime | None) -> dict:
+    """Was the certificate within its validity at signing time (proven by a timestamp, else declared)?"""
+    moment = proven or claimed
+    if moment is None:
+        return {"valid_at_signing_time": None, "at": None, "basis": None}
+    return {"valid_at_signing_time": cert.not_valid_before <= moment <= cert.not_valid_after,
+            "at": iso(moment), "basis": "timestamp" if proven else "claimed"}
+
+
+def revoked_before(revocation: dict, moment: datetime | None) -> bool | None:
+    """Was the certificate already revoked at ``moment``? None when it cannot be told."""
+    if revocation["status"] == "good":
+        return False
+    if revocation["status"] != "revoked" or not revocation.get("revoked_at") or moment is None:
+        return None
+    return datetime.fromisoformat(revocation["revoked_at"].replace("Z", "+00:00")) <= moment
+
+
+# -- revocation --------------------------------------------------------------------------------------
+
+def revocation(cert: asn1_x509.Certificate, validation_objects, status, mode: str, subindic) -> dict:
+    """What the revocation check of the signer's certificate found, and from which source."""
+    details = getattr(status, "revocation_details", None) if status is not None else None
+    if details is not None and not details.ca_revoked:
+        return {"status": "revoked", "source": _source_of(cert, validation_objects), "mode": mode,
+                "revoked_at": iso(details.revocation_date),
+                "reason": details.revocation_reason.native if details.revocation_reason else None}
+    if details is not None and details.ca_revoked:
+        return {"status": "revoked", "source": None, "mode": mode, "revoked_at": iso(details.revocation_date),
+                "reason": "ca_revoked"}
+    source = _source_of(cert, validation_objects)
+    if subindic == AdESIndeterminate.TRY_LATER:
+        return {"status": "unknown", "source": source, "mode": mode, "revoked_at": None, "reason": None}
+    if source is not None and subindic in (None, AdESPassed.OK, AdESIndeterminate.OUT_OF_BOUNDS_NO_POE):
+        return {"status": "good", "source": source, "mode": mode, "revoked_at": None, "reason": None}
+    return {"status": "not_checked", "source": None, "mode": mode, "revoked_at": None, "reason": None}
+
+
+def _source_of(cert: asn1_x509.Certificate, validation_objects) -> str | None:
+    found = None
+    for vo in validation_objects or ():
+        if vo.object_type == ValidationObjectType.OCSP_RESPONSE:
+            response = vo.value.ocsp_response_data if hasattr(vo.value, "ocsp_response_data") else vo.value
+            if _ocsp_concerns(response, cert):
+                return "ocsp"
+        elif vo.object_type == ValidationObjectType.CRL:
+            crl = vo.value.crl_data if hasattr(vo.value, "crl_data") else vo.value
+            try:
+                if crl["tbs_cert_list"]["issuer"] == cert.issuer:
+                    found = "crl"
+            except (KeyError, TypeError):
+                continue
+    return found
+
+
+def _ocsp_concerns(response: asn1_ocsp.OCSPResponse, cert: asn1_x509.Certificate) -> bool:
+    try:
+        basic = response["response_bytes"]["response"].parsed
+        for single in basic["tbs_response_data"]["responses"]:
+            if single["cert_id"]["serial_number"].native == cert.serial_number:
+                return True
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return False
+
+
+# -- evidence for the ETSI report ---------------------------------------------------------------------
+
+def validation_objects_evidence(validation_objects) -> list[dict]:
+    out = []
+    for vo in validation_objects or ():
+        value = vo.value
+        if vo.object_type == ValidationObjectType.CERTIFICATE:
+            der = value.dump()
+        elif vo.object_type == ValidationObjectType.OCSP_RESPONSE:
+            der = (value.ocsp_response_data if hasattr(value, "ocsp_response_data") else value).dump()
+        elif vo.object_type == ValidationObjectType.CRL:
+            der = (value.crl_data if hasattr(value, "crl_data") else value).dump()
+        else:
+            continue
+        out.append({"type": vo.object_type.name, "id": "vo-" + hashlib.sha256(der).hexdigest()[:32],
+                    "der": base64.b64encode(der).decode()})
+    return out
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+

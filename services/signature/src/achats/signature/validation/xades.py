@@ -1,0 +1,300 @@
+"""Detached XAdES signatures (an ``.xml`` token next to the signed file): signxml for the XML signature,
+pyHanko's certificate validation, timestamp validation and qualification for the rest."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from lxml import etree
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
+from pyhanko.sign.validation import ades, generic_cms
+from pyhanko.sign.validation.policy_decl import SignatureValidationSpec, bootstrap_validation_data_handlers
+from pyhanko.sign.validation.qualified.assess import QualificationAssessor
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko_certvalidator.ltv.poe import ValidationObject, ValidationObjectType
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
+from signxml import exceptions as signxml_errors
+from signxml.algorithms import CanonicalizationMethod
+from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
+
+from ..trust.lists import TrustMaterial
+from . import common
+from .common import DocumentRejected, ValidationConfig
+from .verdict import qualification, verdict
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+XADES141 = "http://uri.etsi.org/01903/v1.4.1#"
+NS = {"ds": DS, "xades": XADES, "xades141": XADES141}
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                         remove_comments=False)
+DIGESTS = {"http://www.w3.org/2000/09/xmldsig#sha1": "sha1", "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
+           "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
+           "http://www.w3.org/2001/04/xmlenc#sha512": "sha512"}
+UNREADABLE = ("signature_unreadable", "La signature XML est illisible ou corrompue : ce n'est pas une signature "
+                                      "XAdES valide.")
+
+
+class _Verifier(XAdESVerifier):
+    """signxml checks the XML signature; certificate validity is judged by pyHanko at signing time."""
+
+    def _check_cert_validity(self, cert, cert_source):
+        return None
+
+
+def parse(content: bytes) -> etree._Element:
+    if b"<!DOCTYPE" in content[:4096] or b"<!ENTITY" in content[:65536]:
+        raise DocumentRejected("signature_unreadable", "La signature XML contient une déclaration de type de "
+                                                       "document (DOCTYPE) : refusée.", "signature")
+    try:
+        return etree.fromstring(content, PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        raise DocumentRejected(*UNREADABLE, "signature") from None
+
+
+def signature_elements(root: etree._Element) -> list[etree._Element]:
+    if root.tag == f"{{{DS}}}Signature":
+        return [root]
+    return root.findall(f".//{{{DS}}}Signature")
+
+
+def _certificates(signature: etree._Element) -> list[asn1_x509.Certificate]:
+    out = []
+    for node in signature.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS):
+        try:
+            out.append(asn1_x509.Certificate.load(base64.b64decode("".join((node.text or "").split()))))
+        except ValueError:
+            continue
+    return out
+
+
+def _signing_cert(signature: etree._Element, certs: list[asn1_x509.Certificate]) -> asn1_x509.Certificate | None:
+    for holder in ("SigningCertificateV2", "SigningCertificate"):
+        for cert_node in signature.findall(f".//xades:{holder}/xades:Cert", NS):
+            method = cert_node.find("xades:CertDigest/ds:DigestMethod", NS)
+            value = cert_node.findtext("xades:CertDigest/ds:DigestValue", namespaces=NS)
+            algorithm = DIGESTS.get(method.get("Algorithm") if method is not None else "")
+            if not algorithm or not value:
+                continue
+            expected = base64.b64decode("".join(value.split()))
+            for cert in certs:
+                if hashlib.new(algorithm, cert.dump()).digest() == expected:
+                    return cert
+    return certs[0] if certs else None
+
+
+def _level(signature: etree._Element) -> tuple[str, str]:
+    qualifying = signature.find("ds:Object/xades:QualifyingProperties", NS)
+    if qualifying is None:
+        return "XMLDSig", "XMLDSig"
+    unsigned = qualifying.find("xades:UnsignedProperties/xades:UnsignedSignatureProperties", NS)
+    level = "B"
+    if unsigned is not None and unsigned.find("xades:SignatureTimeStamp", NS) is not None:
+        level = "T"
+        if unsigned.find("xades:CertificateValues", NS) is not None and \
+                unsigned.find("xades:RevocationValues", NS) is not None:
+            level = "LT"
+            if unsigned.find("xades141:ArchiveTimeStamp", NS) is not None or \
+                    unsigned.find("xades:ArchiveTimeStamp", NS) is not None:
+                level = "LTA"
+    return "XAdES", f"XAdES-BASELINE-{level}"
+
+
+def _claimed(signature: etree._Element) -> datetime | None:
+    text = signature.findtext(".//xades:SignedSignatureProperties/xades:SigningTime", namespaces=NS)
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def signature_value_c14n(signature: etree._Element, algorithm: str | None) -> bytes:
+    """The bytes a XAdES signature timestamp covers: the canonicalised ds:SignatureValue element."""
+    method = CanonicalizationMethod(algorithm or CanonicalizationMethod.CANONICAL_XML_1_0.value)
+    exclusive = method.value.startswith("http://www.w3.org/2001/10/xml-exc-c14n#")
+    node = signature.find("ds:SignatureValue", NS)
+    return etree.tostring(node, method="c14n", exclusive=exclusive, with_comments=method.value.endswith("Comments"))
+
+
+def _timestamp_token(signature: etree._Element) -> tuple[cms.SignedData | None, str | None]:
+    node = signature.find(".//xades:UnsignedSignatureProperties/xades:SignatureTimeStamp", NS)
+    if node is None:
+        return None, None
+    c14n = node.find("ds:CanonicalizationMethod", NS)
+    encapsulated = node.findtext("xades:EncapsulatedTimeStamp", namespaces=NS)
+    try:
+        info = cms.ContentInfo.load(base64.b64decode("".join((encapsulated or "").split())))
+        return info["content"], c14n.get("Algorithm") if c14n is not None else None
+    except (ValueError, TypeError, KeyError):
+        return None, None
+
+
+def _objects(*contexts) -> list[ValidationObject]:
+    out = []
+    for context in contexts:
+        if context is None:
+            continue
+        for response in context.ocsps:
+            out.extend(ValidationObject(ValidationObjectType.OCSP_RESPONSE, c) for c in OCSPContainer.load_multi(
+                response))
+        out.extend(ValidationObject(ValidationObjectType.CRL, CRLContainer(crl)) for crl in context.crls)
+    return out
+
+
+async def validate_xades(signature_xml: bytes, document: bytes, *, material: TrustMaterial,
+                         spec: SignatureValidationSpec, config: ValidationConfig,
+                         timing: ValidationTimingInfo) -> list[dict]:
+    root = parse(signature_xml)
+    signatures = signature_elements(root)
+    if not signatures:
+        raise DocumentRejected("signature_unreadable", "Le fichier XML ne contient aucune signature.", "signature")
+    if len(signatures) > config.max_signatures:
+        raise DocumentRejected("too_many_signatures", f"Trop de signatures (plus de {config.max_signatures}).")
+    return [await _one(sig, index, document, material=material, spec=spec, config=config, timing=timing)
+            for index, sig in enumerate(signatures, start=1)]
+
+
+async def _one(signature: etree._Element, index: int, document: bytes, *, material: TrustMaterial,
+               spec: SignatureValidationSpec, config: ValidationConfig, timing: ValidationTimingInfo) -> dict:
+    certs = _certificates(signature)
+    signer_cert = _signing_cert(signature, certs)
+    if signer_cert is None:
+        raise DocumentRejected("signature_unreadable", "La signature XML ne contient pas le certificat du "
+                                                       "signataire.", "signature")
+    fmt, level = _level(signature)
+    external = [r for r in signature.findall("ds:SignedInfo/ds:Reference", NS)
+                if r.get("URI") is not None and not r.get("URI", "").startswith("#")]
+    subindic = None
+    if len(external) != 1:
+        subindic = AdESFailure.FORMAT_FAILURE  # a detached XAdES covers exactly one external file here
+    else:
+        subindic = _verify_xml(signature, document, signer_cert, external[0])
+    doc_ref = external[0] if external else None
+    digest_method = doc_ref.find("ds:DigestMethod", NS).get("Algorithm") if doc_ref is not None and \
+        doc_ref.find("ds:DigestMethod", NS) is not None else None
+    doc_digest_algorithm = DIGESTS.get(digest_method or "", "sha256")
+
+    handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
+    vc = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
+    vc.certificate_registry.register_multiple([c for c in certs if c != signer_cert])
+    path = revo_details = None
+    if subindic is None:
+        op = await generic_cms.validate_cert_usage(
+            signer_cert, vc, KeyUsageConstraints(key_usage={"non_repudiation"}),
+            vc.path_builder.async_build_paths_lazy(signer_cert))
+        subindic = op.error_subindic
+        path = op.success_result or op.error_path
+        revo_details = op.revo_details
+        if subindic == AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+            subindic = await common.diagnose_chain_failure(
+                signer_cert, [c for c in certs if c != signer_cert], spec, timing) or subindic
+
+    token, c14n_method = _timestamp_token(signature)
+    timestamp = proven = None
+    ts_objects: list = []
+    if token is not None:
+        try:
+            covered = signature_value_c14n(signature, c14n_method)
+        except (ValueError, TypeError):
+            covered = b""
+        ts_result = await ades.ades_timestamp_validation(
+            token, spec, lambda algorithm: hashlib.new(algorithm, covered).digest(), timing_info=timing)
+        ts_status = ts_result.api_status
+        ts_valid = ts_result.ades_subindic == AdESPassed.OK and ts_status is not None
+        stamped = ts_status.timestamp if ts_status is not None else None
+        timestamp = {"time": common.iso(stamped), "valid": ts_valid,
+                     "tsa": ts_status.signing_cert.subject.human_friendly if ts_status is not None else None}
+        proven = stamped if ts_valid else None
+        ts_objects = list(ts_result.validation_objects)
+    if proven is not None and subindic == AdESIndeterminate.REVOKED_NO_POE and revo_details is not None \
+            and proven < revo_details.revocation_date:
+        subindic = None  # the timestamp proves the signature existed before the revocation
+    elif proven is not None and subindic == AdESIndeterminate.OUT_OF_BOUNDS_NO_POE \
+            and signer_cert.not_valid_before <= proven <= signer_cert.not_valid_after:
+        subindic = None
+    subindic = common.time_guard(subindic, signer_cert, proven)
+    indication, sub = common.indication_of(subindic)
+    qual_result = QualificationAssessor(material.registry).check_entity_cert_qualified(path, moment=proven) \
+        if path is not None and indication != common.TOTAL_FAILED else None
+    objects = _objects(vc) + ts_objects
+    chain = common.chain(path, signer_cert, certs, material)
+    cert_info = common.certificate(signer_cert)
+    claimed = _claimed(signature)
+    moment = proven or claimed
+
+    signed_info = signature.find("ds:SignedInfo", NS)
+    entry = {
+        "index": index, "id": signature.get("Id") or f"signature-{index}", "format": fmt, "level": level,
+        "validation_process": "LTVM" if token is not None else "Basic",
+        "signer": common.signer(signer_cert), "certificate": cert_info, "chain": chain,
+        "claimed_signing_time": common.iso(claimed), "timestamp": timestamp,
+        "best_signature_time": common.iso(proven or timing.best_signature_time),
+        "validation_time": common.iso(timing.validation_time),
+        "integrity": {"intact": sub != "HASH_FAILURE", "signature_valid": sub not in ("HASH_FAILURE",
+                                                                                       "SIG_CRYPTO_FAILURE"),
+                      "packaging": "detached",
+                      "reference": doc_ref.get("URI") if doc_ref is not None else None},
+        "certificate_validity": common.validity_at(signer_cert, proven, claimed),
+        "revocation": common.revocation(signer_cert, objects, SimpleNamespace(revocation_details=revo_details),
+                                        config.revocation_mode, subindic),
+        "indication": indication, "sub_indication": sub,
+        "digest_algorithm": doc_digest_algorithm,
+        "signature_algorithm": (signed_info.find("ds:SignatureMethod", NS).get("Algorithm", "")
+                                .rsplit("#", 1)[-1] if signed_info is not None
+                                and signed_info.find("ds:SignatureMethod", NS) is not None else None),
+        "warnings": [],
+    }
+    entry["qualification"] = qualification(qual_result, indication, cert_info, chain, material)
+    entry["certificate_validity"]["revoked_before"] = common.revoked_before(entry["revocation"], moment)
+    entry["verdict"] = verdict(entry)
+    value = signature.findtext("ds:SignatureValue", namespaces=NS) or ""
+    c14n = signed_info.find("ds:CanonicalizationMethod", NS) if signed_info is not None else None
+    try:
+        dtbs = etree.tostring(signed_info, method="c14n", exclusive=bool(
+            c14n is not None and "exc-c14n" in c14n.get("Algorithm", "")))
+    except (TypeError, ValueError):
+        dtbs = b""
+    entry["evidence"] = {
+        "signature_value": "".join(value.split()),
+        "dtbsr": {"algorithm": "sha256", "value": common.b64(hashlib.sha256(dtbs).digest())},
+        "signers_document": {"algorithm": doc_digest_algorithm,
+                             "value": common.b64(hashlib.new(doc_digest_algorithm, document).digest())},
+        "signer_certificate": common.b64(signer_cert.dump()),
+        "validation_objects": common.validation_objects_evidence(objects),
+    }
+    return entry
+
+
+def _verify_xml(signature: etree._Element, document: bytes, signer_cert: asn1_x509.Certificate,
+                reference: etree._Element):
+    """Digests of the references and the signature value, by signxml; None when all hold."""
+    data = etree.tostring(signature)
+    target: bytes | etree._Element = document
+    if reference.find("ds:Transforms/ds:Transform", NS) is not None:
+        # A reference with transforms (c14n) signs an XML document as XML: give signxml the tree.
+        try:
+            target = parse(document)
+        except DocumentRejected:
+            return AdESFailure.HASH_FAILURE  # the signed XML document cannot be what this file is
+    try:
+        _Verifier().verify(
+            data, x509_cert=x509.load_der_x509_certificate(signer_cert.dump()),
+            uri_resolver=lambda _uri: target,
+            expect_config=XAdESSignatureConfiguration(require_x509=True, expect_references=True))
+    except signxml_errors.InvalidDigest:
+        return AdESFailure.HASH_FAILURE
+    except (signxml_errors.InvalidSignature, signxml_errors.InvalidCertificate):
+        return AdESFailure.SIG_CRYPTO_FAILURE
+    except (signxml_errors.SignXMLException, ValueError, TypeError, KeyError, etree.LxmlError):
+        return AdESFailure.FORMAT_FAILURE
+    return None

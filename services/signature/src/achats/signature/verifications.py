@@ -1,0 +1,186 @@
+"""Use cases of verification: verify a document, keep its audit record, serve its reports for a while."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.problems import FieldError, Problem
+
+from . import events, uploads
+from .models import Verification, VerificationReport
+from .sandbox import Sandbox, SandboxBusy, SandboxCrashed, SandboxTimeout
+from .settings import SignatureSettings
+from .trust.lists import TrustListStore, TrustSnapshot
+from .validation import DocumentRejected, ValidationConfig, pair
+
+log = structlog.get_logger(__name__)
+
+REPORT_GONE = Problem(status=410, code="report_expired",
+                      detail="Ce rapport n'est plus disponible : les rapports sont conservés un temps limité. "
+                             "Relancez la vérification du document.")
+NOT_FOUND = Problem(status=404, code="verification_not_found", detail="Cette vérification n'existe pas.")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_problem(exc: DocumentRejected) -> Problem:
+    errors = [FieldError(exc.field, exc.detail)] if exc.field else []
+    headers = {"Retry-After": "30"} if exc.status == 503 else {}
+    return Problem(status=exc.status, code=exc.code, detail=exc.detail, errors=errors, headers=headers)
+
+
+def run_job(sandbox: Sandbox, job: str, snapshot: TrustSnapshot | None, settings: SignatureSettings,
+            **kwargs: Any) -> Any:
+    """A sandbox job, with every failure turned into a French problem (never a 500, never a hang)."""
+    seconds = int(settings.validation_timeout)
+    try:
+        return sandbox.run(job, snapshot.material if snapshot else None, settings.validation_timeout, **kwargs)
+    except DocumentRejected as exc:
+        raise as_problem(exc) from None
+    except SandboxTimeout:
+        raise Problem(status=422, code="processing_timeout",
+                      detail=f"Le traitement a dépassé le temps maximal autorisé ({seconds} s) : le document est "
+                             "trop complexe, ou un service de révocation ou d'horodatage ne répond pas.") from None
+    except SandboxBusy:
+        raise Problem(status=503, code="service_busy", headers={"Retry-After": "5"},
+                      detail="Le service de signature est très sollicité : réessayez dans quelques "
+                             "secondes.") from None
+    except SandboxCrashed:
+        raise Problem(status=422, code="document_unprocessable",
+                      detail="Le document n'a pas pu être traité : sa structure n'est pas prise en charge.") from None
+
+
+def trust_snapshot(store: TrustListStore, settings: SignatureSettings) -> TrustSnapshot:
+    snapshot = store.usable_snapshot(settings.trust_lists_wait)
+    if not snapshot.usable:
+        raise Problem(status=503, code="trust_lists_unavailable", headers={"Retry-After": "60"},
+                      detail="Les listes de confiance européennes n'ont pas pu être chargées : la vérification "
+                             "est impossible pour le moment. Réessayez plus tard.")
+    return snapshot
+
+
+def trust_summary(snapshot: TrustSnapshot) -> dict:
+    return {"status": snapshot.status, "loaded_at": _iso(snapshot.loaded_at),
+            "lists_in_use": sorted(s.territory for s in snapshot.lists if s.in_use and s.kind == "national"),
+            "extra_anchors": len(snapshot.material.anchors)}
+
+
+def public(report: dict) -> dict:
+    """The report without the evidence kept for the ETSI XML report."""
+    return {**report, "signatures": [{k: v for k, v in s.items() if k != "evidence"} for s in report["signatures"]]}
+
+
+def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
+    """Verify a document (and its detached signature): the report, the audit record, the event.
+
+    ``files`` are (field, filename, content). Nothing of the document is kept but its hash.
+    """
+    settings: SignatureSettings = runtime.settings
+    classified = []
+    for field, filename, content in files:
+        uploads.check_size(field, content, settings.max_file_bytes)
+        classified.append(uploads.classify(field, filename, content))
+    try:
+        # The signature file is recognised by its content, whichever field it came in.
+        document, signature = pair(classified[0], classified[1] if len(classified) > 1 else None)
+    except DocumentRejected as exc:
+        raise as_problem(exc) from None
+    if signature is not None:
+        uploads.check_size(signature.field, signature.content, settings.max_signature_file_bytes)
+    snapshot = trust_snapshot(runtime.extras["trust_lists"], settings)
+    config = ValidationConfig(revocation_mode=settings.revocation_mode, fetch_timeout=settings.fetch_timeout,
+                              max_signatures=settings.max_signatures_per_document,
+                              revocation_cache_seconds=settings.revocation_cache_seconds)
+    report = run_job(runtime.extras["sandbox"], "verify", snapshot, settings, document=document,
+                     signature=signature, config=config)
+    verified_at = now()
+    report["trust_lists"] = trust_summary(snapshot)
+    with runtime.db.unit_of_work() as uow:
+        record = Verification(document_sha256=report["document"]["sha256"],
+                              signature_sha256=(report["signature_file"] or {}).get("sha256"),
+                              format=report["format"], signature_count=report["signature_count"],
+                              verdict=report["verdict"]["code"],
+                              indications=[s["indication"] for s in report["signatures"]], created_at=verified_at)
+        uow.session.add(record)
+        uow.session.flush()
+        report["id"] = str(record.id)
+        report["verified_at"] = _iso(verified_at)
+        report["report_expires_at"] = _iso(verified_at + timedelta(seconds=settings.report_retention))
+        uow.session.add(VerificationReport(verification_id=record.id, report=report,
+                                           expires_at=verified_at + timedelta(seconds=settings.report_retention)))
+        events.verification_completed(uow.session, record)
+        uow.commit()
+    log.info("signature.verified", verification_id=report["id"], verdict=report["verdict"]["code"],
+             signatures=report["signature_count"], format=report["format"])
+    return report
+
+
+def get(session: Session, verification_id: uuid.UUID) -> tuple[Verification, dict | None]:
+    record = session.get(Verification, verification_id)
+    if record is None:
+        raise NOT_FOUND
+    stored = session.get(VerificationReport, verification_id)
+    if stored is None or _aware(stored.expires_at) <= now():
+        return record, None
+    return record, stored.report
+
+
+def report_of(session: Session, verification_id: uuid.UUID) -> dict:
+    _record, report = get(session, verification_id)
+    if report is None:
+        raise REPORT_GONE
+    return report
+
+
+def audit_entry(record: Verification) -> dict:
+    return {"id": str(record.id), "document_sha256": record.document_sha256,
+            "signature_sha256": record.signature_sha256, "format": record.format,
+            "signature_count": record.signature_count, "verdict": record.verdict, "indications": record.indications,
+            "verified_at": _iso(_aware(record.created_at))}
+
+
+def list_records(session: Session, *, limit: int, cursor: str | None,
+                 document_sha256: str | None = None) -> tuple[list[Verification], str | None]:
+    """Newest first, keyset-paginated: (created_at, id) of the last row is the cursor."""
+    position = decode_cursor(cursor)
+    query = select(Verification).order_by(Verification.created_at.desc(), Verification.id.desc())
+    if document_sha256:
+        query = query.where(Verification.document_sha256 == document_sha256.lower())
+    if position:
+        try:
+            at = datetime.fromisoformat(position["at"])
+            last = uuid.UUID(position["id"])
+        except (KeyError, TypeError, ValueError):
+            raise Problem(status=400, code="cursor_invalid", detail="Le curseur de pagination est invalide.",
+                          errors=[FieldError("cursor", "Curseur invalide : reprenez la liste depuis le "
+                                                       "début.")]) from None
+        query = query.where(tuple_(Verification.created_at, Verification.id) < tuple_(at, last))
+    rows = list(session.execute(query.limit(limit + 1)).scalars())
+    following = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        following = encode_cursor({"at": _aware(rows[-1].created_at).isoformat(), "id": str(rows[-1].id)})
+    return rows, following
+
+
+def purge(session: Session, moment: datetime | None = None) -> int:
+    """Delete the reports past their retention (the audit records stay)."""
+    result = session.execute(delete(VerificationReport).where(VerificationReport.expires_at <= (moment or now())))
+    return result.rowcount or 0
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
