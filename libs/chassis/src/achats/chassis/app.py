@@ -93,7 +93,8 @@ def _uuid_parameters(handler: Callable) -> set[str]:
         hints = typing.get_type_hints(handler)
     except Exception:  # unresolvable annotations: nothing to convert
         return set()
-    return {name for name, hint in hints.items() if hint is uuid.UUID}
+    return {name for name, hint in hints.items()
+            if hint is uuid.UUID or uuid.UUID in typing.get_args(hint)}  # UUID, or UUID | None
 
 
 def current_runtime() -> Runtime:
@@ -179,7 +180,7 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     spec = Path(spec)
     if transport is None and settings.amqp_url:
         transport = transport_from_url(settings.amqp_url, exchange=settings.events_exchange)
-    runtime = Runtime(settings=settings, db=db, transport=transport, extras=dict(extras or {}))
+    runtime = Runtime(settings=settings, db=db, transport=transport, extras=extras if extras is not None else {})
     # A service may bring its own verifier (identity reads its keys directly); otherwise the JWKS.
     verifier = runtime.extras.get("verifier")
     if verifier is None and settings.jwks_url:
