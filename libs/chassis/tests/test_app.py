@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -213,16 +214,15 @@ def test_secured_operation_without_any_verifier_is_503_not_500(client):
     assert response.json()["code"] == "authentication_unavailable"
 
 
-def test_parameters_annotated_uuid_or_optional_uuid_are_converted():
-    import uuid
+def _typed_handler(a: uuid.UUID, b: uuid.UUID | None = None, c: str = ""):
+    return {"a": type(a).__name__, "b": type(b).__name__, "c": type(c).__name__}, 200
 
+
+def test_parameters_annotated_uuid_or_optional_uuid_are_converted():
     from achats.chassis.app import _json_by_default, _uuid_parameters
 
-    def handler(a: uuid.UUID, b: uuid.UUID | None = None, c: str = ""):
-        return {"a": type(a).__name__, "b": type(b).__name__, "c": type(c).__name__}, 200
-
-    assert _uuid_parameters(handler) == {"a", "b"}
+    assert _uuid_parameters(_typed_handler) == {"a", "b"}
     value = "6f1c1a7e-1111-4111-8111-111111111111"
-    body, status, headers = _json_by_default(handler)(a=value, b=value, c=value)
+    body, _status, headers = _json_by_default(_typed_handler)(a=value, b=value, c=value)
     assert body == {"a": "UUID", "b": "UUID", "c": "str"}
     assert headers["Content-Type"] == "application/json"
