@@ -176,7 +176,9 @@ class InseeClient:
             except TimeoutError:
                 raise InseeUnavailable("timeout") from None
         try:
-            result = self._fetch_shared(key, path, params, deadline)
+            # Checked again now that this request leads: a lookup that missed the cache just before a
+            # previous leader stored its answer (and left) must not call INSEE a second time.
+            result = self._memory.get(key) or self._cached(key) or self._fetch_shared(key, path, params, deadline)
             future.set_result(result)
         except BaseException as exc:
             future.set_exception(exc)
