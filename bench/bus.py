@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 import uuid
@@ -29,6 +30,9 @@ from achats.chassis.db import Database
 from achats.chassis.logging import configure_logging
 from achats.chassis.migrations import migrate
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import percentile
+
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
@@ -40,11 +44,6 @@ EVENT = "bench.thing.happened"
 metadata = MetaData()
 effects = Table("bench_effects", metadata, Column("id", Integer, primary_key=True),
                 Column("event_id", String(64), nullable=False), Column("latency", Float, nullable=False))
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def consume(url: str, exchange: str, prefix: str, ready, stop) -> None:

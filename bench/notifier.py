@@ -14,6 +14,7 @@ import json
 import multiprocessing as mp
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -29,6 +30,9 @@ from achats.chassis.bus.amqp import AmqpTransport
 from achats.chassis.bus.transport import OutgoingMessage
 from achats.chassis.logging import configure_logging
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import percentile
+
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 BURST = int(os.environ.get("BENCH_MAILS", "2000"))
@@ -36,11 +40,6 @@ STEADY_RATE = 50
 STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", "20"))
 TARGET_P99_MS = 500.0
 EVENT = "helpdesk.ticket.created"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Receipts:

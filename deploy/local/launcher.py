@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib
 import os
 import signal
@@ -20,6 +19,7 @@ from pathlib import Path
 import structlog
 import uvicorn
 
+from achats.chassis.cli import EmbeddedServer
 from achats.chassis.logging import configure_logging
 from achats.chassis.service import ServiceDefinition
 from achats.chassis.settings import env_prefix
@@ -83,14 +83,7 @@ def load_present() -> list[ServiceDefinition]:
     return present
 
 
-class _Server(uvicorn.Server):
-    # The launcher owns the signals: one Ctrl-C must stop every server, not only the last one.
-    @contextlib.contextmanager
-    def capture_signals(self):
-        yield
-
-
-async def serve(servers: list[_Server], start_workers) -> None:
+async def serve(servers: list[EmbeddedServer], start_workers) -> None:
     loop = asyncio.get_running_loop()
 
     def stop_all() -> None:
@@ -122,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), json=False)
     present = load_present()
     stop = threading.Event()
-    servers: list[_Server] = []
+    servers: list[EmbeddedServer] = []
     workers: list[threading.Thread] = []
     runtimes = []
     for name, factory, port in STANDINS:
@@ -131,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         except ModuleNotFoundError as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue
-        servers.append(_Server(uvicorn.Config(app, host=args.host, port=port, log_config=None, access_log=False)))
+        config = uvicorn.Config(app, host=args.host, port=port, log_config=None, access_log=False)
+        servers.append(EmbeddedServer(config))
         log.info("standin.ready", standin=name, url=f"http://{args.host}:{port}")
     for definition in present:
         environ = {**os.environ, **embedded_defaults(definition, args.var, present)}
@@ -142,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         runtimes.append((definition, runtime))
         config = uvicorn.Config(app, host=args.host, port=definition.port, log_config=None, access_log=False,
                                 lifespan="on", proxy_headers=False)
-        servers.append(_Server(config))
+        servers.append(EmbeddedServer(config))
         log.info("service.ready", service=definition.name, url=f"http://{args.host}:{definition.port}")
     print(f"Plateforme des achats: http://{args.host}:8080/api/platform (Ctrl-C to stop)", flush=True)
     def start_workers() -> None:

@@ -137,9 +137,7 @@ class Gateway:
         decision = await self.limiter.check(address=address, user=(claims or {}).get("sub"),
                                             sensitive=rule.sensitive, route=rule.name)
         if not decision.allowed:
-            raise Problem(status=429, code="too_many_requests",
-                          detail="Trop de requêtes ont été envoyées. Veuillez réessayer dans une minute.",
-                          headers={"Retry-After": str(decision.retry_after)})
+            raise _too_many(decision.retry_after)
         forwarded = proxy.upstream_headers(
             scope["headers"], client=address, proto=headers.get("x-forwarded-proto", scope.get("scheme", "http"))
             if self.settings.trust_forwarded_for else scope.get("scheme", "http"),
@@ -196,9 +194,7 @@ class Gateway:
         decision = await self.limiter.check(address=self._client(request.scope, dict(request.headers)), user=None,
                                             sensitive=True, route=route)
         if not decision.allowed:
-            raise Problem(status=429, code="too_many_requests",
-                          detail="Trop de requêtes ont été envoyées. Veuillez réessayer dans une minute.",
-                          headers={"Retry-After": str(decision.retry_after)})
+            raise _too_many(decision.retry_after)
 
     async def session_login(self, request: Request) -> Response:
         await self._address_limited(request, "session.login")
@@ -225,14 +221,11 @@ class Gateway:
                                                                       if k != auth.ACCESS_COOKIE})
         except Problem as problem:
             return _problem(problem, request)
-        response = JSONResponse({"sub": claims.get("sub"), "expires_in": self.settings_access_ttl(claims)})
+        response = JSONResponse({"sub": claims.get("sub"),
+                                 "expires_in": max(0, int(claims.get("exp", 0) - claims.get("iat", 0)))})
         for cookie in set_cookies:
             response.headers.append("set-cookie", cookie)
         return response
-
-    @staticmethod
-    def settings_access_ttl(claims: dict) -> int:
-        return max(0, int(claims.get("exp", 0) - claims.get("iat", 0)))
 
     async def session_logout(self, request: Request) -> Response:
         cookies = auth.cookies_of(dict(request.headers))
@@ -333,6 +326,12 @@ def gateway_view(spec: dict, service: str, rules: list = RULES) -> dict:
             rule = max(candidates, key=lambda r: len(r.target))
             paths[rule.prefix + full[len(rule.target):]] = operations
     return {**spec, "servers": [{"url": "/"}], "paths": paths}
+
+
+def _too_many(retry_after: int) -> Problem:
+    return Problem(status=429, code="too_many_requests",
+                   detail="Trop de requêtes ont été envoyées. Veuillez réessayer dans une minute.",
+                   headers={"Retry-After": str(retry_after)})
 
 
 async def _http_problem(request: Request, exc: StarletteHTTPException) -> Response:

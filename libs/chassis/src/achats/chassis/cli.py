@@ -84,6 +84,15 @@ def _serve(definition: ServiceDefinition, definition_path: str, settings, args) 
     return 0
 
 
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves the signals to its owner (the all-in-one launcher runs several in
+    one loop and stops them all on one Ctrl-C; tests stop theirs themselves)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class GracefulServer(uvicorn.Server):
     """uvicorn drains on SIGTERM, then re-raises the signal (exit status 143), which an orchestrator
     reads as a crash: drain, then exit 0."""

@@ -8,11 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-
-class Base(DeclarativeBase):
-    """Convenience base; each service should declare its own to keep metadata separate."""
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def normalize_url(url: str) -> str:

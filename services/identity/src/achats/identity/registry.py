@@ -37,12 +37,6 @@ class RegistryClient:
                       errors=[FieldError(e["field"], e["message"]) for e in problem.get("errors", [])],
                       extra={k: v for k, v in problem.items() if k in ("fallback",)})
 
-    def user_company(self, company_id: str) -> dict | None:
-        try:
-            response = self.http.get(f"/registry/companies/{company_id}")
-        except ServiceUnavailable:
-            return None
-        return response.json() if response.status_code == 200 else None
 
 
 def _key(body: dict) -> str:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from achats.chassis.cli import EmbeddedServer
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -17,17 +19,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the test process keeps its own signal handlers
-
-
 @contextlib.contextmanager
 def serving(app: object, port: int | None = None) -> Iterator[str]:
     """``with serving(app) as base_url:`` — uvicorn on 127.0.0.1, stopped and joined on exit."""
     port = port or free_port()
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+    server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
                                     lifespan="on", timeout_graceful_shutdown=2,
                                     # The app decides whom it trusts for X-Forwarded-For, not uvicorn.
                                     proxy_headers=False))
