@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 from pathlib import Path
 
@@ -122,6 +124,35 @@ def test_chunked_bodies_within_the_limit_are_validated_like_any_other(client):
     bad = client.post("/sample/items", content=chunks(b'{"name": "a", "siret": "1"}'),
                       headers={"content-type": "application/json"})
     assert_problem(bad, 400, "validation_failed")
+
+
+def test_multipart_uploads_are_validated_and_reach_the_handler_whole():
+    client = make_app(max_body_bytes=10_000_000).test_client()
+    content = os.urandom(3_000_000)  # past any spooling threshold of the parsers involved
+    response = client.post("/sample/uploads", data={"label": "pièce"},
+                           files={"file": ("scan.pdf", content, "application/pdf")})
+    assert response.status_code == 201, response.text
+    assert response.json() == {"label": "pièce", "filename": "scan.pdf", "size": len(content),
+                               "sha256": hashlib.sha256(content).hexdigest()}
+
+
+def test_multipart_validation_names_each_field_in_french(client):
+    missing = client.post("/sample/uploads", data={"label": "x" * 21}, files={"other": ("a.txt", b"x", "text/plain")})
+    errors = {e["field"]: e["message"] for e in assert_problem(missing, 400, "validation_failed")["errors"]}
+    assert errors == {"file": "Ce champ est obligatoire.", "label": "Ne doit pas dépasser 20 caractères.",
+                      "other": "Champ non autorisé."}
+
+    # A file sent where a text field is expected is refused, however small.
+    swapped = client.post("/sample/uploads", files={"file": ("a.txt", b"x", "text/plain"),
+                                                   "label": ("b.txt", b"y", "text/plain")})
+    errors = {e["field"] for e in assert_problem(swapped, 400, "validation_failed")["errors"]}
+    assert errors == {"label"}
+
+    broken = client.post("/sample/uploads", content=b"--frontiere\r\nnot a part",
+                         headers={"content-type": "multipart/form-data; boundary=frontiere"})
+    assert "multipart" in assert_problem(broken, 400, "invalid_multipart")["detail"]
+    no_boundary = client.post("/sample/uploads", content=b"x", headers={"content-type": "multipart/form-data"})
+    assert_problem(no_boundary, 400, "invalid_multipart")
 
 
 def test_request_id_is_accepted_echoed_or_generated(client):

@@ -1,5 +1,6 @@
 """Handlers of the sample service: just enough to exercise the app factory."""
 
+import hashlib
 import os
 
 from achats.chassis.app import current_runtime
@@ -16,6 +17,12 @@ def list_items(limit=10):
 
 def get_item(item_id):
     raise Problem(status=404, code="item_not_found", detail="Cet élément n'existe pas.")
+
+
+def upload(body, file):
+    content = file.read()
+    return {"label": body["label"], "filename": file.filename, "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest()}, 201
 
 
 def boom():
