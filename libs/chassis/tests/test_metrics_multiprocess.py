@@ -50,11 +50,22 @@ def test_requests_are_summed_across_workers(tmp_path):
             assert response.status_code == 200
             pids.add(response.json()["pid"])
             sent += 1
-        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        match = re.search(r'http_requests_total\{method="GET",route="sample_service\.api\.list_items",'
-                          r'service="sample",status="200"\} (\d+\.\d+)', metrics)
-        assert match is not None, metrics[:2000]
-        assert float(match.group(1)) == sent
+
+        def counted() -> float:
+            metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            match = re.search(r'http_requests_total\{method="GET",route="sample_service\.api\.list_items",'
+                              r'service="sample",status="200"\} (\d+\.\d+)', metrics)
+            assert match is not None, metrics[:2000]
+            return float(match.group(1))
+
+        # A worker counts a request once its answer has gone out: the client may read the last answer
+        # a moment before the count moves. Wait for it, then it must be exact (every worker, no double).
+        deadline = time.monotonic() + 10
+        while (total := counted()) < sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert total == sent
+        time.sleep(0.2)
+        assert counted() == sent
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
