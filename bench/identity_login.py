@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import sys
-import threading
-import time
+import tempfile
 
 import requests
 
@@ -22,9 +23,9 @@ from achats.identity.models import User
 from achats.identity.passwords import Hasher
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import fresh_database, gunicorn, percentile
+from benchlib import fresh_database, gunicorn
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))  # whole seconds: what wrk takes
 CLIENTS = 8
 PASSWORD = "une phrase de passe de banc d'essai"
 
@@ -48,28 +49,51 @@ def service_cpu_seconds(root_pid: int) -> float:
     return total
 
 
-def run(clients: int, work) -> tuple[float, float]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + SECONDS
+# wrk (C, a few % of one core) drives the load, so the machine's two cores go to the service and
+# PostgreSQL rather than to a Python load generator. One connection per wrk thread: each keeps its
+# own refresh token, replaced by the one every answer carries (a refresh token is single use).
+WRK_SCRIPT = """
+local bodies = {%(bodies)s}
+local chain = %(chain)s
+local next_body = 1
+function setup(thread)
+  thread:set("body", bodies[next_body])
+  next_body = next_body + 1
+end
+function request()
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, answer)
+  if chain and status == 200 then
+    body = '{"refresh_token": "' .. answer:match('"refresh_token"%%s*:%%s*"([^"]+)"') .. '"}'
+  end
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%.3f\\n", summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(99) / 1000))
+end
+"""
 
-    def client(index: int) -> None:
-        session = requests.Session()
-        state = {}
-        mine = []
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            work(session, index, state)
-            mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) / SECONDS, percentile(latencies, 0.99) * 1000
+def run(url: str, bodies: list[dict], *, chain: bool) -> tuple[float, float]:
+    """Requests/s and p99 (ms) of POSTs of ``bodies`` (one connection each) for SECONDS."""
+    script = WRK_SCRIPT % {"bodies": ", ".join(_lua_string(json.dumps(b)) for b in bodies),
+                           "chain": "true" if chain else "false"}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as handle:
+        handle.write(script)
+        handle.flush()
+        output = subprocess.run(["wrk", f"-t{len(bodies)}", f"-c{len(bodies)}", f"-d{SECONDS}s", "--timeout", "10s",
+                                 "-s", handle.name, url], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^RESULT (\d+) (\d+) (\d+) ([\d.]+)$", output, re.MULTILINE)
+    requests_, bad_status, socket_errors, p99 = int(match[1]), int(match[2]), int(match[3]), float(match[4])
+    if bad_status or socket_errors:
+        raise RuntimeError(f"{url}: {bad_status} answers other than 2xx/3xx, {socket_errors} socket errors")
+    return requests_ / SECONDS, p99
+
+
+def _lua_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def main() -> None:
@@ -91,25 +115,15 @@ def main() -> None:
                 server_url, server):
             base = f"{server_url}/identity"
 
-            def login(session, index, _state) -> None:
-                response = session.post(f"{base}/sessions", json={"login": f"bench{index}", "password": PASSWORD},
-                                        timeout=10)
-                assert response.status_code == 200, response.text
-
-            def refresh(session, index, state) -> None:
-                if "token" not in state:
-                    state["token"] = session.post(f"{base}/sessions", json={
-                        "login": f"bench{index}", "password": PASSWORD}).json()["refresh_token"]
-                response = session.post(f"{base}/sessions/refresh", json={"refresh_token": state["token"]},
-                                        timeout=10)
-                assert response.status_code == 200, response.text
-                state["token"] = response.json()["refresh_token"]
+            credentials = [{"login": f"bench{n}", "password": PASSWORD} for n in range(CLIENTS)]
+            first_tokens = [{"refresh_token": requests.post(f"{base}/sessions", json=c, timeout=30)
+                             .json()["refresh_token"]} for c in credentials]
 
             cpu = service_cpu_seconds(server.pid)
-            logins, login_p99 = run(CLIENTS, login)
+            logins, login_p99 = run(f"{base}/sessions", credentials, chain=False)
             login_cpu = service_cpu_seconds(server.pid) - cpu
             cpu = service_cpu_seconds(server.pid)
-            refreshes, refresh_p99 = run(CLIENTS, refresh)
+            refreshes, refresh_p99 = run(f"{base}/sessions/refresh", first_tokens, chain=True)
             refresh_cpu = service_cpu_seconds(server.pid) - cpu
     vcpus = os.cpu_count() or 1
     print(json.dumps({
