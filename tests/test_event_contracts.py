@@ -1,18 +1,25 @@
 """Producers against their consumers' contracts: every event the notifier consumes, as identity and the
-company registry really publish it, matches the notifier's asyncapi.yaml."""
+company registry really publish it, matches the notifier's asyncapi.yaml; and every event identity
+publishes matches its own asyncapi.yaml."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
+import achats.identity
 from achats.chassis.bus import outbox
 from achats.notifier import contract
 
-from identity_support import PASSWORD, build_stack
+from identity_support import PASSWORD, build_stack, registration
+
+IDENTITY_ASYNCAPI = Path(achats.identity.__file__).parent / "asyncapi.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +39,14 @@ def test_identity_and_registry_events_match_the_notifier_contract(sqlite_url, tm
     settings = {"login_delay_after": 2, "login_lock_after": 2, "login_lock_seconds": 60}
     with build_stack(sqlite_url, tmp_path, standin, **settings) as stack:
         stack.register()
+        # Someone tries Marie's e-mail, then Pierre's login: each owner is told.
+        assert stack.client.post("/identity/registrations", json=registration(login="autre.login")).status_code == 202
         stack.register(login="pcurie", email="pierre.curie@example.fr", first_name="Pierre")
+        assert stack.client.post("/identity/registrations",
+                                 json=registration(login="pcurie", email="autre@example.fr")).status_code == 202
+        # Pierre gives a new e-mail address in « Mon compte ».
+        assert stack.client.patch("/identity/me", headers=stack.auth("pcurie"),
+                                  json={"email": "p.curie@example.fr"}).status_code == 200
         stack.client.post("/identity/password-resets", json={"login_or_email": "mcurie"})
         token = stack.link_token("identity.password_reset.requested", "reset_url")
         stack.client.post("/identity/password-resets/confirm",
@@ -58,8 +72,34 @@ def test_identity_and_registry_events_match_the_notifier_contract(sqlite_url, tm
     consumed = set(contract.consumed_types())
     relevant = [e for e in events if e["type"] in consumed]
     seen = {e["type"] for e in relevant}
-    assert {"identity.user.registered", "identity.password_reset.requested", "identity.password.changed",
-            "identity.user.locked", "identity.user.deleted", "company.deleted", "company.document.expiring"} <= seen
+    assert {"identity.user.registered", "identity.registration.rejected", "identity.user.email_change_requested",
+            "identity.password_reset.requested", "identity.password.changed", "identity.user.locked",
+            "identity.user.deleted", "company.deleted", "company.document.expiring"} <= seen
     for envelope in relevant:
         contract.check_envelope(envelope)  # raises ContractViolation with the mismatches
     assert PASSWORD not in json.dumps(events)  # no password ever travels in an event
+    rejected = [e["data"] for e in relevant if e["type"] == "identity.registration.rejected"]
+    assert [(r["email"], r["login"], r["reason"]) for r in rejected] == [
+        ("marie.curie@example.fr", "mcurie", "email_taken"), ("pierre.curie@example.fr", "pcurie", "login_taken")]
+    (change,) = [e["data"] for e in relevant if e["type"] == "identity.user.email_change_requested"]
+    assert (change["email"], change["previous_email"]) == ("p.curie@example.fr", "pierre.curie@example.fr")
+    # What identity publishes is what its own contract documents.
+    documented = identity_validators()
+    for envelope in (e for e in events if e["source"] == "/identity"):
+        assert envelope["type"] in documented, f"{envelope['type']} is missing from identity's asyncapi.yaml"
+        documented[envelope["type"]].validate(envelope["data"])
+
+
+def identity_validators() -> dict[str, Draft202012Validator]:
+    """The payload schema of each event identity publishes, from its asyncapi.yaml (examples checked too)."""
+    document = yaml.safe_load(IDENTITY_ASYNCAPI.read_text(encoding="utf-8"))
+    validators = {}
+    for event_type, channel in document["channels"].items():
+        if "subscribe" not in channel:  # "publish": the events identity consumes
+            continue
+        message = channel["subscribe"]["message"]
+        validator = Draft202012Validator({**message["payload"], "components": document["components"]})
+        for example in message.get("examples", []):
+            validator.validate(example["payload"])
+        validators[event_type] = validator
+    return validators

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
 
 from achats.chassis.bus import CloudEvent, EventConsumer
 from achats.chassis.bus.transport import Delivery, Outcome
@@ -35,12 +37,90 @@ def test_my_account(stack):
     assert empty.status_code == 400
 
 
+def verify(stack, url: str):
+    """What the confirmation page does with the link of a mail: post its token."""
+    (token,) = parse_qs(urlparse(url).query)["token"]
+    return stack.client.post("/identity/email-verifications", json={"token": token})
+
+
+def test_a_new_email_is_confirmed_by_the_link_of_the_event(stack):
+    stack.register()
+    headers = stack.auth()
+    me = stack.me(headers)
+    registration_link = stack.events("identity.user.registered")[-1]["verification_url"]
+    before = datetime.now(UTC)
+    changed = stack.client.patch("/identity/me", headers=headers,
+                                 json={"email": "  Marie.Sklodowska@Example.FR ", "phone": "0102030405"})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["email"], changed.json()["email_verified"]) == ("marie.sklodowska@example.fr", False)
+
+    (requested,) = stack.events("identity.user.email_change_requested")
+    assert {k: requested[k] for k in ("user_id", "email", "previous_email", "first_name", "last_name")} == {
+        "user_id": me["id"], "email": "marie.sklodowska@example.fr", "previous_email": "marie.curie@example.fr",
+        "first_name": "Marie", "last_name": "Curie"}
+    base = stack.runtime.settings.public_base_url
+    assert requested["verification_url"].startswith(f"{base}/compte/confirmation?token=")
+    expires_at = datetime.fromisoformat(requested["verification_expires_at"])
+    ttl = timedelta(seconds=stack.runtime.settings.verification_link_ttl)
+    assert before + ttl <= expires_at <= datetime.now(UTC) + ttl
+    # identity.user.updated is still published, with every field changed.
+    assert stack.events("identity.user.updated")[-1]["changes"] == ["email", "phone"]
+    assert stack.events("identity.user.updated")[-1]["email"] == "marie.sklodowska@example.fr"
+
+    # The link mailed to the previous address at registration cannot confirm the new one.
+    stale = verify(stack, registration_link)
+    assert (stale.status_code, stale.json()["code"]) == (400, "link_invalid")
+    assert stack.me(headers)["email_verified"] is False
+    # The event's link confirms the new address, once.
+    assert verify(stack, requested["verification_url"]).status_code == 204
+    me = stack.me(stack.auth())
+    assert (me["email"], me["email_verified"]) == ("marie.sklodowska@example.fr", True)
+    assert verify(stack, requested["verification_url"]).status_code == 400
+
+
+def test_a_confirmed_email_changed_again_must_be_confirmed_again(stack):
+    stack.register()
+    headers = stack.auth()
+    assert verify(stack, stack.events("identity.user.registered")[-1]["verification_url"]).status_code == 204
+    for address in ("marie@example.fr", "curie@example.fr"):
+        response = stack.client.patch("/identity/me", headers=headers, json={"email": address})
+        assert response.json()["email_verified"] is False
+    first, second = stack.events("identity.user.email_change_requested")
+    assert (first["previous_email"], first["email"]) == ("marie.curie@example.fr", "marie@example.fr")
+    assert (second["previous_email"], second["email"]) == ("marie@example.fr", "curie@example.fr")
+    # Only the link of the latest address works: the one sent to marie@ would otherwise confirm curie@.
+    assert verify(stack, first["verification_url"]).status_code == 400
+    assert verify(stack, second["verification_url"]).status_code == 204
+    assert stack.me(headers)["email_verified"] is True
+
+
+def test_changes_that_keep_the_email_publish_no_email_change(stack):
+    stack.register()
+    headers = stack.auth()
+    assert verify(stack, stack.events("identity.user.registered")[-1]["verification_url"]).status_code == 204
+    same = stack.client.patch("/identity/me", headers=headers,
+                              json={"email": " Marie.Curie@EXAMPLE.fr", "phone": "0102030405"})
+    assert same.status_code == 200
+    assert (same.json()["email"], same.json()["email_verified"]) == ("marie.curie@example.fr", True)
+    nothing = stack.client.patch("/identity/me", headers=headers, json={"first_name": "Marie"})
+    assert nothing.status_code == 200
+    assert stack.events("identity.user.email_change_requested") == []
+    assert [u["changes"] for u in stack.events("identity.user.updated")] == [["phone"]]
+
+
 def test_email_taken_by_someone_else(stack):
     stack.register()
     stack.register(login="pcurie", email="pierre.curie@example.fr")
-    response = stack.client.patch("/identity/me", headers=stack.auth("pcurie"),
-                                  json={"email": "marie.curie@example.fr"})
+    pierre = stack.auth("pcurie")
+    response = stack.client.patch("/identity/me", headers=pierre,
+                                  json={"email": "Marie.Curie@example.fr", "phone": "0102030405"})
     assert (response.status_code, response.json()["code"]) == (409, "email_taken")
+    assert stack.events("identity.user.email_change_requested") == []
+    assert stack.events("identity.user.updated") == []
+    me = stack.me(pierre)
+    assert (me["email"], me["phone"]) == ("pierre.curie@example.fr", "+33 3 87 00 00 00")
+    # Nothing was replaced: Pierre's registration link still confirms his address.
+    assert verify(stack, stack.events("identity.user.registered")[-1]["verification_url"]).status_code == 204
 
 
 def test_change_password_needs_the_current_one_and_ends_other_sessions(stack):

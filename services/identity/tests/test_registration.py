@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from achats.identity.models import Throttle, User
+
 from identity_support import PASSWORD, TEST_SIRET, registration
 
 
@@ -43,13 +49,37 @@ def test_taken_email_or_login_answers_exactly_like_a_new_account(stack):
         assert response.status_code == fresh.status_code == 202
         assert response.json() == fresh.json()
     assert len(stack.events("identity.user.registered")) == 1
+    # The owner is told once (further attempts within the hour are not mailed: see the next test).
     rejected = stack.events("identity.registration.rejected")
-    assert [(r["email"], r["reason"]) for r in rejected] == [("marie.curie@example.fr", "email_taken"),
-                                                             ("marie.curie@example.fr", "login_taken")]
+    assert [(r["email"], r["login"], r["reason"]) for r in rejected] == [
+        ("marie.curie@example.fr", "mcurie", "email_taken")]
     # Logins and e-mails are compared without case.
     upper = stack.client.post("/identity/registrations", json=registration(login="MCURIE", email="x@example.fr"))
     assert upper.json() == fresh.json()
     assert len(stack.events("identity.user.registered")) == 1
+
+
+def test_owner_is_told_of_attempts_at_most_once_an_hour_and_only_while_active(stack):
+    stack.register()
+    stack.register(login="pcurie", email="pierre.curie@example.fr", first_name="Pierre")
+    for _ in range(5):  # someone insists on Marie's address
+        assert stack.client.post("/identity/registrations", json=registration(login="autre")).status_code == 202
+    assert [r["reason"] for r in stack.events("identity.registration.rejected")] == ["email_taken"]
+
+    # An hour later the next attempt is mailed again.
+    with stack.runtime.db.unit_of_work() as uow:
+        uow.session.execute(update(Throttle).where(Throttle.key.startswith("registration-notice:"))
+                            .values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+        uow.commit()
+    stack.client.post("/identity/registrations", json=registration(email="autre@example.fr"))
+    assert [r["reason"] for r in stack.events("identity.registration.rejected")] == ["email_taken", "login_taken"]
+
+    # Each account has its own allowance; a deactivated account is never mailed.
+    with stack.runtime.db.unit_of_work() as uow:
+        uow.session.execute(update(User).where(User.login == "pcurie").values(active=False))
+        uow.commit()
+    stack.client.post("/identity/registrations", json=registration(login="pcurie", email="p@example.fr"))
+    assert [r["login"] for r in stack.events("identity.registration.rejected")] == ["mcurie", "mcurie"]
 
 
 def test_password_policy_is_checked_before_the_registry_is_asked(stack, standin):

@@ -130,6 +130,19 @@ def test_single_use_links_are_hidden_unless_revealed(setup, keys, reveal):
         assert (HIDDEN_LINK in part) is not reveal
 
 
+@pytest.mark.parametrize("reveal", [False, True])
+def test_the_link_confirming_a_new_address_is_hidden_unless_revealed(setup, keys, reveal):
+    notifier, client = setup(reveal_links=reveal)
+    change = event("identity.user.email_change_requested",
+                   verification_url="https://achats.test/compte/confirmation?token=secret&x=1")
+    notifier.apply(change)
+    (delivery,) = notifier.deliveries(template="email_verification")
+    body = client.get(f"/notifier/deliveries/{delivery.id}", headers=auth(keys, "support_agent")).json()
+    for part in (body["text"], body["html"]):
+        assert ("token=secret" in part) is reveal
+        assert (HIDDEN_LINK in part) is not reveal
+
+
 def test_a_failed_mail_is_sent_again_with_the_same_message_id(setup, keys, mail_server):
     notifier, client = setup()
     mail_server.replies["helene.lefevre@etudes-spatiales.example"] = "550 5.7.1 Boîte pleine"
@@ -156,7 +169,9 @@ def test_templates_are_listed_and_previewed(setup, keys):
     _, client = setup()
     headers = auth(keys, "support_agent")
     templates = client.get("/notifier/templates", headers=headers).json()["items"]
-    assert len(templates) == 13
+    assert len(templates) == 16
+    assert {"name": "email_changed_notice", "events": ["identity.user.email_change_requested"]}.items() <= next(
+        t for t in templates if t["name"] == "email_changed_notice").items()
     assert {"name": "company_user_joined", "events": ["identity.user.registered"]}.items() <= templates[1].items()
     preview = client.get("/notifier/templates/ticket_created/preview", headers=headers).json()
     assert preview["subject"] == "Assistance - Création d'une demande - Réf. 25031842"

@@ -8,7 +8,7 @@ import pytest
 
 from achats.chassis.bus import CloudEvent
 from achats.notifier import contract
-from achats.notifier.mails import MAILS_BY_EVENT, TEMPLATES, mails_for
+from achats.notifier.mails import MAILS_BY_EVENT, TEMPLATES, Recipient, mails_for
 
 # What a producer would publish, written here independently of the contract's own examples: the
 # notifier must accept them as they are, extra fields included.
@@ -19,6 +19,13 @@ PRODUCER_SAMPLES = {
         "verification_url": "https://achats.exemple.fr/verification?t=abc", "verification_expires_at":
         "2025-06-01T12:05:00+00:00", "company_name": "Dupont & Fils", "company_administrators": [],
         "locale": "fr-FR"},
+    "identity.registration.rejected": {
+        "user_id": "u-1", "email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont",
+        "login": "jdupont", "reason": "login_taken"},
+    "identity.user.email_change_requested": {
+        "user_id": "u-1", "email": "j.dupont@nouvelle-adresse.fr", "first_name": "Jean", "last_name": "Dupont",
+        "previous_email": "jean.dupont@exemple.fr", "verification_url": "https://achats.exemple.fr/confirmation?t=abc",
+        "verification_expires_at": "2025-06-02T12:00:00.123456+00:00"},
     "identity.password_reset.requested": {
         "user_id": "u-1", "email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont",
         "reset_url": "https://achats.exemple.fr/reset?t=abc", "expires_at": "2025-06-01T12:05:00Z"},
@@ -65,6 +72,9 @@ PRODUCER_SAMPLES = {
 NEEDED = {
     "identity.user.registered": ["email", "first_name", "last_name", "login", "verification_url",
                                  "verification_expires_at", "company_name", "company_administrators"],
+    "identity.registration.rejected": ["email", "first_name", "last_name", "reason"],
+    "identity.user.email_change_requested": ["email", "first_name", "last_name", "previous_email",
+                                             "verification_url", "verification_expires_at"],
     "identity.password_reset.requested": ["email", "first_name", "last_name", "reset_url", "expires_at"],
     "identity.password.changed": ["email", "first_name", "last_name", "changed_at"],
     "identity.user.locked": ["email", "first_name", "last_name", "locked_until"],
@@ -123,6 +133,13 @@ def test_a_person_without_an_address_is_rejected(person_field):
     ("company.document.expiring", "valid_until", "30/06/2025"),
     ("company.document.expiring", "days_left", "15"),
     ("identity.user.registered", "company_administrators", [{"email": "x@y.fr"}]),
+    ("identity.registration.rejected", "reason", "password_taken"),
+    ("identity.registration.rejected", "login", ""),
+    ("identity.user.email_change_requested", "previous_email", "jean@exemple.fr\r\nBcc: tous@exemple.fr"),
+    ("identity.user.email_change_requested", "previous_email", "<script>alert(1)</script>@exemple.fr"),
+    ("identity.user.email_change_requested", "email", "Jean <j.dupont@nouvelle-adresse.fr>"),
+    ("identity.user.email_change_requested", "verification_url", "javascript:alert(1)"),
+    ("identity.user.email_change_requested", "verification_expires_at", "demain"),
 ])
 def test_malformed_values_are_rejected(event_type, field, value):
     data = {**copy.deepcopy(PRODUCER_SAMPLES[event_type]), field: value}
@@ -156,3 +173,34 @@ def test_an_expiring_document_without_recipients_sends_nothing():
     data = {**PRODUCER_SAMPLES["company.document.expiring"], "recipients": []}
     contract.check_envelope(envelope("company.document.expiring", data))
     assert mails_for("company.document.expiring", data) == []
+
+
+def test_an_email_change_mails_the_link_to_the_new_address_and_a_notice_to_the_previous_one():
+    data = copy.deepcopy(PRODUCER_SAMPLES["identity.user.email_change_requested"])
+    mails = mails_for("identity.user.email_change_requested", data)
+    assert [(m.template.name, m.recipient) for m in mails] == [
+        ("email_verification", Recipient("j.dupont@nouvelle-adresse.fr", "Jean", "Dupont")),
+        ("email_changed_notice", Recipient("jean.dupont@exemple.fr", "Jean", "Dupont"))]
+    # Only the new address gets the single-use link (and the API hides it there).
+    assert mails[0].secret_links == ["https://achats.exemple.fr/confirmation?t=abc"]
+    assert mails[1].secret_links == []
+
+
+def test_an_email_change_to_the_same_mailbox_sends_only_the_link():
+    data = {**PRODUCER_SAMPLES["identity.user.email_change_requested"],
+            "previous_email": "J.Dupont@Nouvelle-Adresse.fr"}
+    contract.check_envelope(envelope("identity.user.email_change_requested", data))
+    assert [m.template.name for m in mails_for("identity.user.email_change_requested", data)] == [
+        "email_verification"]
+
+
+@pytest.mark.parametrize("reason", ["email_taken", "login_taken"])
+def test_a_registration_attempt_mails_the_existing_account_owner(reason):
+    data = {**PRODUCER_SAMPLES["identity.registration.rejected"], "reason": reason}
+    contract.check_envelope(envelope("identity.registration.rejected", data))
+    (mail,) = mails_for("identity.registration.rejected", data)
+    assert (mail.template.name, mail.recipient.email, mail.secret_links) == (
+        "registration_attempt", "jean.dupont@exemple.fr", [])
+    # The login is shown when the producer sends it; older producers did not.
+    without_login = {k: v for k, v in data.items() if k != "login"}
+    contract.check_envelope(envelope("identity.registration.rejected", without_login))

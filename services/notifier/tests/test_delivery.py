@@ -83,6 +83,67 @@ def test_the_same_event_delivered_twice_sends_one_mail(notifier, smtp_sink):
     assert len(notifier.deliveries(event_id=reset.id)) == 1
 
 
+def parts(message) -> tuple[str, str]:
+    text, html = message.iter_parts()
+    return text.get_content(), html.get_content()
+
+
+def test_an_email_change_mails_the_new_and_the_previous_address_once_each(notifier, smtp_sink):
+    change = event("identity.user.email_change_requested", email="marie.sklodowska@exemple.fr",
+                   previous_email="Marie.Curie@exemple.fr", first_name="Marie", last_name="Skłodowska-Curie",
+                   verification_url="https://achats.test/compte/confirmation?token=Kx7-Lm2",
+                   verification_expires_at="2025-03-15T09:50:00+00:00")
+    notifier.publish(change)
+    notifier.publish(change)  # delivered twice
+    marker = event("identity.password.changed")
+    notifier.publish(marker)  # queued behind the duplicate: once its mail is in, the duplicate was handled
+    smtp_sink.wait_for(3)
+    assert wait_until(lambda: len(notifier.deliveries(event_id=marker.id, status=SENT)) == 1)
+    assert wait_until(lambda: len(notifier.deliveries(event_id=change.id, status=SENT)) == 2)
+    assert len(smtp_sink.messages) == 3
+    by_recipient = {e.rcpt_tos[0]: e.message for e in smtp_sink.envelopes if len(e.rcpt_tos) == 1}
+    assert [len(e.rcpt_tos) for e in smtp_sink.envelopes] == [1, 1, 1]
+
+    verification = by_recipient["marie.sklodowska@exemple.fr"]
+    assert verification["Subject"] == "Confirmez votre nouvelle adresse e-mail"
+    assert verification["To"].addresses[0].display_name == "Marie Skłodowska-Curie"
+    text, html = parts(verification)
+    assert "https://achats.test/compte/confirmation?token=Kx7-Lm2" in text
+    assert 'href="https://achats.test/compte/confirmation?token=Kx7-Lm2"' in html
+    assert "valable jusqu'au 15 mars 2025 à 10 h 50" in text and "Marie.Curie" not in text + html
+
+    notice = by_recipient["Marie.Curie@exemple.fr"]
+    assert notice["Subject"] == "L'adresse e-mail de votre compte a été modifiée"
+    assert notice["To"].addresses[0].addr_spec == "Marie.Curie@exemple.fr"
+    text, html = parts(notice)
+    assert "remplacée par ma***@exemple.fr" in text and "sklodowska" not in text + html
+    assert "token=" not in text + html and "08 20 20 77 43" in text
+    assert sorted(d.template for d in notifier.deliveries(event_id=change.id)) == [
+        "email_changed_notice", "email_verification"]
+
+
+def test_a_registration_attempt_mails_the_account_owner_once(notifier, smtp_sink):
+    script = "<script>alert('vol de session')</script>"
+    attempt = event("identity.registration.rejected", reason="login_taken", login=f"h.lefevre{script}")
+    notifier.publish(attempt)
+    notifier.publish(attempt)
+    marker = event("identity.password.changed")
+    notifier.publish(marker)
+    smtp_sink.wait_for(2)
+    assert wait_until(lambda: len(notifier.deliveries(event_id=marker.id, status=SENT)) == 1)
+    assert wait_until(lambda: len(notifier.deliveries(event_id=attempt.id, status=SENT)) == 1)
+    assert len(smtp_sink.messages) == 2
+    (envelope,) = [e for e in smtp_sink.envelopes if e.message["Subject"].startswith("Tentative")]
+    assert envelope.rcpt_tos == ["helene.lefevre@etudes-spatiales.example"]
+    message = envelope.message
+    assert message["Subject"] == "Tentative de création d'un compte avec votre identifiant de connexion"
+    text, html = parts(message)
+    assert f"dont l'identifiant de connexion est h.lefevre{script}." in text
+    assert "<script>" not in html
+    assert "h.lefevre&lt;script&gt;alert(&#39;vol de session&#39;)&lt;/script&gt;" in html
+    assert "« Mot de passe oublié »" in text and "« Mot de passe oublié »" in html
+
+
 def test_html_written_by_users_is_escaped_in_the_html_part(notifier, smtp_sink):
     script = "<script>alert('vol de session')</script>"
     notifier.publish(event("helpdesk.ticket.answered", subject=f"Bug {script}", message_excerpt=script))

@@ -8,7 +8,7 @@ import pytest
 
 from achats.notifier import contract
 from achats.notifier.mails import TEMPLATES, mails_for
-from achats.notifier.rendering import Renderer, RenderingError, date_fr
+from achats.notifier.rendering import Renderer, RenderingError, date_fr, mask_email
 
 from notifier_support import PLATFORM
 
@@ -84,6 +84,84 @@ def test_user_text_is_escaped_in_html_and_left_alone_in_text(renderer):
 def test_a_subject_never_spans_lines(renderer):
     mail = render_example(renderer, "company.deleted", name="Dupont\r\nBcc: tous@exemple.fr")
     assert mail.subject == "Suppression du compte de l'entreprise Dupont Bcc: tous@exemple.fr"
+
+
+def test_the_new_address_is_asked_to_confirm_itself_with_the_link(renderer):
+    mail = render_example(renderer, "identity.user.email_change_requested", "email_verification",
+                          email="marie.sklodowska@exemple.fr", previous_email="marie.curie@exemple.fr",
+                          verification_url="https://achats.test/compte/confirmation?token=Ab-12&x=1",
+                          verification_expires_at="2025-10-26T00:30:00Z")
+    assert mail.subject == "Confirmez votre nouvelle adresse e-mail"
+    for part in (mail.text, mail.html):
+        assert "votre nouvelle adresse est" in part and "marie.sklodowska@exemple.fr" in part
+        assert "valable jusqu'au 26 octobre 2025 à 2 h 30 et ne peut servir qu'une fois" in part  # still summer time
+        assert "marie.curie" not in part  # the new address may be a stranger's (a typo): nothing of the old one
+    assert "\nhttps://achats.test/compte/confirmation?token=Ab-12&x=1\n" in mail.text
+    assert 'href="https://achats.test/compte/confirmation?token=Ab-12&amp;x=1"' in mail.html
+
+
+def test_the_previous_address_is_told_without_a_link(renderer):
+    mail = render_example(renderer, "identity.user.email_change_requested", "email_changed_notice",
+                          email="marie.sklodowska@exemple.fr", previous_email="marie.curie@exemple.fr")
+    assert mail.subject == "L'adresse e-mail de votre compte a été modifiée"
+    link = contract.examples()["identity.user.email_change_requested"]["data"]["verification_url"]
+    for part in (mail.text, mail.html):
+        assert "(marie.curie@exemple.fr) vient d'être remplacée par" in part
+        assert "ma***@exemple.fr" in part and "sklodowska" not in part  # the new address, partly masked
+        assert "contactez sans attendre notre équipe support au 08 20 20 77 43" in part
+        assert link not in part and "token" not in part
+    assert mail.html.count("<a ") == 1  # the layout's footer: no link in the notice itself
+    assert "https://" not in mail.text.split("Cordialement,")[0]
+
+
+@pytest.mark.parametrize(("address", "masked"), [
+    ("marie.sklodowska@exemple.fr", "ma***@exemple.fr"),
+    ("abcd@exemple.fr", "ab***@exemple.fr"),
+    ("abc@exemple.fr", "a***@exemple.fr"),
+    ("a@exemple.fr", "a***@exemple.fr"),
+    ("pas-une-adresse", "***"),
+])
+def test_masked_addresses_keep_the_domain_and_hide_the_rest(address, masked):
+    assert mask_email(address) == masked
+
+
+@pytest.mark.parametrize(("reason", "subject", "what"), [
+    ("email_taken", "Tentative de création d'un compte avec votre adresse e-mail",
+     "avec votre adresse e-mail (helene.lefevre@etudes-spatiales.example)"),
+    ("login_taken", "Tentative de création d'un compte avec votre identifiant de connexion",
+     "avec votre identifiant de connexion."),
+])
+def test_a_registration_attempt_tells_the_owner_what_to_do(renderer, reason, subject, what):
+    mail = render_example(renderer, "identity.registration.rejected", reason=reason, login="h.lefevre")
+    assert mail.subject == subject
+    for part in (mail.text, mail.html):
+        assert what in part
+        assert "vous avez déjà un compte personnel, dont l'identifiant de connexion est" in part
+        assert "h.lefevre" in part
+        assert "Si vous avez oublié votre mot de passe, utilisez « Mot de passe oublié »" in part
+        assert "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message" in part
+    assert 'href="https://achats.test"' in mail.html
+
+
+def test_a_registration_attempt_without_login_still_renders(renderer):
+    data = {k: v for k, v in contract.examples()["identity.registration.rejected"]["data"].items() if k != "login"}
+    (mail,) = mails_for("identity.registration.rejected", data)
+    rendered = renderer.render(mail)
+    assert "vous avez déjà un compte personnel." in rendered.text
+    assert "identifiant de connexion est" not in rendered.text + rendered.html
+
+
+def test_identity_fields_are_escaped_in_the_new_mails(renderer):
+    # The contract refuses such addresses; the templates escape them all the same.
+    script = "<script>alert('x')</script>"
+    attempt = render_example(renderer, "identity.registration.rejected", login=script)
+    notice = render_example(renderer, "identity.user.email_change_requested", "email_changed_notice",
+                            previous_email=f"{script}@exemple.fr", email=f"o'{script}@exemple.fr")
+    verification = render_example(renderer, "identity.user.email_change_requested", "email_verification",
+                                  email=f"{script}@exemple.fr")
+    for mail in (attempt, notice, verification):
+        assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert script in attempt.text and f"{script}@exemple.fr" in notice.text
 
 
 def test_times_are_shown_in_french_in_paris_time(renderer):

@@ -59,6 +59,7 @@ def update_me(identity: Identity, session: Session, user: User, changes: dict) -
             if getattr(user, key) != value:
                 setattr(user, key, value)
                 changed.append(key)
+    previous_email = user.email
     if "email" in changes and changes["email"].strip().lower() != user.email:
         user.email = changes["email"].strip().lower()
         user.email_verified_at = None
@@ -71,7 +72,12 @@ def update_me(identity: Identity, session: Session, user: User, changes: dict) -
                           detail="Cette adresse électronique est déjà utilisée par un autre compte.",
                           errors=[FieldError("email", "Adresse déjà utilisée.")]) from None
         if "email" in changed:
-            links.create(session, user, links.VERIFICATION, identity.settings.verification_link_ttl)
+            # The new address is unconfirmed until the link mailed to it is followed; the previous one is told.
+            verification_url, expires_at = links.verification(
+                session, user, public_base_url=identity.settings.public_base_url,
+                ttl=identity.settings.verification_link_ttl)
+            events.email_change_requested(session, user, previous_email=previous_email,
+                                          verification_url=verification_url, verification_expires_at=expires_at)
         events.user_updated(session, user, changed)
     return changed
 

@@ -18,6 +18,7 @@ PASSWORD_CHANGED = "identity.password.changed"  # noqa: S105 (an event name)
 USER_LOCKED = "identity.user.locked"
 USER_DELETED = "identity.user.deleted"
 USER_UPDATED = "identity.user.updated"
+EMAIL_CHANGE_REQUESTED = "identity.user.email_change_requested"
 
 
 def person(user: User) -> dict:
@@ -40,7 +41,7 @@ def user_registered(session: Session, user: User, *, company_name: str, verifica
 
 def registration_rejected(session: Session, existing: User, reason: str) -> None:
     """Someone tried to register with this account's e-mail or login: tell its owner, not the caller."""
-    _publish(session, REGISTRATION_REJECTED, existing, {"reason": reason})
+    _publish(session, REGISTRATION_REJECTED, existing, {"login": existing.login, "reason": reason})
 
 
 def password_reset_requested(session: Session, user: User, *, reset_url: str, expires_at: datetime) -> None:
@@ -63,3 +64,11 @@ def user_updated(session: Session, user: User, changes: list[str]) -> None:
     _publish(session, USER_UPDATED, user, {"company_id": str(user.company_id) if user.company_id else None,
                                            "roles": list(user.roles), "active": user.active,
                                            "changes": sorted(changes)})
+
+
+def email_change_requested(session: Session, user: User, *, previous_email: str, verification_url: str,
+                           verification_expires_at: datetime) -> None:
+    """The user gave a new e-mail address (``user.email``): confirm it with the link, tell the previous one."""
+    _publish(session, EMAIL_CHANGE_REQUESTED, user, {
+        "previous_email": previous_email, "verification_url": verification_url,
+        "verification_expires_at": verification_expires_at.isoformat()})

@@ -16,6 +16,7 @@ from .sessions import digest
 
 RESET = "password_reset"
 VERIFICATION = "email_verification"
+VERIFICATION_PATH = "/compte/confirmation"  # the page that posts the token to /identity/email-verifications
 INVALID = {
     RESET: "Ce lien de réinitialisation n'est plus valide (déjà utilisé ou expiré). Faites une nouvelle demande "
            "depuis « Mot de passe oublié ».",
@@ -52,6 +53,16 @@ def consume(session: Session, raw: str, purpose: str) -> User:
 
 def url(base: str, path: str, raw: str) -> str:
     return f"{base.rstrip('/')}{path}?token={raw}"
+
+
+def verification(session: Session, user: User, *, public_base_url: str, ttl: int) -> tuple[str, datetime]:
+    """A new link confirming the user's current e-mail address: its URL (for the mail) and its expiry.
+
+    The earlier unused verification links stop working, so a link sent to a previous address can
+    never confirm the new one.
+    """
+    raw, expires_at = create(session, user, VERIFICATION, ttl)
+    return url(public_base_url, VERIFICATION_PATH, raw), expires_at
 
 
 def forget_user(session: Session, user_id: uuid.UUID) -> None:

@@ -88,7 +88,8 @@ class Throttle(Base):
 
     __tablename__ = "throttles"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # login:<name> | ip:<address>
+    # login:<name> | ip:<address> | registration-notice:<user id> (one mail an hour, see registration)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_allowed_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from achats.chassis.problems import FieldError, Problem
 
-from . import events, links, passwords
+from . import events, links, passwords, throttle
 from .models import User
 from .registry import RegistryClient
 from .sessions import Identity
@@ -48,7 +48,7 @@ def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
         taken = _taken(uow.session, login, email)
         if taken is not None:
             # The owner of the account hears about it by mail; the caller learns nothing.
-            events.registration_rejected(uow.session, *taken)
+            _tell_owner(uow.session, *taken)
             uow.commit()
     if taken is not None:
         identity.hasher.hash(credentials["password"])
@@ -72,10 +72,11 @@ def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
                         establishment_id=uuid.UUID(establishment["id"]) if establishment else None)
             session.add(user)
             session.flush()
-            raw, expires_at = links.create(session, user, links.VERIFICATION, identity.settings.verification_link_ttl)
+            verification_url, expires_at = links.verification(
+                session, user, public_base_url=identity.settings.public_base_url,
+                ttl=identity.settings.verification_link_ttl)
             events.user_registered(
-                session, user, company_name=registered["company"]["name"],
-                verification_url=links.url(identity.settings.public_base_url, "/compte/confirmation", raw),
+                session, user, company_name=registered["company"]["name"], verification_url=verification_url,
                 verification_expires_at=expires_at, administrators=[] if first else administrators)
             uow.commit()
     except IntegrityError:
@@ -83,6 +84,19 @@ def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
         return ACCEPTED
     equalizer.observe(time.perf_counter() - started)
     return ACCEPTED
+
+
+# At most one such mail per account and per hour: attempts to register with someone's address must not
+# become a way to flood their mailbox (the gateway limits attempts per client address, not per target).
+NOTICE_POLICY = throttle.Policy(delay_after=1, lock_after=1, lock_seconds=3600, window_seconds=3600)
+
+
+def _tell_owner(session, existing: User, reason: str) -> None:
+    if not existing.active:
+        return  # a deactivated account (its company was deleted) can do nothing with the advice
+    key = f"registration-notice:{existing.id}"
+    if throttle.check(session, key)[0].allowed and throttle.record_failure(session, key, NOTICE_POLICY):
+        events.registration_rejected(session, existing, reason)
 
 
 def _taken(session, login: str, email: str) -> tuple[User, str] | None:

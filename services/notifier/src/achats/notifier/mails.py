@@ -47,6 +47,15 @@ TEMPLATES = {t.name: t for t in [
              secret_fields=("verification_url",)),
     Template("company_user_joined", ("identity.user.registered",),
              "A new user joined the company account. To each of its administrators."),
+    Template("registration_attempt", ("identity.registration.rejected",),
+             "Someone tried to create an account with the user's e-mail address or login: you already have an "
+             "account (its login), « Mot de passe oublié ». To the existing account's owner."),
+    Template("email_verification", ("identity.user.email_change_requested",),
+             "Confirm the new e-mail address of the account (verification link). To the new address.",
+             secret_fields=("verification_url",)),
+    Template("email_changed_notice", ("identity.user.email_change_requested",),
+             "The account's e-mail address was changed (new address partly masked, no link). To the previous "
+             "address."),
     Template("password_reset", ("identity.password_reset.requested",), "Password reset link. To the user.",
              secret_fields=("reset_url",)),
     Template("password_changed", ("identity.password.changed",), "The password was changed. To the user."),
@@ -106,6 +115,15 @@ def _user_registered(data: dict[str, Any]) -> list[Mail]:
     return mails
 
 
+def _email_change_requested(data: dict[str, Any]) -> list[Mail]:
+    mails = [Mail(TEMPLATES["email_verification"], _recipient(data), data)]
+    # The notice goes to the previous address, under the user's name; never twice to the same mailbox.
+    previous = {**data, "email": data["previous_email"]}
+    for owner in _distinct([previous], besides=data["email"]):
+        mails.append(Mail(TEMPLATES["email_changed_notice"], owner, data))
+    return mails
+
+
 def _company_deleted(data: dict[str, Any]) -> list[Mail]:
     return [Mail(TEMPLATES["company_deleted"], _recipient(data["deleted_by"]), data)]
 
@@ -116,6 +134,8 @@ def _document_expiring(data: dict[str, Any]) -> list[Mail]:
 
 MAILS_BY_EVENT: dict[str, Callable[[dict[str, Any]], list[Mail]]] = {
     "identity.user.registered": _user_registered,
+    "identity.registration.rejected": _to_user("registration_attempt"),
+    "identity.user.email_change_requested": _email_change_requested,
     "identity.password_reset.requested": _to_user("password_reset"),
     "identity.password.changed": _to_user("password_changed"),
     "identity.user.locked": _to_user("account_locked"),

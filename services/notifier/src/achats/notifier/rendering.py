@@ -41,6 +41,20 @@ def date_fr(value: date | str) -> str:
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def mask_email(address: str) -> str:
+    """``helene.lefevre@etudes-spatiales.example`` -> ``he***@etudes-spatiales.example``.
+
+    For mails to a mailbox that may no longer be the user's (the previous address after a change: a
+    mailbox handed on to a successor, or taken over, is a common reason to change it): its owner
+    recognises the address, and the domain, without the mail disclosing where the account now writes.
+    The length of the hidden part is not shown either.
+    """
+    local, _, domain = address.rpartition("@")
+    if not local:
+        return "***"
+    return f"{local[:2] if len(local) > 3 else local[:1]}***@{domain}"
+
+
 class Renderer:
     """Renders the templates of ``templates/`` with the platform's settings as globals."""
 
@@ -56,6 +70,7 @@ class Renderer:
         )
         self.env.filters["date_fr"] = date_fr
         self.env.filters["datetime_fr"] = self.datetime_fr
+        self.env.filters["mask_email"] = mask_email
         self.env.globals.update(platform_name=platform_name, support_phone=support_phone,
                                 public_base_url=public_base_url)
 
