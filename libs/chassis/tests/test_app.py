@@ -132,8 +132,26 @@ def test_multipart_uploads_are_validated_and_reach_the_handler_whole():
     response = client.post("/sample/uploads", data={"label": "pièce"},
                            files={"file": ("scan.pdf", content, "application/pdf")})
     assert response.status_code == 201, response.text
+    # Parsed into memory (the body is bounded by MAX_BODY_BYTES), not into a temporary file on disk.
     assert response.json() == {"label": "pièce", "filename": "scan.pdf", "size": len(content),
-                               "sha256": hashlib.sha256(content).hexdigest()}
+                               "sha256": hashlib.sha256(content).hexdigest(), "in_memory": True}
+
+
+def test_replayed_bodies_are_merged_into_few_messages_bytes_and_order_kept():
+    from achats.chassis.validation import coalesced
+
+    chunks = [os.urandom(n) for n in (1000, 70_000, 3, 250_000, 65_536, 10)]
+    messages = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
+    messages[-1]["more_body"] = False
+    merged = list(coalesced(messages, limit=100_000))
+    assert [len(m["body"]) for m in merged] == [321_003, 65_546]
+    assert b"".join(m["body"] for m in merged) == b"".join(chunks)
+    assert [m["more_body"] for m in merged] == [True, False]
+
+    # A body not read to its end stays open (the rest comes from the connection); other messages pass.
+    partial = list(coalesced([*messages[:2], {"type": "http.disconnect"}], limit=10**9))
+    assert partial == [{"type": "http.request", "body": chunks[0] + chunks[1], "more_body": True},
+                       {"type": "http.disconnect"}]
 
 
 def test_multipart_validation_names_each_field_in_french(client):

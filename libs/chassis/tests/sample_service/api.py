@@ -1,6 +1,7 @@
 """Handlers of the sample service: just enough to exercise the app factory."""
 
 import hashlib
+import io
 import os
 
 from achats.chassis.app import current_runtime
@@ -22,7 +23,7 @@ def get_item(item_id):
 def upload(body, file):
     content = file.read()
     return {"label": body["label"], "filename": file.filename, "size": len(content),
-            "sha256": hashlib.sha256(content).hexdigest()}, 201
+            "sha256": hashlib.sha256(content).hexdigest(), "in_memory": isinstance(file.stream, io.BytesIO)}, 201
 
 
 def boom():
