@@ -27,6 +27,9 @@ from achats.chassis.testing.server import free_port
 from achats.company_registry.app import HERE
 from achats.company_registry.standin.testing import running_standin
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import wait_for
+
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 PATH = "/api/companies/lookup/26570134200148"
 BODY = json.dumps({"company": {"siren": "265701342", "name": "CENTRE COMMUNAL D'ACTION SOCIALE", "sigle": "CCAS",
@@ -54,19 +57,6 @@ async def _lifespan(receive, send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url, timeout=10).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not start")
-        time.sleep(0.2)
 
 
 def wrk(url: str) -> float:
@@ -190,7 +180,7 @@ def compare(folder: Path, upstream_port: int, processes: list) -> tuple[dict, di
         nginx = f"http://127.0.0.1:{nginx_port}/26570134200148"
         urls = (("direct", direct), ("gateway", gateway), ("nginx", nginx))
         for _name, url in urls:
-            wait(url)
+            wait_for(url)
         rates = {name: wrk(url) for name, url in urls}
         latency = {name: paced_latency(url) for name, url in urls}
         return rates, latency

@@ -225,14 +225,6 @@ def test_metrics_count_requests_by_operation_and_status(client):
     assert "/nowhere/at/all/123" not in text  # unmatched paths never become label values
 
 
-@pytest.fixture
-def keys():
-    pair = TestKeys()
-    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: pair.jwks())))
-    yield pair
-    security.configure(None)
-
-
 def test_bearer_security_rejects_then_accepts(client, keys):
     body = assert_problem(client.get("/sample/secret"), 401, "unauthenticated")
     assert body["detail"] == "Vous devez être connecté pour accéder à cette ressource."

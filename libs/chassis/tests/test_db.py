@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from achats.chassis.db import Database, normalize_url
+from achats.chassis.db import MODEL_TYPES, Database, normalize_url
 from achats.chassis.migrations import migrate
 
 from sample_service.models import Item
@@ -117,3 +119,34 @@ def test_ping_raises_when_the_database_is_unreachable():
     database = Database("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
     with pytest.raises(Exception):
         database.ping()
+
+
+def test_model_datetimes_read_back_aware_utc_on_both_databases(database_url):
+    class Base(DeclarativeBase):
+        type_annotation_map = MODEL_TYPES
+
+    class Stamp(Base):
+        __tablename__ = "stamps"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        at: Mapped[datetime]
+        data: Mapped[dict]
+
+    database = Database(database_url)
+    try:
+        Base.metadata.create_all(database.engine)
+        paris = timezone(timedelta(hours=1))
+        with database.unit_of_work() as uow:
+            uow.session.add(Stamp(id=1, at=datetime(2026, 11, 28, 10, 30, tzinfo=paris), data={"é": [1]}))
+            uow.commit()
+        with database.session() as session:
+            stamp = session.get(Stamp, 1)
+            assert stamp.at == datetime(2026, 11, 28, 9, 30, tzinfo=UTC) and stamp.at.tzinfo == UTC
+            assert stamp.data == {"é": [1]}
+            # Compared in SQL against an aware bound value, on both databases.
+            later = select(func.count()).where(Stamp.at > datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+            assert session.execute(later).scalar_one() == 1
+        with pytest.raises(StatementError, match="naive datetime"), database.unit_of_work() as uow:
+            uow.session.add(Stamp(id=2, at=datetime(2026, 11, 28, 10, 30), data={}))
+            uow.commit()
+    finally:
+        database.dispose()

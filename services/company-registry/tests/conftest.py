@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from achats.chassis import security
-from achats.chassis.testing.keys import TestKeys
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 from registry_support import make_registry
@@ -28,14 +25,6 @@ def insee(standin):
     standin.reset()
     yield standin
     standin.reset()
-
-
-@pytest.fixture
-def keys():
-    pair = TestKeys()
-    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: pair.jwks())))
-    yield pair
-    security.configure(None)
 
 
 @pytest.fixture

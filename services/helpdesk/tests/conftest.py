@@ -7,26 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from achats.chassis import security
-from achats.chassis.testing.keys import TestKeys
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpdesk_support import make_helpdesk
-
-
-@pytest.fixture(scope="session")
-def key_pair():
-    return TestKeys()
-
-
-@pytest.fixture
-def keys(key_pair):
-    """Tokens signed by a test key, verified by the process-wide verifier (reset after each test)."""
-    security.configure(security.TokenVerifier(security.JWKSCache("http://unused",
-                                                                 fetch=lambda _url: key_pair.jwks())))
-    yield key_pair
-    security.configure(None)
 
 
 @pytest.fixture

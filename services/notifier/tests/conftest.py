@@ -5,22 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from achats.chassis import security
-from achats.chassis.testing.keys import TestKeys
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 from notifier_smtp import MailServer, TestCertificate
 from notifier_support import Notifier
-
-
-@pytest.fixture
-def keys():
-    """Tokens the app accepts, as identity's JWKS would make them."""
-    pair = TestKeys()
-    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: pair.jwks())))
-    yield pair
-    security.configure(None)
 
 
 @pytest.fixture

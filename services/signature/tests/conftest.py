@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from achats.chassis import security
-from achats.chassis.testing.keys import TestKeys
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 from signature_support import make_pdf, make_service, make_store
@@ -43,14 +40,6 @@ def store(pki, tmp_path_factory):
 @pytest.fixture(scope="session")
 def material(store):
     return store.snapshot.material
-
-
-@pytest.fixture
-def keys():
-    pair = TestKeys()
-    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: pair.jwks())))
-    yield pair
-    security.configure(None)
 
 
 @pytest.fixture

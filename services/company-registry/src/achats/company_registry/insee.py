@@ -265,7 +265,7 @@ class InseeClient:
     def _cached(self, key: str) -> tuple[int, dict] | None:
         with self.db.session() as session:
             row = session.get(InseeCache, key)
-            if row is None or _aware(row.expires_at) <= datetime.now(UTC):
+            if row is None or row.expires_at <= datetime.now(UTC):
                 return None
             return row.status, json.loads(row.body)
 
@@ -347,5 +347,3 @@ def _lock_key(key: str) -> int:
     return zlib.crc32(key.encode()) - 2**31
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from achats.chassis.problems import Problem
 
 from .models import FollowLink, Ticket
-from .timeutil import aware, utcnow
+from .timeutil import utcnow
 
 TOKEN_BYTES = 32  # 256 bits, base64url: 43 characters
 
@@ -48,7 +48,7 @@ def resolve(session: Session, reference: str, token: str | None, *, now: datetim
         raise ticket_not_found()
     link = session.execute(select(FollowLink).where(FollowLink.token_hash == digest(token))).scalar_one_or_none()
     now = now or utcnow()
-    if link is None or link.revoked_at is not None or aware(link.expires_at) <= now:
+    if link is None or link.revoked_at is not None or link.expires_at <= now:
         raise ticket_not_found()
     statement = select(Ticket).where(Ticket.id == link.ticket_id)
     if lock:

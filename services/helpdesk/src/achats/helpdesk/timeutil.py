@@ -1,18 +1,13 @@
-"""UTC times: SQLite gives back naive datetimes, the API speaks ISO 8601 with an offset."""
+"""UTC times as the API speaks them: ISO 8601 with an offset (the columns read back aware: chassis MODEL_TYPES)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from achats.chassis.db import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def aware(moment: datetime) -> datetime:
-    """``moment`` in UTC, with its offset (SQLite stores UTC times without one)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+__all__ = ["iso", "utcnow"]
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else aware(moment).isoformat()
+    return None if moment is None else moment.astimezone(UTC).isoformat()

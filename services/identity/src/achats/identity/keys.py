@@ -62,7 +62,7 @@ class KeyRing:
         with self.db.session() as session:
             key = session.execute(select(SigningKey).where(SigningKey.retired_at.is_(None))
                                   .order_by(SigningKey.created_at.desc())).scalars().first()
-        if key is not None and _aware(key.created_at) > datetime.now(UTC) - self.rotation:
+        if key is not None and key.created_at > datetime.now(UTC) - self.rotation:
             return key
         return self.rotate()
 
@@ -87,7 +87,7 @@ class KeyRing:
         with self.db.session() as session:
             keys = session.execute(select(SigningKey).order_by(SigningKey.created_at.desc())).scalars().all()
             published = [json.loads(k.public_jwk) for k in keys
-                         if k.retired_at is None or _aware(k.retired_at) > horizon]
+                         if k.retired_at is None or k.retired_at > horizon]
         if not published:
             self.active()
             return self.jwks()
@@ -102,6 +102,3 @@ class KeyRing:
                    "jti": str(uuid.uuid4()), **claims}
         return jwt.encode(payload, private, algorithm=ALGORITHM, headers={"kid": kid, "typ": "at+jwt"})
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

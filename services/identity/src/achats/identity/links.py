@@ -41,8 +41,7 @@ def consume(session: Session, raw: str, purpose: str) -> User:
     link = session.execute(select(OneTimeLink).where(OneTimeLink.token_hash == digest(raw),
                                                      OneTimeLink.purpose == purpose)
                            .with_for_update()).scalar_one_or_none()
-    expires_at = link.expires_at if link is None or link.expires_at.tzinfo else link.expires_at.replace(tzinfo=UTC)
-    if link is None or link.used_at is not None or expires_at <= datetime.now(UTC):
+    if link is None or link.used_at is not None or link.expires_at <= datetime.now(UTC):
         raise Problem(status=400, code="link_invalid", detail=INVALID[purpose])
     user = session.get(User, link.user_id)
     if user is None or not user.active:

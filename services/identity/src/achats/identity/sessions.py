@@ -34,10 +34,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @dataclass
 class Identity:
     """The composition root's view of identity: what the use cases need."""
@@ -166,7 +162,7 @@ def refresh(identity: Identity, raw: str) -> dict:
         if user is None or not user.active:
             raise invalid
         tokens = _tokens(identity, session, user, family_id=spent.family_id,
-                         session_expires_at=_aware(spent.session_expires_at))
+                         session_expires_at=spent.session_expires_at)
         uow.commit()
         return tokens
 

@@ -36,10 +36,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _row(session: Session, key: str, *, lock: bool) -> Throttle | None:
     query = select(Throttle).where(Throttle.key == key)
     return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
@@ -54,7 +50,7 @@ def check(session: Session, *keys: str) -> list[Verdict]:
         verdict = Verdict(True)
         row = rows.get(key)
         if row is not None:
-            for until, locked in ((_aware(row.locked_until), True), (_aware(row.next_allowed_at), False)):
+            for until, locked in ((row.locked_until, True), (row.next_allowed_at, False)):
                 if until and until > moment:
                     verdict = Verdict(False, retry_after=math.ceil((until - moment).total_seconds()), locked=locked)
                     break
@@ -73,12 +69,12 @@ def record_failure(session: Session, key: str, policy: Policy) -> bool:
                 session.add(row)
         except IntegrityError:  # a concurrent failure created it: count on that one
             row = _row(session, key, lock=True)
-    if _aware(row.window_started_at) < moment - timedelta(seconds=policy.window_seconds):
+    if row.window_started_at < moment - timedelta(seconds=policy.window_seconds):
         row.failures, row.window_started_at, row.locked_until, row.next_allowed_at = 0, moment, None, None
     row.failures += 1
     newly_locked = False
     if row.failures >= policy.lock_after:
-        newly_locked = not (_aware(row.locked_until) and _aware(row.locked_until) > moment)
+        newly_locked = not (row.locked_until and row.locked_until > moment)
         row.locked_until = moment + timedelta(seconds=policy.lock_seconds)
         if newly_locked:
             # After a lockout the count starts again, with delays from the first failure.

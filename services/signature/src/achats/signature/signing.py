@@ -81,7 +81,7 @@ def open_session(*, runtime, who: Principal, document: uploads.Upload, certifica
 def get_session(session: Session, who: Principal, session_id: uuid.UUID) -> SigningSession:
     found = session.get(SigningSession, session_id)
     # Someone else's session answers like a missing one: its existence is not disclosed.
-    if found is None or found.owner != who.sub or _aware(found.expires_at) <= now():
+    if found is None or found.owner != who.sub or found.expires_at <= now():
         raise NOT_FOUND
     return found
 
@@ -153,9 +153,7 @@ def _request(session: SigningSession) -> SigningRequest:
                           location=options.get("location"), field_name=options.get("field_name") or "Signature1")
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return _aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None

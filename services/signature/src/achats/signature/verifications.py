@@ -129,7 +129,7 @@ def get(session: Session, verification_id: uuid.UUID) -> tuple[Verification, dic
     if record is None:
         raise NOT_FOUND
     stored = session.get(VerificationReport, verification_id)
-    if stored is None or _aware(stored.expires_at) <= now():
+    if stored is None or stored.expires_at <= now():
         return record, None
     return record, stored.report
 
@@ -145,7 +145,7 @@ def audit_entry(record: Verification) -> dict:
     return {"id": str(record.id), "document_sha256": record.document_sha256,
             "signature_sha256": record.signature_sha256, "format": record.format,
             "signature_count": record.signature_count, "verdict": record.verdict, "indications": record.indications,
-            "verified_at": _iso(_aware(record.created_at))}
+            "verified_at": _iso(record.created_at)}
 
 
 def list_records(session: Session, *, limit: int, cursor: str | None,
@@ -168,7 +168,7 @@ def list_records(session: Session, *, limit: int, cursor: str | None,
     following = None
     if len(rows) > limit:
         rows = rows[:limit]
-        following = encode_cursor({"at": _aware(rows[-1].created_at).isoformat(), "id": str(rows[-1].id)})
+        following = encode_cursor({"at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
     return rows, following
 
 
@@ -178,8 +178,6 @@ def purge(session: Session, moment: datetime | None = None) -> int:
     return result.rowcount or 0
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -174,6 +174,20 @@ def smtp_sink() -> Iterator:
 
 
 @pytest.fixture
+def keys() -> Iterator:
+    """A test key pair whose tokens the apps accept: it is the process-wide verifier's key set (as
+    identity's JWKS would be) for the length of the test. ``keys.token(...)`` signs one."""
+    from achats.chassis import security
+
+    from .keys import TestKeys
+
+    pair = TestKeys()
+    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: pair.jwks())))
+    yield pair
+    security.configure(None)
+
+
+@pytest.fixture
 def make_client() -> Callable:
     """``make_client(app)``: a test client of a connexion app (starlette TestClient)."""
     def make(app):
