@@ -27,6 +27,10 @@ def test_the_routing_table_sends_each_prefix_to_its_service():
                                                           "none"),
         ("GET", "/api/companies/1234/documents"): ("company-registry", "/registry/companies/1234/documents",
                                                    "required"),
+        ("GET", "/api/companies/search"): ("company-registry", "/registry/search", "none"),
+        ("GET", "/api/companies/reference/legal-forms"): ("company-registry", "/registry/reference/legal-forms",
+                                                          "none"),
+        ("GET", "/api/companies/reference/naf-codes"): ("company-registry", "/registry/reference/naf-codes", "none"),
         ("POST", "/api/helpdesk/tickets"): ("helpdesk", "/helpdesk/tickets", "optional"),
         ("POST", "/api/signature/verifications"): ("signature", "/signature/verifications", "optional"),
         ("GET", "/api/notifier/deliveries"): ("notifier", "/notifier/deliveries", "required"),
@@ -34,16 +38,20 @@ def test_the_routing_table_sends_each_prefix_to_its_service():
     for (method, path), (upstream, target, auth) in cases.items():
         rule = match(method, path)
         assert (rule.upstream, rule.upstream_path(path), rule.auth) == (upstream, target, auth), path
+    # Public for reading only: anything else there is a company resource, behind a token.
+    assert match("POST", "/api/companies/search").auth == "required"
     assert match("GET", "/api/identityx") is None
     assert match("GET", "/elsewhere") is None
 
 
 def test_documentation_paths_are_rewritten_to_the_gateway_ones():
     spec = {"servers": [{"url": "/registry"}], "paths": {"/lookup/{number}": {}, "/companies/{company_id}": {},
-                                                         "/admin/insee": {}}}
+                                                         "/admin/insee": {}, "/search": {},
+                                                         "/reference/legal-forms": {}}}
     view = gateway_view(spec, "company-registry", RULES)
     assert set(view["paths"]) == {"/api/companies/lookup/{number}", "/api/companies/{company_id}",
-                                  "/api/companies/admin/insee"}
+                                  "/api/companies/admin/insee", "/api/companies/search",
+                                  "/api/companies/reference/legal-forms"}
 
 
 def test_authenticated_routes_need_a_valid_token_before_anything_is_forwarded(edge):

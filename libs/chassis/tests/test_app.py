@@ -267,3 +267,25 @@ def test_parameters_annotated_uuid_or_optional_uuid_are_converted():
     body, _status, headers = _json_by_default(_typed_handler)(a=value, b=value, c=value)
     assert body == {"a": "UUID", "b": "UUID", "c": "str"}
     assert headers["Content-Type"] == "application/json"
+
+
+def test_handlers_know_when_their_request_arrived():
+    """A budget promised to users runs from the request's arrival, waits for a worker thread included."""
+    import time
+
+    from starlette.testclient import TestClient
+
+    from achats.chassis.context import request_started
+    from achats.chassis.observability import RequestContextMiddleware
+
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen["started"], seen["now"] = request_started(), time.monotonic()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    before = time.monotonic()
+    assert TestClient(RequestContextMiddleware(app, service="sample", max_body_bytes=1000)).get("/").status_code == 204
+    assert before <= seen["started"] <= seen["now"]
+    assert request_started() is None  # nothing leaks past the request

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from achats.chassis.bus import outbox
@@ -202,3 +203,105 @@ def test_establishment_lists_are_paginated(offline_registry):
     bad = offline_registry.client.get(base, headers=user, params={"cursor": "not-a-cursor"})
     assert bad.status_code == 400
     assert bad.json()["code"] == "cursor_invalid"
+
+
+# --- the manual form as people fill it in (issue 13, item 10) ------------------------------------------------
+
+# The guide's own example (« Raison sociale : Test, Code APE : 8299, SIREN : 390702008, Forme juridique : SARL »);
+# its SIREN fails the Luhn check, 390702009 is the valid one.
+GUIDE = {"company": {"source": "manual", "siren": "390702009", "name": "Test", "naf_code": "8299",
+                     "legal_form_code": "SARL", "is_pme": True},
+         "establishment": {"source": "manual", "siret": "39070200900015", "street": "8 RUE DE L'ELYSEE",
+                           "postal_code": "75008", "city": "PARIS"}}
+
+
+def test_the_guides_manual_example_is_accepted_as_typed(offline_registry):
+    company = offline_registry.register(GUIDE)["company"]
+    assert (company["legal_form_code"], company["legal_form_label"]) == (
+        "5499", "Société à responsabilité limitée (sans autre indication)")
+    assert (company["naf_code"], company["naf_label"]) == ("82.99Z",
+                                                           "Autres activités de soutien aux entreprises n.c.a.")
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("SARL", "5499"), ("s.a.r.l.", "5499"), ("EURL", "5499"), ("Société à responsabilité limitée", "5499"),
+    ("SAS", "5710"), ("SASU", "5710"), ("SAS, société par actions simplifiée", "5710"), ("SA", "5599"),
+    ("société anonyme", "5599"), ("EI", "1000"), ("micro-entrepreneur", "1000"), ("SCI", "6540"),
+    ("SELARL", "5485"), ("Centre communal d'action sociale", "7361"), ("5499", "5499"),
+])
+def test_legal_forms_are_accepted_by_abbreviation_usual_name_label_or_code(offline_registry, typed, code):
+    body = {"company": {**MANUAL["company"], "legal_form_code": typed}, "establishment": MANUAL["establishment"]}
+    assert offline_registry.register(body)["company"]["legal_form_code"] == code
+
+
+def test_an_unknown_or_ambiguous_legal_form_is_refused_saying_what_is_expected(offline_registry):
+    client, headers = offline_registry.client, offline_registry.service
+    for typed, status_hint in (("XYZ", "Forme juridique inconnue."), ("9999", "Forme juridique inconnue.")):
+        body = {"company": {**MANUAL["company"], "legal_form_code": typed}}
+        response = client.post("/registry/companies", json=body, headers=headers)
+        assert (response.status_code, response.json()["code"]) == (422, "legal_form_unknown")
+        (error,) = response.json()["errors"]
+        assert error["field"] == "company.legal_form_code"
+        assert error["message"].startswith(status_hint)
+        assert "SARL, SAS, SA, EURL, EI" in error["message"] and "5499" in error["message"]
+    ambiguous = client.post("/registry/companies", headers=headers,
+                            json={"company": {**MANUAL["company"], "legal_form_code": "SCOP"}})
+    message = ambiguous.json()["errors"][0]["message"]
+    assert message.startswith("Plusieurs formes juridiques correspondent : "
+                              "5458 (SARL coopérative de production (SCOP))")
+    assert events_of(offline_registry, "company.created") == []
+
+
+def test_an_ambiguous_or_unknown_naf_code_is_refused_saying_what_is_expected(offline_registry):
+    client, headers = offline_registry.client, offline_registry.service
+    ambiguous = client.post("/registry/companies", headers=headers,
+                            json={"company": {**MANUAL["company"], "naf_code": "1071"}})
+    assert (ambiguous.status_code, ambiguous.json()["code"]) == (422, "naf_unknown")
+    assert ambiguous.json()["errors"] == [{"field": "company.naf_code", "message": (
+        "Plusieurs sous-classes correspondent : 10.71A (Fabrication industrielle de pain et de pâtisserie fraîche)"
+        " ; 10.71B (Cuisson de produits de boulangerie) ; 10.71C (Boulangerie et boulangerie-pâtisserie) ; "
+        "10.71D (Pâtisserie). Précisez la lettre.")}]
+    unknown = client.post("/registry/companies", headers=headers,
+                          json={"company": {**MANUAL["company"], "naf_code": "99.99X"}})
+    assert unknown.json()["errors"][0]["message"].startswith("Code APE / NAF inconnu. Saisissez le code")
+
+
+def test_field_errors_name_the_users_field(offline_registry):
+    client, headers = offline_registry.client, offline_registry.service
+    guide_siren = client.post("/registry/companies", headers=headers,
+                              json={"company": {**GUIDE["company"], "siren": "390702008"}})
+    assert (guide_siren.status_code, guide_siren.json()["code"]) == (422, "siren_invalid")
+    assert guide_siren.json()["errors"] == [{"field": "company.siren",
+                                             "message": "Numéro SIREN invalide (clé de contrôle)."}]
+    short = client.post("/registry/companies", headers=headers, json={"company": {**GUIDE["company"], "siren": "3907"}})
+    assert short.json()["errors"] == [{"field": "company.siren",
+                                       "message": "9 chiffres (SIREN) ou 14 chiffres (SIRET) attendus."}]
+    bad_siret = client.post("/registry/companies", headers=headers, json={
+        "company": GUIDE["company"], "establishment": {**GUIDE["establishment"], "siret": "39070200900016"}})
+    assert bad_siret.json()["errors"][0]["field"] == "establishment.siret"
+    company = offline_registry.register(GUIDE)["company"]
+    user = offline_registry.token("supplier", company_id=company["id"])
+    added = client.post(f"/registry/companies/{company['id']}/establishments", headers=user,
+                        json={"source": "manual", "siret": "39070200900016", "street": "a", "postal_code": "1",
+                              "city": "b"})
+    # The body of « Ajouter un établissement » is the establishment itself.
+    assert added.json()["errors"][0]["field"] == "siret"
+
+
+def test_an_unverified_company_changes_its_legal_form_and_code_as_typed(offline_registry):
+    company = offline_registry.register(MANUAL)["company"]
+    admin = offline_registry.token("supplier_admin", company_id=company["id"])
+    url = f"/registry/companies/{company['id']}"
+    changed = offline_registry.client.patch(url, headers=admin, json={"legal_form_code": "SAS", "naf_code": "8299"})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["legal_form_code"], changed.json()["naf_code"]) == ("5710", "82.99Z")
+    refused = offline_registry.client.patch(url, headers=admin, json={"legal_form_code": "SARLX"})
+    assert refused.json()["errors"][0]["field"] == "legal_form_code"
+
+
+def test_a_foreign_company_may_declare_a_nace_class(offline_registry):
+    body = {"company": {"source": "foreign", "country_code": "BE", "national_id": "0403.170.701",
+                        "name": "Boulangerie Bruxelloise", "naf_code": "10.71"},
+            "establishment": {"street": "Rue Haute 1", "postal_code": "1000", "city": "Bruxelles",
+                              "country_code": "BE"}}
+    assert offline_registry.register(body)["company"]["naf_code"] == "10.71"

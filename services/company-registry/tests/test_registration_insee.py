@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from achats.chassis.bus import outbox
 from achats.company_registry import jobs
-from achats.company_registry.standin.dataset import CLOSED_SIRET, PARTIAL_SIRET, TEST_SARL_SIREN, TEST_SARL_SIRET
+from achats.company_registry.standin.dataset import (
+    CLOSED_SIRET,
+    CLOSED_UNIT_SIREN,
+    PARTIAL_SIRET,
+    TEST_SARL_SECONDARY_SIRET,
+    TEST_SARL_SIREN,
+    TEST_SARL_SIRET,
+)
 
 from registry_support import MANUAL, make_registry
 
@@ -59,6 +66,11 @@ def test_adding_an_establishment_by_siret_and_seeing_closed_ones(registry):
     added = registry.client.post(base, json={"siret": CLOSED_SIRET}, headers=user)
     assert added.status_code == 201, added.text
     assert added.json()["active"] is False
+    # Added to the company's list (its history), not without a word.
+    assert added.json()["warnings"] == [{
+        "code": "establishment_closed", "siret": CLOSED_SIRET,
+        "message": f"L'établissement {CLOSED_SIRET} est fermé selon l'INSEE depuis le 30/06/2021. "
+                   "Il ne peut pas être choisi comme établissement de rattachement."}]
     listing = registry.client.get(base, headers=user).json()
     assert listing["count"] == 2
     other = registry.client.post(base, json={"siret": CCAS}, headers=user)
@@ -107,3 +119,68 @@ def test_manual_entries_are_reverified_once_insee_answers(database_url, keys, in
             select(outbox.c.body).where(outbox.c.type == "company.updated")).scalars()]
     assert "verified" in updates[-1]["changes"]
     registry.runtime.db.dispose()
+
+
+def events_of(registry, type_: str) -> list[dict]:
+    with registry.runtime.db.session() as session:
+        return [json.loads(b)["data"] for b in session.execute(
+            select(outbox.c.body).where(outbox.c.type == type_)).scalars()]
+
+
+def test_lookup_warns_of_closed_establishments_and_ceased_companies(registry):
+    closed = registry.client.get(f"/registry/lookup/{CLOSED_SIRET}").json()
+    assert closed["establishments"][0]["closed_since"] == "2021-06-30"
+    assert closed["warnings"] == [{
+        "code": "establishment_closed", "siret": CLOSED_SIRET,
+        "message": f"L'établissement {CLOSED_SIRET} est fermé selon l'INSEE depuis le 30/06/2021. "
+                   "Il ne peut pas être choisi comme établissement de rattachement."}]
+    company = registry.client.get(f"/registry/lookup/{TEST_SARL_SIREN}").json()
+    assert [w["siret"] for w in company["warnings"]] == [CLOSED_SIRET]
+    assert registry.client.get(f"/registry/lookup/{TEST_SARL_SIRET}").json()["warnings"] == []
+    ceased = registry.client.get(f"/registry/lookup/{CLOSED_UNIT_SIREN}").json()
+    assert [w["code"] for w in ceased["warnings"]] == ["company_ceased", "establishment_closed",
+                                                        "establishment_closed"]
+
+
+def test_a_closed_establishment_is_refused_as_the_users_own(registry):
+    body = {"company": {"source": "insee"}, "establishment": {"siret": CLOSED_SIRET}}
+    refused = registry.client.post("/registry/companies", json=body, headers=registry.service)
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["code"] == "establishment_closed"
+    assert problem["detail"].startswith(f"L'établissement {CLOSED_SIRET} est fermé selon l'INSEE depuis le "
+                                        "30/06/2021. Il ne peut pas être votre établissement de rattachement")
+    assert problem["errors"] == [{"field": "establishment.siret", "message": "Établissement fermé."}]
+    assert events_of(registry, "company.created") == []  # nothing half-made
+    # Nor a ceased company registered without an establishment.
+    ceased = registry.client.post("/registry/companies", json={"company": {"source": "insee",
+                                                                           "siren": CLOSED_UNIT_SIREN}},
+                                  headers=registry.service)
+    assert (ceased.status_code, ceased.json()["code"]) == (422, "company_ceased")
+    assert ceased.json()["errors"][0]["field"] == "company.siren"
+
+
+def test_a_closed_establishment_already_listed_is_refused_as_a_new_users_own(registry):
+    company = registry.register({"company": {"source": "insee"}, "establishment": {"siret": TEST_SARL_SIRET}})
+    user = registry.token("supplier", company_id=company["company"]["id"])
+    base = f"/registry/companies/{company['company']['id']}/establishments"
+    assert registry.client.post(base, json={"siret": CLOSED_SIRET}, headers=user).status_code == 201
+    body = {"company": {"source": "insee"}, "establishment": {"siret": CLOSED_SIRET}}
+    refused = registry.client.post("/registry/companies", json=body, headers=registry.service)
+    assert (refused.status_code, refused.json()["code"]) == (422, "establishment_closed")
+    # An open establishment of the same company is still a colleague's to join.
+    joined = registry.client.post("/registry/companies", headers=registry.service,
+                                  json={"company": {"source": "insee"},
+                                        "establishment": {"siret": TEST_SARL_SECONDARY_SIRET}})
+    assert joined.status_code == 201, joined.text
+
+
+def test_a_closed_establishment_cannot_replace_one(registry):
+    company = registry.register({"company": {"source": "insee"}, "establishment": {"siret": TEST_SARL_SIRET}})
+    user = registry.token("supplier", company_id=company["company"]["id"])
+    url = (f"/registry/companies/{company['company']['id']}/establishments/"
+           f"{company['establishment']['id']}/replace")
+    refused = registry.client.post(url, json={"siret": CLOSED_SIRET}, headers=user)
+    assert (refused.status_code, refused.json()["code"]) == (422, "establishment_closed")
+    assert refused.json()["errors"][0]["field"] == "siret"
+    assert events_of(registry, "company.establishment.replaced") == []

@@ -356,8 +356,49 @@ def test_search_by_siren(get):
 
 def test_search_errors(get):
     assert get("/siret", params={"q": f"siren:{ds.UNKNOWN_SIREN}"}).status_code == 404
-    assert get("/siret", params={"q": "denominationUniteLegale:TEST"}).status_code == 400
+    assert get("/siret", params={"q": "raisonSociale:NOTHINGLIKEIT"}).status_code == 404
+    for outside in ("categorieJuridiqueUniteLegale:5499", "etablissementSiege:true", "raisonSociale:TEST~3",
+                    "raisonSociale:TE$T", "codePostalEtablissement:PARIS", "raisonSociale:TEST OR siren:1"):
+        assert get("/siret", params={"q": outside}).status_code == 400, outside
     assert get("/siret", params={"q": f"siren:{ds.TEST_SARL_SIREN}", "nombre": 1001}).status_code == 400
+
+
+def sirets(response: requests.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [e["siret"] for e in response.json()["etablissements"]]
+
+
+def test_search_by_name(get):
+    everywhere = get("/siret", params={"q": "raisonSociale:TEST"})
+    assert sirets(everywhere) == [ds.TEST_SARL_SIRET, ds.TEST_SARL_SECONDARY_SIRET, ds.CLOSED_SIRET]
+    open_head_office = "raisonSociale:test AND etablissementSiege:true AND periode(etatAdministratifEtablissement:A)"
+    assert sirets(get("/siret", params={"q": open_head_office})) == [ds.TEST_SARL_SIRET]
+    closed = "denominationUniteLegale:TEST AND periode(etatAdministratifEtablissement:F)"
+    assert sirets(get("/siret", params={"q": closed})) == [ds.CLOSED_SIRET]
+    assert sirets(get("/siret", params={"q": "raisonSociale:TEST AND codePostalEtablissement:69*"})) == [
+        ds.TEST_SARL_SECONDARY_SIRET]
+    assert sirets(get("/siret", params={"q": "raisonSociale:TEST AND libelleCommuneEtablissement:NANTES"})) == [
+        ds.CLOSED_SIRET]
+    # A sole trader is found by his name; a partially diffusible one is not: his names are hidden.
+    assert ds.SOLE_TRADER_SIRET in sirets(get("/siret", params={"q": "raisonSociale:DURAND"}))
+    partial = get("/siret", params={"q": f"siren:{ds.PARTIAL_SIREN}"}).json()["etablissements"][0]
+    assert partial["uniteLegale"]["nomUniteLegale"] == ND
+
+
+def test_search_by_name_approximate_prefix_and_phrase(get):
+    def found(q: str) -> list[str]:
+        return sirets(get("/siret", params={"q": q}))
+
+    ccas = [ds.CCAS_METZ_SIRET]
+    assert found("raisonSociale:ACTOIN~1 AND raisonSociale:COMMUNAL") == ccas  # a swap is one edit
+    assert found("raisonSociale:COMUNAL~ AND raisonSociale:SOCIALE") == ccas
+    assert get("/siret", params={"q": "raisonSociale:COMUNAL~0 AND raisonSociale:SOCIALE"}).status_code == 404
+    assert found("raisonSociale:COMMUN* AND raisonSociale:SOCIALE") == ccas
+    assert found('raisonSociale:"action sociale" AND libelleCommuneEtablissement:METZ') == ccas
+    assert get("/siret", params={"q": 'raisonSociale:"sociale action"'}).status_code == 404
+    # Best match first: an exact word before an approximate one.
+    ranked = found("raisonSociale:TEST~1")
+    assert ranked[:3] == [ds.TEST_SARL_SIRET, ds.TEST_SARL_SECONDARY_SIRET, ds.CLOSED_SIRET]
 
 
 def test_informations(get):

@@ -49,9 +49,13 @@ RULES: list[Rule] = [
     _public("identity.well_known", "/api/identity/.well-known", "identity", "/identity/.well-known", "GET"),
     _public("identity.openapi", "/api/identity/openapi.json", "identity", "/identity/openapi.json", "GET"),
     Rule("identity", "/api/identity", "identity", "/identity"),
-    # company registry: the lookup serves the registration form, before login.
+    # company registry: the lookup, the search by name and the nomenclatures serve the registration
+    # form, before login (the search and the lookup answer within their own 3.5 s budget).
     _public("companies.lookup", "/api/companies/lookup", "company-registry", "/registry/lookup", "GET",
             timeout=5.0),
+    _public("companies.search", "/api/companies/search", "company-registry", "/registry/search", "GET",
+            timeout=5.0),
+    _public("companies.reference", "/api/companies/reference", "company-registry", "/registry/reference", "GET"),
     _public("companies.openapi", "/api/companies/openapi.json", "company-registry", "/registry/openapi.json",
             "GET"),
     Rule("companies.admin", "/api/companies/admin", "company-registry", "/registry/admin"),

@@ -8,6 +8,9 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str | None] = ContextVar("achats_request_id", default=None)
 traceparent_var: ContextVar[str | None] = ContextVar("achats_traceparent", default=None)
+# When the request arrived (time.monotonic()), before it waited for a worker thread: a budget promised
+# to users (« answers within 3.5 s ») is counted from there, not from when a handler got to run.
+request_started_var: ContextVar[float | None] = ContextVar("achats_request_started", default=None)
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -29,3 +32,8 @@ def current_request_id() -> str | None:
 
 def current_traceparent() -> str | None:
     return traceparent_var.get()
+
+
+def request_started() -> float | None:
+    """The monotonic instant the current request arrived, or None outside a request."""
+    return request_started_var.get()

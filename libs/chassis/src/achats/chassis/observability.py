@@ -18,7 +18,7 @@ from prometheus_client import (
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
-from .context import accept_request_id, request_id_var, traceparent_var
+from .context import accept_request_id, request_id_var, request_started_var, traceparent_var
 from .problems import PROBLEM_JSON, Problem
 from .security import request_verifier
 
@@ -75,6 +75,7 @@ class RequestContextMiddleware:
         rid_token = request_id_var.set(request_id)
         verifier_token = request_verifier.set(self.verifier) if self.verifier is not None else None
         tp_token = traceparent_var.set(headers.get("traceparent"))
+        started_token = request_started_var.set(time.monotonic())
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -113,6 +114,7 @@ class RequestContextMiddleware:
             if verifier_token is not None:
                 request_verifier.reset(verifier_token)
             traceparent_var.reset(tp_token)
+            request_started_var.reset(started_token)
 
     def _limited(self, receive: t.Callable) -> t.Callable:
         seen = 0

@@ -6,10 +6,16 @@ replica sees the same. The limiter is a sliding window of the calls of the last 
 60 s. The cache is ``insee_cache`` (answers and "not found", with their expiry). Concurrent lookups
 of one number are coalesced in-process (one call, the others wait for it) and, on PostgreSQL,
 across processes with an advisory lock held during the call, after which the others find the cache.
+
+One user action (a lookup, a search) has one budget, its deadline, counted from the moment the
+request arrived: every wait on its way (a lock, a limiter slot, the connection, INSEE's answer, a
+Retry-After) is bounded by what is left of it. It makes at most two calls, and the breaker counts
+failed actions, not attempts: one user's bad luck never closes INSEE for everyone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -22,8 +28,9 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 import structlog
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from achats.chassis.db import Database
 from achats.chassis.http import CircuitBreaker
@@ -34,6 +41,15 @@ log = structlog.get_logger(__name__)
 
 RETRYABLE = {429, 502, 503, 504}
 MAINTENANCE_SWITCH = "insee_maintenance"
+# At most this many calls per user action: the first, and one retry if INSEE asked us to come back
+# (429/502/503/504, honouring Retry-After) or could not be reached, and the budget leaves room for it.
+MAX_ATTEMPTS = 2
+# Kept from the budget to answer once INSEE has (store the answer, shape the reply).
+ANSWER_RESERVE = 0.1
+# Below this, an attempt could not receive an answer: it is not made.
+MIN_ATTEMPT = 0.1
+# Wait before the retry when INSEE says nothing of when to come back.
+RETRY_PAUSE = 0.2
 
 
 class InseeUnavailable(Exception):
@@ -57,7 +73,11 @@ class InseeConfig:
     base_url: str
     api_key: str
     api_key_header: str = "X-INSEE-Api-Key-Integration"
-    timeout: float = 3.0
+    # A call waits for INSEE's answer as long as the budget lets it: a fixed 3 s read timeout threw
+    # away answers INSEE gave late but in time (a 404 at 3.2 s became « INSEE indisponible »), and the
+    # half second it left could not fit a useful second call anyway. Connecting gets a short while:
+    # a connection that does not open in a second is worth one more try.
+    connect_timeout: float = 1.0
     deadline: float = 3.5  # a lookup answers within this, whatever INSEE does
     calls_per_minute: int = 30
     cache_ttl: float = 86_400.0
@@ -80,9 +100,17 @@ class SlidingWindowLimiter:
         while True:
             with self.db.unit_of_work() as uow:
                 session = uow.session
-                # The row lock serialises every process's decision; the row is made once.
-                row = session.execute(select(InseeLimiter).where(InseeLimiter.name == self.name)
-                                      .with_for_update()).scalar_one_or_none()
+                # The row lock serialises every process's decision; the row is made once. Waiting
+                # for it counts against the caller's budget like any other wait.
+                try:
+                    bound_lock_wait(session, deadline)
+                    row = session.execute(select(InseeLimiter).where(InseeLimiter.name == self.name)
+                                          .with_for_update()).scalar_one_or_none()
+                except DBAPIError as exc:
+                    if not lock_wait_expired(exc):
+                        raise
+                    uow.rollback()
+                    return False
                 if row is None:
                     uow.rollback()
                     self._create_row()
@@ -132,11 +160,20 @@ class InseeClient:
 
     # --- public -----------------------------------------------------------------------------
 
-    def siret(self, siret: str) -> dict:
-        return self._get(f"siret:{siret}", f"/siret/{siret}", {})
+    def siret(self, siret: str, deadline: float | None = None) -> dict:
+        return self._get(f"siret:{siret}", f"/siret/{siret}", {}, deadline)
 
-    def establishments_of(self, siren: str) -> dict:
-        return self._get(f"siren:{siren}", "/siret", {"q": f"siren:{siren}", "nombre": "100"})
+    def establishments_of(self, siren: str, deadline: float | None = None) -> dict:
+        return self._get(f"siren:{siren}", "/siret", {"q": f"siren:{siren}", "nombre": "100"}, deadline)
+
+    def search(self, q: str, nombre: int, deadline: float | None = None) -> dict:
+        """INSEE's multi-criteria search on establishments (``q`` in Sirene's syntax)."""
+        digest = hashlib.sha256(f"{nombre}|{q}".encode()).hexdigest()[:32]
+        return self._get(f"search:{digest}", "/siret", {"q": q, "nombre": str(nombre)}, deadline)
+
+    def deadline(self, started: float | None = None) -> float:
+        """The monotonic instant by which an action begun at ``started`` (now by default) answers."""
+        return (time.monotonic() if started is None else started) + self.config.deadline
 
     def maintenance(self) -> bool:
         if self.config.maintenance:
@@ -156,9 +193,10 @@ class InseeClient:
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _get(self, key: str, path: str, params: dict) -> dict:
-        deadline = time.monotonic() + self.config.deadline
-        # This process's memory first (a few minutes at most), then the shared cache in the database.
+    def _get(self, key: str, path: str, params: dict, deadline: float | None) -> dict:
+        deadline = self.deadline() if deadline is None else deadline
+        # This process's memory first (a few minutes at most), then the shared cache in the database:
+        # a cached answer is given whatever is left of the budget.
         cached = self._memory.get(key) or self._cached(key)
         if cached is not None:
             self._memory.put(key, cached)
@@ -192,13 +230,16 @@ class InseeClient:
         if self.db.dialect != "postgresql":
             return self._fetch(key, path, params, deadline)
         # Other processes asking for the same number wait here, then find the answer in the cache.
+        # The wait is bounded by this action's budget, for this transaction only (the connection
+        # goes back to the pool); the advisory lock itself outlives it until unlocked below.
         with self.db.engine.connect() as conn:
-            conn.execute(text("SELECT set_config('lock_timeout', :ms, false)"),
-                         {"ms": f"{int(self.config.deadline * 1000)}ms"})
             try:
-                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(key)})
-            except Exception:
-                conn.rollback()
+                with conn.begin():
+                    bound_lock_wait(conn, deadline)
+                    conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(key)})
+            except DBAPIError as exc:
+                if not lock_wait_expired(exc):
+                    raise
                 raise InseeUnavailable("timeout") from None
             try:
                 cached = self._cached(key)
@@ -210,57 +251,58 @@ class InseeClient:
                 conn.commit()
 
     def _fetch(self, key: str, path: str, params: dict, deadline: float) -> tuple[int, dict]:
-        attempt = 0
-        reason = "unavailable"
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.05:
-                raise InseeUnavailable(reason)
-            if not self.breaker.allow_request():
-                raise InseeUnavailable("circuit_open")
-            if not self.limiter.acquire(deadline - 0.05):
-                raise InseeUnavailable("rate_limited")
+        """One user action's calls: at most ``MAX_ATTEMPTS``, within the budget; the breaker hears once."""
+        if not self.breaker.allow_request():
+            raise InseeUnavailable("circuit_open")
+        # A refusal of ours (no limiter slot) or INSEE's quota (429) says nothing of INSEE's health.
+        reason, insee_failed = "unavailable", False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if self._left(deadline) < MIN_ATTEMPT:
+                reason = reason if insee_failed else "timeout"
+                break
+            if not self.limiter.acquire(deadline - ANSWER_RESERVE):
+                reason = reason if insee_failed else "rate_limited"
+                break
+            left = self._left(deadline)
             self.upstream_calls += 1
+            pause = RETRY_PAUSE
             try:
                 response = self.http.get(
                     self.config.base_url.rstrip("/") + path, params=params,
                     headers={self.config.api_key_header: self.config.api_key, "Accept": "application/json"},
-                    timeout=min(self.config.timeout, max(0.05, deadline - time.monotonic() - 0.05)))
+                    timeout=(min(self.config.connect_timeout, left), left))
             except requests.RequestException as exc:
-                self.breaker.record_failure()
-                reason = "timeout" if isinstance(exc, requests.Timeout) else "unreachable"
-                log.warning("insee.call_failed", path=path, error=repr(exc))
+                reason, insee_failed = ("timeout" if isinstance(exc, requests.Timeout) else "unreachable"), True
+                log.warning("insee.call_failed", path=path, attempt=attempt, error=repr(exc))
             else:
                 status = response.status_code
-                if status == 200 or status == 404:
+                if status in (200, 403, 404):
                     self.breaker.record_success()
                     body = _json(response)
-                    self._store(key, status, body)
-                    self._memory.put(key, (status, body))
+                    if status != 403:  # « not diffusible » is asked again: INSEE's decision may change
+                        self._store(key, status, body)
+                        self._memory.put(key, (status, body))
                     return status, body
-                if status == 403:
-                    self.breaker.record_success()
-                    return status, _json(response)
-                if status in RETRYABLE:
-                    reason = "rate_limited" if status == 429 else f"http_{status}"
-                    if status != 429:
-                        self.breaker.record_failure()
-                    log.warning("insee.call_refused", path=path, status=status)
-                    retry_after = _retry_after(response)
-                    if retry_after and time.monotonic() + retry_after < deadline:
-                        time.sleep(retry_after)
-                        attempt += 1
-                        continue
-                else:
+                if status not in RETRYABLE:
                     # 400, 401, 406, 500...: retrying would not help; a 401 means our key is wrong.
-                    self.breaker.record_failure()
                     log.error("insee.call_error", path=path, status=status, body=response.text[:300])
-                    raise InseeUnavailable(f"http_{status}")
-            attempt += 1
-            backoff = min(0.2 * (2 ** (attempt - 1)), 1.0)
-            if time.monotonic() + backoff >= deadline - 0.1:
-                raise InseeUnavailable(reason)
-            time.sleep(backoff)
+                    reason, insee_failed = f"http_{status}", True
+                    break
+                log.warning("insee.call_refused", path=path, status=status, attempt=attempt)
+                reason = "rate_limited" if status == 429 else f"http_{status}"
+                insee_failed = insee_failed or status != 429
+                pause = _retry_after(response) or RETRY_PAUSE
+            if attempt == MAX_ATTEMPTS or self._left(deadline) - pause < MIN_ATTEMPT:
+                break
+            time.sleep(pause)
+        if insee_failed:
+            self.breaker.record_failure()
+        raise InseeUnavailable(reason)
+
+    @staticmethod
+    def _left(deadline: float) -> float:
+        """Seconds an INSEE call may still take, the time to answer kept aside."""
+        return deadline - ANSWER_RESERVE - time.monotonic()
 
     def _cached(self, key: str) -> tuple[int, dict] | None:
         with self.db.session() as session:
@@ -270,16 +312,20 @@ class InseeClient:
             return row.status, json.loads(row.body)
 
     def _store(self, key: str, status: int, body: dict) -> None:
+        """Share INSEE's answer with the other processes; failing to is no reason to withhold it."""
         ttl = self.config.cache_ttl if status == 200 else self.config.not_found_ttl
         now = datetime.now(UTC)
-        with self.db.unit_of_work() as uow:
-            row = uow.session.get(InseeCache, key)
-            if row is None:
-                row = InseeCache(key=key)
-                uow.session.add(row)
-            row.status, row.body = status, json.dumps(body, ensure_ascii=False)
-            row.fetched_at, row.expires_at = now, now + timedelta(seconds=ttl)
-            uow.commit()
+        try:
+            with self.db.unit_of_work() as uow:
+                row = uow.session.get(InseeCache, key)
+                if row is None:
+                    row = InseeCache(key=key)
+                    uow.session.add(row)
+                row.status, row.body = status, json.dumps(body, ensure_ascii=False)
+                row.fetched_at, row.expires_at = now, now + timedelta(seconds=ttl)
+                uow.commit()
+        except SQLAlchemyError as exc:
+            log.warning("insee.cache_store_failed", key=key, error=repr(exc))
 
     def forget(self, key: str) -> None:
         self._memory.drop(key)
@@ -336,14 +382,28 @@ def _json(response: requests.Response) -> dict:
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """INSEE's Retry-After in seconds: honoured as it is, so a retry it puts beyond the budget is not made."""
     value = response.headers.get("Retry-After")
     try:
-        return min(float(value), 2.0) if value else None
+        return max(float(value), 0.0) if value else None
     except ValueError:
         return None
 
 
 def _lock_key(key: str) -> int:
     return zlib.crc32(key.encode()) - 2**31
+
+
+def lock_wait_expired(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL gave up waiting for a lock (``lock_timeout``, SQLSTATE 55P03)."""
+    return "55P03" in (getattr(exc.orig, "sqlstate", None), getattr(exc.orig, "pgcode", None))
+
+
+def bound_lock_wait(connection: Session | Connection, deadline: float) -> None:
+    """On PostgreSQL, lock waits of the current transaction give up at ``deadline`` (monotonic)."""
+    dialect = connection.get_bind().dialect if isinstance(connection, Session) else connection.dialect
+    if dialect.name == "postgresql" and deadline != float("inf"):
+        ms = max(1, int((deadline - time.monotonic()) * 1000))
+        connection.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{ms}ms"})
 
 

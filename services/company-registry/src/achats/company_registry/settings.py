@@ -13,7 +13,9 @@ class RegistrySettings(ServiceSettings):
     insee_base_url: str = "http://127.0.0.1:8190/api-sirene/3.11"
     insee_api_key: str = "standin-key"
     insee_api_key_header: str = "X-INSEE-Api-Key-Integration"
-    insee_timeout: float = 3.0
+    # Seconds to connect to INSEE (an answer is waited for as long as the budget lets it).
+    insee_connect_timeout: float = 1.0
+    # The budget of one user action (lookup, search), counted from the request's arrival.
     insee_deadline: float = 3.5
     insee_calls_per_minute: int = 30
     insee_cache_ttl: float = 86_400.0
@@ -32,7 +34,8 @@ class RegistrySettings(ServiceSettings):
 
     def insee(self) -> InseeConfig:
         return InseeConfig(base_url=self.insee_base_url, api_key=self.insee_api_key,
-                           api_key_header=self.insee_api_key_header, timeout=self.insee_timeout,
+                           api_key_header=self.insee_api_key_header,
+                           connect_timeout=self.insee_connect_timeout,
                            deadline=self.insee_deadline, calls_per_minute=self.insee_calls_per_minute,
                            cache_ttl=self.insee_cache_ttl, maintenance=self.insee_maintenance,
                            breaker_failures=self.insee_breaker_failures, breaker_reset=self.insee_breaker_reset)

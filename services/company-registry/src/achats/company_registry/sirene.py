@@ -106,6 +106,8 @@ def establishment_from(etab: dict) -> dict:
         "naf_code": pick(current, "activitePrincipaleEtablissement", "naf_code"),
         "workforce_range": pick(etab, "trancheEffectifsEtablissement", "workforce_range"),
         "active": current.get("etatAdministratifEtablissement", "A") != "F",
+        # The current period of a closed establishment starts on the day it closed.
+        "closed_since": current.get("dateDebut") if current.get("etatAdministratifEtablissement") == "F" else None,
         "hidden_fields": hidden,
     }
 

@@ -46,7 +46,8 @@ def create(body: dict, token_info: dict):
         try:
             with runtime.db.unit_of_work() as uow:
                 company, establishment, company_created, establishment_created = service.create_or_return(
-                    uow.session, company_in=company_in, establishment_in=establishment_in, insee_data=insee_data)
+                    uow.session, company_in=company_in, establishment_in=establishment_in, insee_data=insee_data,
+                    own=True)
                 answer = {"company": shapes.company(uow.session, company),
                           "establishment": shapes.establishment(establishment) if establishment else None,
                           "company_created": company_created, "establishment_created": establishment_created}

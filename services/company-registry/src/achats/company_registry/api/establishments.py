@@ -10,7 +10,7 @@ from achats.chassis.pagination import page
 from .. import companies as service
 from ..access import can_read, can_use, principal
 from ..identifiers import compact
-from ..lookup import lookup
+from ..lookup import NOT_SELECTABLE, lookup
 from . import shapes
 
 
@@ -43,9 +43,16 @@ def create(company_id: uuid.UUID, body: dict, token_info: dict):
     with runtime.db.unit_of_work() as uow:
         company = service.get(uow.session, company_id)
         _, establishment, _, created = service.create_or_return(
-            uow.session, company_in=_identity(company), establishment_in=body, insee_data=insee_data)
+            uow.session, company_in=_identity(company), establishment_in=body, insee_data=insee_data,
+            establishment_prefix="")
         answer = shapes.establishment(establishment)
         uow.commit()
+    if insee_data is not None and not establishment.active:
+        # Added to the company's list all the same (its history), but not without a word.
+        closed_since = next((e["closed_since"] for e in insee_data["establishments"]
+                             if e["siret"] == establishment.siret), None)
+        answer["warnings"] = [{"code": "establishment_closed", "siret": establishment.siret,
+                               "message": f"{service.closed_text(establishment.siret, closed_since)} {NOT_SELECTABLE}"}]
     return answer, 201 if created else 200
 
 

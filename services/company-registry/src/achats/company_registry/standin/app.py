@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from achats.company_registry.standin import dataset
 from achats.company_registry.standin.dataset import SireneData
+from achats.company_registry.standin.query import parse_query
 
 DEFAULT_API_KEY = "standin-key"
 DEFAULT_BASE_PATH = "/api-sirene/3.11"
@@ -205,30 +206,6 @@ def informations_body() -> dict[str, Any]:
     }
 
 
-SEARCH_TERM = re.compile(
-    r"^(?:(?P<field>siren|siret|etablissementSiege):(?P<value>\S+)"
-    r"|(?:periode\()?etatAdministratifEtablissement:(?P<state>[AF])\)?)$"
-)
-
-
-def parse_query(q: str) -> dict[str, str] | None:
-    """The subset of the multi-criteria syntax the stand-in understands; None if outside it."""
-    terms: dict[str, str] = {}
-    for raw in re.split(r"\s+AND\s+", q.strip()):
-        match = SEARCH_TERM.match(raw.strip())
-        if not match:
-            return None
-        if match["state"]:
-            terms["etat"] = match["state"]
-        else:
-            terms[match["field"]] = match["value"]
-    if not ({"siren", "siret"} & terms.keys()):
-        return None
-    if "etablissementSiege" in terms and terms["etablissementSiege"] not in ("true", "false"):
-        return None
-    return terms
-
-
 def create_app(
     api_key: str | None = DEFAULT_API_KEY,
     base_path: str = DEFAULT_BASE_PATH,
@@ -296,8 +273,8 @@ def create_app(
         if request.method == "POST":
             params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
         q = params.get("q", "")
-        terms = parse_query(q)
-        if terms is None:
+        query = parse_query(q)
+        if query is None:
             return sirene_error(400, "Erreur de syntaxe dans le paramètre q")
         try:
             nombre = int(params.get("nombre", DEFAULT_NOMBRE))
@@ -306,21 +283,21 @@ def create_app(
             return sirene_error(400, "Les paramètres nombre et debut doivent être des entiers")
         if not 0 <= nombre <= MAX_NOMBRE or debut < 0:
             return sirene_error(400, f"Le paramètre nombre doit être compris entre 0 et {MAX_NOMBRE}")
-        if "siret" in terms:
-            found = data.establishment(terms["siret"]) if re.fullmatch(r"\d{14}", terms["siret"]) else None
-            matches = [found] if found else []
-            if "siren" in terms:
-                matches = [e for e in matches if e["siren"] == terms["siren"]]
+        if query.siret:
+            found = data.establishment(query.siret) if re.fullmatch(r"\d{14}", query.siret) else None
+            candidates = [found] if found else []
+            if query.siren:
+                candidates = [e for e in candidates if e["siren"] == query.siren]
+        elif query.siren:
+            if dataset.not_diffusible(query.siren):
+                return sirene_error(403, f"Unité légale non diffusable ({query.siren})")
+            candidates = data.establishments_of(query.siren) if re.fullmatch(r"\d{9}", query.siren) else []
         else:
-            if dataset.not_diffusible(terms["siren"]):
-                return sirene_error(403, f"Unité légale non diffusable ({terms['siren']})")
-            matches = data.establishments_of(terms["siren"]) if re.fullmatch(r"\d{9}", terms["siren"]) else []
-        if "etablissementSiege" in terms:
-            matches = [e for e in matches if e["etablissementSiege"] == (terms["etablissementSiege"] == "true")]
-        if "etat" in terms:
-            matches = [
-                e for e in matches if e["periodesEtablissement"][0]["etatAdministratifEtablissement"] == terms["etat"]
-            ]
+            # A search by name covers the shipped dataset (generated units have no name to be found by).
+            candidates = data.all_establishments()
+        scored = [(score, e) for e in candidates if (score := query.score(e))]
+        # Best match first, like INSEE's relevance order; then by SIRET.
+        matches = [e for _, e in sorted(scored, key=lambda item: (-item[0], item[1]["siret"]))]
         page = matches[debut : debut + nombre]
         if not matches or (nombre and not page):
             return sirene_error(404, f"Aucun élément trouvé pour la requête {q}")
@@ -375,4 +352,5 @@ def create_app(
     return app
 
 
-__all__ = ["API_KEY_HEADER", "DEFAULT_API_KEY", "DEFAULT_BASE_PATH", "MODES", "StandinState", "create_app"]
+__all__ = ["API_KEY_HEADER", "DEFAULT_API_KEY", "DEFAULT_BASE_PATH", "MODES", "StandinState", "create_app",
+           "parse_query"]

@@ -100,6 +100,7 @@ class SireneData:
     def __init__(self, units: list[dict[str, Any]], establishments: list[dict[str, Any]]) -> None:
         self.units = {unit["siren"]: unit for unit in units}
         self.establishments = {est["siret"]: est for est in establishments}
+        self._served: list[dict[str, Any]] | None = None
         self.sirets_by_siren: dict[str, list[str]] = {}
         for siret in sorted(self.establishments):
             self.sirets_by_siren.setdefault(siret[:9], []).append(siret)
@@ -135,6 +136,13 @@ class SireneData:
         if unit is None:
             return None
         return with_unit(generated_establishment(siret, unit), unit)
+
+    def all_establishments(self) -> list[dict[str, Any]]:
+        """Every establishment of the shipped dataset, as served (what a search by name looks through)."""
+        if self._served is None:
+            self._served = [with_unit(self.establishments[siret], self.units[siret[:9]])
+                            for siret in sorted(self.establishments) if not not_diffusible(siret)]
+        return self._served
 
     def establishments_of(self, siren: str) -> list[dict[str, Any]]:
         """The establishments `GET /siret?q=siren:…` lists, ordered by SIRET."""
