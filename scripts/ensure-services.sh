@@ -149,6 +149,23 @@ mq_start() {
     mq_booting || rabbitmq-server -detached
 }
 
+# True if an AMQP 0-9-1 server completes the first step of a handshake: to the protocol header it
+# answers a method frame (type 1, Connection.Start). A listening port alone is not enough: a node
+# that is overloaded or wedged accepts TCP connections and never answers them.
+mq_answers() {
+    # shellcheck disable=SC2016  # $0/$1 are expanded by the inner bash, on purpose
+    timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "AMQP\0\0\x09\x01" >&3 && head -c 1 <&3' \
+        "$1" "$2" 2>/dev/null | od -An -tx1 | grep -q 01
+}
+
+# Stop a local node that listens but does not answer, then start it again (root or rabbitmq only).
+mq_restart() {
+    timeout 30 rabbitmqctl stop >/dev/null 2>&1 || pkill -f 'beam.*-s rabbit' || true
+    local deadline=$((SECONDS + 30))
+    while port_open "$MQ_HOST" "$MQ_PORT" && ((SECONDS < deadline)); do sleep 1; done
+    rabbitmq-server -detached
+}
+
 # --- plan --------------------------------------------------------------------------------------
 
 # Each service gets one of: url (TEST_*_URL, only awaited), running, booting, start, install.
@@ -252,8 +269,16 @@ fi
 
 if [[ -z $MQ_CHECK_HOST ]]; then
     say "RabbitMQ: $MQ_DID; URL has no host, not checked"
-elif wait_until port_open "$MQ_CHECK_HOST" "$MQ_CHECK_PORT"; then
-    say "RabbitMQ: $MQ_DID; answering on $MQ_CHECK_HOST:$MQ_CHECK_PORT"
+elif wait_until mq_answers "$MQ_CHECK_HOST" "$MQ_CHECK_PORT"; then
+    say "RabbitMQ: $MQ_DID; answering AMQP on $MQ_CHECK_HOST:$MQ_CHECK_PORT"
+elif [[ $MQ_PLAN != url ]] && mq_installed && (is_root || is_user rabbitmq) &&
+    port_open "$MQ_CHECK_HOST" "$MQ_CHECK_PORT"; then
+    say "RabbitMQ: $MQ_DID but it accepts connections without answering AMQP: restarting it"
+    mq_restart || die "could not restart RabbitMQ; see /var/log/rabbitmq/"
+    wait_until mq_answers "$MQ_CHECK_HOST" "$MQ_CHECK_PORT" ||
+        die "RabbitMQ does not answer AMQP on $MQ_CHECK_HOST:$MQ_CHECK_PORT even after a restart." \
+            "Check: /var/log/rabbitmq/ (startup_err, rabbit@<host>.log)."
+    say "RabbitMQ: restarted; answering AMQP on $MQ_CHECK_HOST:$MQ_CHECK_PORT"
 else
     hint="Check: /var/log/rabbitmq/ (startup_err, rabbit@<host>.log)."
     [[ $MQ_PLAN == url ]] && hint="Check TEST_AMQP_URL and that server."

@@ -13,6 +13,7 @@ pytest_plugins = ["pytester"]
 ])
 def test_unreachable_service_fails_the_run_with_instructions(pytester, monkeypatch, fixture, variable, url, service):
     monkeypatch.setenv(variable, url)
+    monkeypatch.setenv("TEST_SERVICES_PATIENCE", "1")
     pytester.makepyfile(f"""
         def test_needs_it({fixture}):
             assert {fixture}
