@@ -43,8 +43,8 @@ def require_siret(number: str, field: str = "siret") -> str:
 
 
 def french_vat(siren: str) -> str:
-    key = (12 + 3 * (int(siren) % 97)) % 97
-    return f"FR{key:02d}{siren}"
+    """The intra-community VAT number INSEE derives from a SIREN (FR + 2-digit key + SIREN)."""
+    return "FR" + stdnum_siren.to_tva(siren)
 
 
 def valid_vat(number: str) -> bool:
