@@ -72,9 +72,68 @@ def test_encrypted_pdf(service, pdf):
     assert "mot de passe" in body["detail"]
 
 
-def test_random_bytes_have_no_signature(service):
-    report = service.verify(os.urandom(4096), name="random.bin")
-    assert report["indication"] == "NO_SIGNATURE_FOUND"
+NOT_RECOGNISED = "Ce fichier n'est ni un PDF ni une signature électronique reconnue"
+
+
+def _count_verifications(service) -> int:
+    from sqlalchemy import func, select
+
+    from achats.signature.models import Verification
+
+    with service.runtime.db.session() as session:
+        return session.execute(select(func.count()).select_from(Verification)).scalar_one()
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("x.pdf", os.urandom(4096).replace(b"0", b"1")),  # never looks like DER (0x30), whatever the draw
+    ("offre.pdf", b"Ceci est un simple fichier texte, sans signature.\n" * 20),
+    ("offre.xml", b'<?xml version="1.0"?><offre><prix>100</prix></offre>'),
+])
+def test_a_file_neither_pdf_nor_signature_is_422_and_nothing_is_kept(service, monkeypatch, name, content):
+    def no_job(*_args, **_kwargs):
+        raise AssertionError("an unrecognised file must be refused before any validation job")
+
+    monkeypatch.setattr(service.runtime.extras["sandbox"], "run", no_job)
+    before = _count_verifications(service)
+    body = problem(service.client.post("/signature/verifications", files={"file": (name, content)}), 422,
+                   "file_not_recognised")
+    assert body["detail"].startswith(NOT_RECOGNISED)
+    assert "réessayez" not in body["detail"].lower()
+    assert body["errors"][0]["field"] == "file"
+    assert _count_verifications(service) == before
+
+
+def test_thirty_megabytes_of_zeros_are_refused_quickly(service, monkeypatch):
+    import time
+
+    monkeypatch.setattr(service.runtime.extras["sandbox"], "run",
+                        lambda *_a, **_k: (_ for _ in ()).throw(AssertionError("no validation job")))
+    zeros = bytes(30 * MIB)
+    started = time.monotonic()
+    response = service.client.post("/signature/verifications", files={"file": ("zeros.pdf", zeros)})
+    elapsed = time.monotonic() - started
+    body = problem(response, 422, "file_not_recognised")
+    assert body["detail"].startswith(NOT_RECOGNISED)
+    assert elapsed < 10, f"{elapsed:.1f} s for 30 MB of zeros"
+    assert _count_verifications(service) == 0
+
+
+def test_the_head_of_a_file_decides_what_it_is():
+    """Classifying a large upload looks at its first bytes, never at the whole of it."""
+    from achats.signature import uploads
+
+    class Head(bytes):
+        """Fails when more than the head is read (a copy of the whole, a scan to the end)."""
+
+        def __getitem__(self, item):
+            if isinstance(item, slice) and (item.stop is None or item.stop > 1_000_000):
+                raise AssertionError(f"read beyond the head: {item}")
+            return bytes.__getitem__(self, item)
+
+        def strip(self, *args):
+            raise AssertionError("strip() of the whole upload")
+
+    assert uploads.classify("file", "zeros.pdf", Head(bytes(30 * MIB))).kind == uploads.OTHER
 
 
 def test_empty_and_missing_files(service):

@@ -79,7 +79,7 @@ def test_json_pdf_and_etsi_xml_reports(service, pki, pdf, tmp_path):
         text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True,
                               text=True).stdout
         for expected in ("Rapport de vérification", "Marie Curie", "QESig", "Signature conforme", "TOTAL_PASSED",
-                         report["document"]["sha256"]):
+                         "Résultat ETSI du document", report["document"]["sha256"]):
             assert expected in text.replace("\n", " ") or expected in text, expected
 
     xml = service.client.get(f"/signature/verifications/{report['id']}/report.xml")

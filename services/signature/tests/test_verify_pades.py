@@ -150,7 +150,31 @@ def test_several_signatures(service, pki, pdf):
     assert one["integrity"]["modifications"] == "form_filling"
     assert two["integrity"]["coverage"] == "entire_file"
     assert [s["indication"] for s in report["signatures"]] == ["TOTAL_PASSED", "TOTAL_PASSED"]
+    assert report["indication"] == "TOTAL_PASSED"
     assert report["verdict"]["code"] == "compliant"
+
+
+@pytest.mark.parametrize(("people", "expected"), [
+    (("qesig",), "TOTAL_PASSED"),
+    (("qesig", "untrusted"), "INDETERMINATE"),   # the worst of the signatures
+    (("untrusted",), "INDETERMINATE"),
+])
+def test_document_indication_is_the_worst_of_its_signatures(service, pki, pdf, people, expected):
+    signed = pdf
+    for number, person in enumerate(people, start=1):
+        signed = sign(pki, person, signed, field_name=f"Signature{number}")
+    report = service.verify(signed)
+    assert [s["indication"] for s in report["signatures"]] == [
+        "TOTAL_PASSED" if p == "qesig" else "INDETERMINATE" for p in people]
+    assert report["indication"] == expected
+
+
+def test_document_indication_total_failed_wins(service, pki, pdf):
+    signed = bytearray(sign(pki, "untrusted", sign(pki, "qesig", pdf), field_name="Signature2"))
+    signed[300] ^= 0x01  # inside both signed ranges
+    report = service.verify(bytes(signed))
+    assert "TOTAL_FAILED" in [s["indication"] for s in report["signatures"]]
+    assert report["indication"] == "TOTAL_FAILED"
 
 
 def test_incremental_update_after_signing_is_flagged(service, pki, pdf):

@@ -17,7 +17,8 @@ VERDICT_COLOURS = {"compliant": colors.HexColor("#1b7a3a"), "to_verify": colors.
                    "non_compliant": colors.HexColor("#b00020")}
 INDICATIONS = {"TOTAL_PASSED": "Validation réussie (TOTAL_PASSED)",
                "TOTAL_FAILED": "Validation en échec (TOTAL_FAILED)",
-               "INDETERMINATE": "Résultat indéterminé (INDETERMINATE)"}
+               "INDETERMINATE": "Résultat indéterminé (INDETERMINATE)",
+               "NO_SIGNATURE_FOUND": "Aucune signature trouvée (NO_SIGNATURE_FOUND)"}
 REVOCATION = {"good": "Non révoqué", "revoked": "Révoqué", "unknown": "Inconnu (service injoignable)",
               "not_checked": "Non vérifié"}
 
@@ -110,7 +111,10 @@ def render(report: dict) -> bytes:
             ("Empreinte SHA-256", f'<font face="Courier" size="7.5">{doc["sha256"]}</font>')]
     if report.get("signature_file"):
         rows.append(("Fichier de signature", escape(report["signature_file"]["filename"] or "—")))
-    rows += [("Signatures trouvées", str(report["signature_count"])), ("Verdict", _verdict(report["verdict"],
+    rows += [("Signatures trouvées", str(report["signature_count"])),
+             ("Résultat ETSI du document", escape(INDICATIONS.get(report.get("indication") or "",
+                                                                  report.get("indication") or "—"))),
+             ("Verdict", _verdict(report["verdict"],
                                                                                          styles).text),
              ("Motifs", _lines(report["verdict"]["reasons"]))]
     story.append(_table(rows, styles))

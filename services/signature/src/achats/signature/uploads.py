@@ -78,9 +78,14 @@ def _as_der(content: bytes) -> bytes | None:
     return None
 
 
+# What is read of an upload to tell what it is: never the whole file (30 MB of zeros are judged by
+# their first bytes, without a copy or a scan to the end).
+HEAD = 4096
+
+
 def _looks_like_cms(content: bytes) -> bool:
-    stripped = content.strip()
-    return stripped[:1] == b"\x30" or pem.detect(stripped) or stripped[:2] == b"MI"
+    head = content[:HEAD].lstrip()
+    return head[:1] == b"\x30" or b"-----BEGIN" in head or head[:2] == b"MI"
 
 
 def _is_pdf(content: bytes) -> bool:
@@ -88,7 +93,7 @@ def _is_pdf(content: bytes) -> bool:
 
 
 def _is_xml_signature(content: bytes) -> bool:
-    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = content[:HEAD].lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"<") and XMLDSIG in content[:1_000_000]
 
 

@@ -19,11 +19,18 @@ from .xades import validate_xades
 
 __all__ = ["DocumentRejected", "ValidationConfig", "pair", "verify"]
 
+NOT_RECOGNISED = ("Ce fichier n'est ni un PDF ni une signature électronique reconnue. Envoyez un PDF signé, une "
+                  "signature enveloppante (.p7m, .xml), ou le fichier signé avec sa signature détachée (.p7s, .xml).")
+
 
 def pair(first: uploads.Upload, second: uploads.Upload | None) -> tuple[uploads.Upload, uploads.Upload | None]:
     """(signed document, detached signature): the signature file is recognised by its content, so that
     swapping the two upload fields does not matter."""
     if second is None:
+        if first.kind == uploads.OTHER:
+            # Alone, a file must carry its signatures (PDF, enveloping CMS) or be one: anything else
+            # is refused before any validation, and nothing is recorded.
+            raise DocumentRejected("file_not_recognised", NOT_RECOGNISED)
         return first, None
     signatures = (uploads.CMS, uploads.XML_SIGNATURE)
     if second.kind in signatures and first.kind not in signatures:
@@ -61,8 +68,8 @@ async def verify(document: uploads.Upload, signature: uploads.Upload | None, mat
             elif document.kind == uploads.XML_SIGNATURE:
                 raise DocumentRejected("signed_file_missing", "Cette signature XAdES est détachée : joignez aussi "
                                                               "le fichier signé.")
-            else:
-                findings, fmt = [], None
+            else:  # pair() refuses anything else
+                raise DocumentRejected("file_not_recognised", NOT_RECOGNISED)
         elif signature.kind == uploads.CMS:
             findings, fmt = await validate_cades(signature.der, document.content, **kwargs), "CAdES"
         else:
@@ -81,7 +88,7 @@ async def verify(document: uploads.Upload, signature: uploads.Upload | None, mat
         "document": _describe(document),
         "signature_file": _describe(signature) if signature is not None else None,
         "signature_count": len(findings),
-        "indication": common.NO_SIGNATURE_FOUND if not findings else None,
+        "indication": common.document_indication(findings),
         "validation_time": common.iso(timing.validation_time),
         "verdict": document_verdict(findings),
         "signatures": findings,

@@ -120,6 +120,19 @@ def indication_of(subindic) -> tuple[str, str | None]:
     return INDETERMINATE, subindic.name
 
 
+def document_indication(findings: list[dict]) -> str:
+    """The document's overall ETSI indication: the worst of its signatures' (a failed one fails the
+    document, else an indeterminate one makes it indeterminate); NO_SIGNATURE_FOUND without any."""
+    if not findings:
+        return NO_SIGNATURE_FOUND
+    indications = {f["indication"] for f in findings}
+    if TOTAL_FAILED in indications:
+        return TOTAL_FAILED
+    if INDETERMINATE in indications:
+        return INDETERMINATE
+    return TOTAL_PASSED
+
+
 def time_guard(subindic, cert: asn1_x509.Certificate, best_time: datetime | None):
     """ETSI EN 319 102-1 §5.5.4: a proof of existence outside the certificate's validity does not cure
     an expired (or not yet valid) certificate. pyHanko lets an expired signer pass when a signature
