@@ -79,8 +79,11 @@ def test_json_pdf_and_etsi_xml_reports(service, pki, pdf, tmp_path):
         text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True,
                               text=True).stdout
         for expected in ("Rapport de vérification", "Marie Curie", "QESig", "Signature conforme", "TOTAL_PASSED",
-                         "Résultat ETSI du document", report["document"]["sha256"]):
+                         "Résultat ETSI du document", report["document"]["sha256"],
+                         "Nom commun : Achats Test CA Qualifiée", "Nom commun : Marie Curie"):
             assert expected in text.replace("\n", " ") or expected in text, expected
+        for english in ("Common Name", "Serial Number", "Organization", "Country"):
+            assert english not in text, english
 
     xml = service.client.get(f"/signature/verifications/{report['id']}/report.xml")
     assert xml.status_code == 200

@@ -133,4 +133,5 @@ def test_extra_anchor_for_an_equivalent_ca(build, pki, pdf, tmp_path):
     assert signature["verdict"]["code"] == "compliant"
     assert any("art. 2" in check for check in signature["verdict"]["human_checks"])
     body = with_anchor.client.get("/signature/trust-lists").json()
-    assert "Achats Test CA Équivalente Art. 2" in body["extra_anchors"][0]["subject"]
+    assert body["extra_anchors"][0]["subject"].startswith("Nom commun : Achats Test CA Équivalente Art. 2")
+    assert body["extra_anchors"][0]["subject_dn"].startswith("CN=Achats Test CA Équivalente Art. 2")

@@ -62,6 +62,30 @@ def test_qualified_signature_is_compliant_with_full_details(service, pki, pdf):
     assert "evidence" not in signature  # kept for the XML report, not shown
 
 
+ENGLISH_LABELS = ("Common Name", "Serial Number", "Organization", "Country", "Given Name", "Surname",
+                  "Email Address", "Locality", "Organizational Unit", "Title")
+
+
+def test_distinguished_names_are_in_french_with_a_machine_form(service, pki, pdf):
+    signature = only(service.verify(sign(pki, "qesig", pdf, level="B-T")))
+    shown = [signature["signer"]["subject"], signature["certificate"]["subject"], signature["certificate"]["issuer"],
+             signature["timestamp"]["tsa"], *(c["subject"] for c in signature["chain"])]
+    for text in shown:
+        assert not any(label in text for label in ENGLISH_LABELS), text
+    subject = signature["certificate"]["subject"]
+    for part in ("Nom commun : Marie Curie", "Prénom : Marie", "Nom : Curie", "Numéro de série : IDCFR-QES-0001",
+                 "Organisation : Curie SAS", "Identifiant d'organisation : NTRFR-552100554", "Pays : FR"):
+        assert part in subject, subject
+    assert subject.startswith("Nom commun : Marie Curie")  # most specific first, as RFC 4514 writes it
+    assert signature["certificate"]["issuer"].startswith("Nom commun : Achats Test CA Qualifiée")
+    assert "Nom commun : Achats Test Horodatage Qualifié" in signature["timestamp"]["tsa"]
+    # The machine form, RFC 4514, for programs.
+    assert signature["certificate"]["subject_dn"] == pki.pki.cert("qesig").subject.rfc4514_string()
+    assert signature["certificate"]["issuer_dn"] == pki.pki.cert("qualified-ca").subject.rfc4514_string()
+    assert signature["signer"]["subject_dn"] == signature["certificate"]["subject_dn"]
+    assert signature["certificate"]["name"] == "Marie Curie"
+
+
 @pytest.mark.parametrize(("person", "label", "verdict"), [
     ("adesig-qc", "AdESig-QC", "compliant"),
     ("adesig", "AdESig", "non_compliant"),

@@ -63,7 +63,7 @@ def _signature_rows(signature: dict) -> list[tuple[str, str]]:
     signer, qual, revocation = signature["signer"], signature["qualification"], signature["revocation"]
     stamp = signature.get("timestamp")
     listed = qual.get("trusted_list")
-    chain = " ← ".join(escape(c["subject"].split(",")[0].replace("Common Name: ", "")) for c in signature["chain"])
+    chain = " ← ".join(escape(c.get("name") or c["subject"]) for c in signature["chain"])
     validity = signature["certificate_validity"]
     integrity = signature["integrity"]
     integrity_text = "Intègre" if integrity["intact"] and integrity["signature_valid"] else "Altérée"
@@ -76,6 +76,7 @@ def _signature_rows(signature: dict) -> list[tuple[str, str]]:
         ("Organisation", escape(" ".join(filter(None, [signer["organization"],
                                                          signer.get("organization_identifier")])) or "—")),
         ("N° de série du certificat", escape(signer["serial_number"])),
+        ("Titulaire du certificat", escape(signature["certificate"]["subject"])),
         ("Émetteur", escape(signature["certificate"]["issuer"])),
         ("Chaîne de certification", chain or "—"),
         ("Date de signature déclarée", _date(signature["claimed_signing_time"])),

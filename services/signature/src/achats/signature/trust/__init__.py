@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..validation.common import distinguished_names, name_fr
 from .lists import ListState, TrustSnapshot
 
 
@@ -20,7 +21,8 @@ def _list(state: ListState) -> dict:
 
 
 def describe(snapshot: TrustSnapshot) -> dict:
-    anchors = [{"subject": cert.subject.human_friendly, "sha256": cert.sha256.hex(),
+    anchors = [{"subject": name_fr(cert.subject), "subject_dn": distinguished_names(cert)[0],
+                "sha256": cert.sha256.hex(),
                 "not_after": _iso(cert.not_valid_after)} for cert in snapshot.material.anchors]
     return {"status": snapshot.status, "loaded_at": _iso(snapshot.loaded_at),
             "next_refresh_at": _iso(snapshot.next_refresh_at), "lists": [_list(s) for s in snapshot.lists],

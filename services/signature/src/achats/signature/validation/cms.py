@@ -88,7 +88,7 @@ def token_time(signer_info: cms.SignerInfo) -> tuple[datetime | None, str | None
             tsa = None
             for cert in token["certificates"] or []:
                 if cert.name == "certificate":
-                    tsa = cert.chosen.subject.human_friendly
+                    tsa = common.name_fr(cert.chosen.subject)
                     break
             return info["gen_time"].native.astimezone(UTC), tsa
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -149,7 +149,7 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
     if stamped_at is not None or ts_status is not None:
         valid_ts = ts_status is not None and ts_status.intact and ts_status.valid and ts_status.trusted
         timestamp = {"time": common.iso(ts_status.timestamp if ts_status else stamped_at),
-                     "tsa": ts_status.signing_cert.subject.human_friendly if ts_status else tsa,
+                     "tsa": common.name_fr(ts_status.signing_cert.subject) if ts_status else tsa,
                      "valid": bool(valid_ts)}
     proven = ts_status.timestamp if timestamp and timestamp["valid"] else None
     best_time = getattr(result, "best_signature_time", None) or timing.best_signature_time

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from pyhanko.sign.ades import qualified_asn1
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESStatus
 from pyhanko.sign.validation.policy_decl import (
@@ -159,6 +160,53 @@ def _attr(name: asn1_x509.Name, *keys: str) -> str | None:
     return None
 
 
+# French labels of the attributes of a distinguished name (X.520, PKCS#9, RFC 4519, ETSI EN 319 412-1),
+# by OID: what a person reads in a report. Unknown attributes show their OID.
+DN_LABELS = {
+    "2.5.4.3": "Nom commun", "2.5.4.4": "Nom", "2.5.4.42": "Prénom", "2.5.4.43": "Initiales",
+    "2.5.4.44": "Qualificatif de génération", "2.5.4.65": "Pseudonyme", "2.5.4.12": "Titre",
+    "2.5.4.5": "Numéro de série", "2.5.4.10": "Organisation", "2.5.4.11": "Unité d'organisation",
+    "2.5.4.97": "Identifiant d'organisation", "2.5.4.6": "Pays", "2.5.4.7": "Localité", "2.5.4.8": "Région",
+    "2.5.4.9": "Adresse", "2.5.4.17": "Code postal", "2.5.4.18": "Boîte postale", "2.5.4.13": "Description",
+    "2.5.4.15": "Catégorie d'entreprise", "2.5.4.46": "Qualificatif du nom distinctif",
+    "2.5.4.20": "Téléphone", "1.2.840.113549.1.9.1": "Adresse électronique",
+    "0.9.2342.19200300.100.1.1": "Identifiant d'utilisateur", "0.9.2342.19200300.100.1.25": "Composant de domaine",
+    "1.3.6.1.4.1.311.60.2.1.3": "Pays d'immatriculation", "1.3.6.1.4.1.311.60.2.1.2": "Région d'immatriculation",
+    "1.3.6.1.4.1.311.60.2.1.1": "Localité d'immatriculation",
+}
+DN_SEPARATOR = " ; "  # not a comma: organisation names often hold one
+
+
+def name_fr(name: asn1_x509.Name) -> str:
+    """A distinguished name for a person, with French labels, most specific attribute first (the order
+    RFC 4514 writes it): « Nom commun : Marie Curie ; … ; Pays : FR »."""
+    parts = []
+    try:
+        rdns = list(name.chosen)
+    except (ValueError, TypeError, AttributeError):
+        return ""
+    for rdn in reversed(rdns):
+        for attribute in rdn:
+            oid = attribute["type"].dotted
+            try:
+                value = attribute["value"].native
+            except (ValueError, TypeError):
+                value = None
+            if isinstance(value, bytes | bytearray):
+                value = value.hex()
+            parts.append(f"{DN_LABELS.get(oid, oid)} : {value if value is not None else '?'}")
+    return DN_SEPARATOR.join(parts)
+
+
+def distinguished_names(cert: asn1_x509.Certificate) -> tuple[str | None, str | None]:
+    """(subject, issuer) in their machine form, RFC 4514, as cryptography writes them."""
+    try:
+        parsed = x509.load_der_x509_certificate(cert.dump())
+        return parsed.subject.rfc4514_string(), parsed.issuer.rfc4514_string()
+    except ValueError:
+        return None, None
+
+
 def cert_id(cert: asn1_x509.Certificate) -> str:
     return hashlib.sha256(cert.dump()).hexdigest()
 
@@ -182,13 +230,22 @@ def qc_statements(cert: asn1_x509.Certificate) -> dict:
 def certificate(cert: asn1_x509.Certificate) -> dict:
     key_usage = cert.key_usage_value.native if cert.key_usage_value else []
     policies = [p["policy_identifier"].dotted for p in (cert.certificate_policies_value or [])]
+    subject_dn, issuer_dn = distinguished_names(cert)
     return {
-        "subject": cert.subject.human_friendly, "issuer": cert.issuer.human_friendly,
+        "name": display_name(cert.subject), "subject": name_fr(cert.subject), "issuer": name_fr(cert.issuer),
+        "subject_dn": subject_dn, "issuer_dn": issuer_dn,
         "serial_number": format(cert.serial_number, "X"),
         "not_before": iso(cert.not_valid_before), "not_after": iso(cert.not_valid_after),
         "sha256": cert_id(cert), "key_usage": sorted(key_usage), "policies": policies,
         "qc_statements": qc_statements(cert), "self_signed": cert.self_signed != "no",
     }
+
+
+def display_name(subject: asn1_x509.Name) -> str | None:
+    """Who a certificate names, in a word: its common name, else given name and surname, else organisation."""
+    return (_attr(subject, "common_name")
+            or " ".join(filter(None, [_attr(subject, "given_name"), _attr(subject, "surname")]))
+            or _attr(subject, "organization_name"))
 
 
 def signer(cert: asn1_x509.Certificate) -> dict:
@@ -202,7 +259,8 @@ def signer(cert: asn1_x509.Certificate) -> dict:
         "name": name, "email": email, "organization": _attr(subject, "organization_name"),
         "organization_identifier": _attr(subject, "organization_identifier"),
         "subject_serial_number": _attr(subject, "serial_number"),
-        "serial_number": format(cert.serial_number, "X"), "subject": subject.human_friendly,
+        "serial_number": format(cert.serial_number, "X"), "subject": name_fr(subject),
+        "subject_dn": distinguished_names(cert)[0],
         "country": _attr(subject, "country_name"),
     }
 

@@ -213,7 +213,7 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
         ts_valid = ts_result.ades_subindic == AdESPassed.OK and ts_status is not None
         stamped = ts_status.timestamp if ts_status is not None else None
         timestamp = {"time": common.iso(stamped), "valid": ts_valid,
-                     "tsa": ts_status.signing_cert.subject.human_friendly if ts_status is not None else None}
+                     "tsa": common.name_fr(ts_status.signing_cert.subject) if ts_status is not None else None}
         proven = stamped if ts_valid else None
         ts_objects = list(ts_result.validation_objects)
     if proven is not None and subindic == AdESIndeterminate.REVOKED_NO_POE and revo_details is not None \
