@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Every installable distribution of the repository; a new service is picked up by its folder.
-DISTS := libs/chassis[testing] gateway $(sort $(wildcard services/*))
-PYPROJECTS := $(wildcard libs/*/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml)
+DISTS := libs/chassis[testing] gateway $(sort $(wildcard services/*)) web
+PYPROJECTS := $(wildcard libs/*/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml web/pyproject.toml)
 PYTEST_ARGS ?=
 
 .PHONY: help install run test lint unit services bench constraints clean
@@ -16,12 +16,13 @@ help:
 	@echo "make bench   benchmarks, one JSON line each"
 	@echo "make lint    ruff"
 
-$(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS)
+$(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS) web/package-lock.json
 	scripts/ensure-python.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt \
 		$(foreach d,$(DISTS),-e '$(d)') -r requirements-dev.txt
 	scripts/ensure-deploy-tools.sh
+	scripts/ensure-web-assets.sh
 	touch $@
 
 install: $(VENV)/.installed
@@ -36,6 +37,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install services lint
+	scripts/ensure-browser.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install services

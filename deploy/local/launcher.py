@@ -32,6 +32,7 @@ SERVICES = [
     "achats.notifier.app:SERVICE",
     "achats.helpdesk.app:SERVICE",
     "achats.signature.app:SERVICE",
+    "achats.web.app:SERVICE",
 ]
 
 # Stand-ins for the outside world (DESIGN §9): (name, ASGI app factory, port).

@@ -56,7 +56,9 @@ class Echo:
 
         return Starlette(routes=[Route("/readyz", readyz), Route("/svc/slow", slow), Route("/svc/boom", boom),
                                  Route("/svc/big", big),
-                                 Route("/svc/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])])
+                                 Route("/svc/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+                                 # The web front end's pages: any other path.
+                                 Route("/{rest:path}", echo, methods=["GET", "POST"])])
 
 
 class Identity:
@@ -139,7 +141,8 @@ def running_gateway(**settings) -> Iterator[Edge]:
     echo, identity = Echo(), Identity(keys)
     with serving(echo.app()) as echo_url, serving(identity.app()) as identity_url:
         config = SERVICE.load_settings({}, **{
-            "upstreams": (f"echo={echo_url}", f"identity={identity_url}", "down=http://127.0.0.1:1"),
+            "upstreams": (f"echo={echo_url}", f"identity={identity_url}", "down=http://127.0.0.1:1",
+                          f"web={echo_url}"),
             "jwks_url": f"{identity_url}/identity/.well-known/jwks.json", "jwt_issuer": ISSUER,
             "jwt_audience": AUDIENCE, "log_json": True, **settings})
         app = build_app(config, SERVICE.runtime(config), rules=RULES)

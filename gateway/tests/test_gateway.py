@@ -245,3 +245,21 @@ def test_docs_and_probes(edge):
     assert ready.status_code == 503  # "down" is down
     assert ready.json()["checks"]["echo"] == "ok"
     assert 'route="echo"' in requests.get(f"{edge.url}/metrics").text
+
+
+def test_pages_go_to_the_web_front_end_and_the_api_stays_the_api(edge):
+    """Every path outside /api and the gateway's probes is a page of the web upstream (issue 15)."""
+    for method, path in (("GET", "/"), ("GET", "/inscription?siret=1"), ("POST", "/connexion")):
+        before = len(edge.echo.seen)
+        answer = requests.request(method, f"{edge.url}{path}", data={"login": "x"} if method == "POST" else None)
+        assert answer.status_code == 200, path
+        seen = edge.echo.seen[before:]
+        assert len(seen) == 1 and seen[0]["path"] == path.partition("?")[0] and seen[0]["method"] == method
+        # No token is needed, none is invented, and the edge headers are there.
+        assert "authorization" not in seen[0]["headers"]
+        assert answer.headers["X-Frame-Options"] == "DENY"
+    before = len(edge.echo.seen)
+    unknown_api = requests.get(f"{edge.url}/api/nothing-here")
+    assert (unknown_api.status_code, unknown_api.headers["Content-Type"]) == (404, "application/problem+json")
+    assert requests.get(f"{edge.url}/healthz").json()["service"] == "gateway"
+    assert len(edge.echo.seen) == before

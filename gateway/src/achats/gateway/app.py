@@ -26,7 +26,7 @@ from achats.chassis.service import ServiceDefinition
 
 from . import auth, edge, proxy
 from .ratelimit import MemoryCounter, RateLimiter, RedisCounter
-from .routes import DOCS, NONE, REQUIRED, RULES, match
+from .routes import DOCS, NONE, PAGES, REQUIRED, RULES, is_page, match
 from .settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
@@ -84,6 +84,8 @@ class Gateway:
                 await self._preflight(send, headers, cors)
                 return
             rule = match(scope["method"], scope["path"], self.rules)
+            if rule is None and "web" in self.upstreams and is_page(scope["path"]):
+                rule = PAGES
             if rule is None:
                 await self.own(scope, receive, self._decorate(send, cors, docs=scope["path"].startswith("/api/docs")))
                 return

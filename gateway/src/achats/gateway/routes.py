@@ -71,6 +71,16 @@ RULES: list[Rule] = [
 ]
 
 
+# Pages for people: every path that is neither the API (/api/...) nor the gateway's own probes goes to
+# the web front end, unchanged (its forms post files to the vault: the vault's body limit).
+PAGES = Rule("web", "", "web", "", auth=NONE, max_body=12 * MB, timeout=15.0)
+GATEWAY_OWN = ("/healthz", "/readyz", "/metrics")
+
+
+def is_page(path: str) -> bool:
+    return not (path == "/api" or path.startswith("/api/") or path in GATEWAY_OWN)
+
+
 def match(method: str, path: str, rules: list[Rule] = RULES) -> Rule | None:
     """The most specific rule for the request (longest prefix first)."""
     best = None

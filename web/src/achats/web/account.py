@@ -1,0 +1,84 @@
+"""« Se connecter », « Se déconnecter », « Mot de passe oublié » and the pages the identity mails open.
+
+Every rule (password policy, lockout, unknown accounts) is identity's: these pages send what the
+person typed and show identity's French answer, beside the field it names.
+"""
+
+from __future__ import annotations
+
+import flask
+
+from achats.chassis.app import current_runtime
+
+from . import forms, sessions
+from .pages import safe_next
+
+blueprint = flask.Blueprint("account", __name__)
+
+
+def _identity():
+    return current_runtime().extras["identity"]
+
+
+@blueprint.get("/connexion")
+def login():
+    if sessions.current():
+        return flask.redirect("/", code=303)
+    return flask.render_template("account/login.html", next_page=safe_next(flask.request.args.get("next")))
+
+
+@blueprint.post("/connexion")
+def login_post():
+    login_value = flask.request.form.get("login", "").strip()
+    password = flask.request.form.get("password", "")
+    next_page = safe_next(flask.request.form.get("next"))
+    response = _identity().post("/identity/sessions", json={"login": login_value, "password": password},
+                                retry=False)
+    if response.status_code != 200:
+        problem = forms.problem_of(response)
+        return flask.render_template("account/login.html", login_value=login_value, next_page=next_page,
+                                     login_error=problem.detail, login_code=problem.code), response.status_code
+    session_id, _user = sessions.start(response.json())
+    redirect = flask.redirect(next_page, code=303)
+    sessions.set_cookie(redirect, sessions.COOKIE, session_id)
+    return redirect
+
+
+@blueprint.post("/deconnexion")
+def logout():
+    sessions.end(flask.request.cookies.get(sessions.COOKIE))
+    response = flask.redirect(flask.url_for("account.logged_out"), code=303)
+    response.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="Lax",
+                           secure=current_runtime().settings.cookie_secure)
+    return response
+
+
+@blueprint.get("/deconnexion")
+def logged_out():
+    return flask.render_template("account/logged_out.html")
+
+
+@blueprint.get("/compte/mot-de-passe-oublie")
+def password_forgotten():
+    return flask.render_template("account/password_forgotten.html")
+
+
+@blueprint.post("/compte/mot-de-passe-oublie")
+def password_forgotten_post():
+    value = flask.request.form.get("login_or_email", "").strip()
+    response = _identity().post("/identity/password-resets", json={"login_or_email": value}, retry=False)
+    if response.status_code >= 400:
+        problem = forms.problem_of(response)
+        return flask.render_template("account/password_forgotten.html", value=value,
+                                     errors=problem.field_errors({"login_or_email": "login_or_email"}),
+                                     error=problem.detail), response.status_code
+    return flask.render_template("account/password_forgotten_sent.html")
+
+
+def require_login():
+    """The page needs a logged-in user: to the login page (and back here after), or the user."""
+    found = sessions.current()
+    if found is None:
+        flask.abort(flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")),
+                                   code=303))
+    return found[1]

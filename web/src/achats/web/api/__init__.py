@@ -1,0 +1,1 @@
+"""No JSON API: the pages are Flask routes (pages.py)."""

@@ -1,0 +1,106 @@
+"""The composition root of the web front end: a Flask app of pages inside the chassis' app.
+
+The chassis builds a connexion FlaskApp (Flask behind a2wsgi in its ASGI stack: request ids, JSON
+logs, metrics, body limit, /healthz, /readyz, /metrics); its contract is empty and the pages are
+plain Flask routes on that same Flask app, with HTML error pages instead of problem+json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask
+from flask_babel import Babel
+from flask_compress import Compress
+
+from achats.chassis.app import Runtime, create_app
+from achats.chassis.http import ServiceClient
+from achats.chassis.service import ServiceDefinition
+
+from . import account, assets, errors, i18n, pages, registration, sessions
+from .settings import WebSettings
+
+HERE = Path(__file__).parent
+
+# Our pages: scripts and styles only from our own files (no inline code anywhere in the templates).
+CSP = ("default-src 'self'; img-src 'self' data:; font-src 'self'; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'")
+
+
+def configure(runtime: Runtime) -> None:
+    s: WebSettings = runtime.settings
+    runtime.extras["identity"] = ServiceClient(s.identity_url, service="identity")
+    runtime.extras["registry"] = ServiceClient(s.registry_url, service="company-registry")
+    runtime.extras["helpdesk"] = ServiceClient(s.helpdesk_url, service="helpdesk")
+
+
+def build_app(settings: WebSettings, runtime: Runtime):
+    app = create_app(settings, spec=HERE / "openapi.yaml", db=runtime.db, transport=runtime.transport,
+                     extras=runtime.extras, api_module="achats.web.api")
+    setup_flask(app.app, settings)
+    return app
+
+
+def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
+    dest = Path(settings.assets_dir) if settings.assets_dir else assets.DEFAULT_DEST
+    node_modules = Path(settings.node_modules) if settings.node_modules else assets.DEFAULT_NODE_MODULES
+    manifest = assets.ensure_built(dest, node_modules)
+    flask_app.static_folder = None
+    flask_app.config.update(
+        SECRET_KEY=settings.secret_key,
+        BABEL_DEFAULT_LOCALE="fr",
+        BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
+        # Text, styles and scripts compressed (brotli first); fingerprinted files once, then from the cache.
+        COMPRESS_MIMETYPES=["text/html", "text/css", "application/javascript", "text/javascript",
+                            "image/svg+xml", "application/json"],
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_BR_LEVEL=5,
+        COMPRESS_MIN_SIZE=500,
+    )
+    flask_app.jinja_env.autoescape = True
+    flask_app.extensions["achats_assets"] = {"manifest": manifest, "dest": dest}
+    Babel(flask_app, locale_selector=i18n.select_locale)
+    Compress(flask_app)
+    for blueprint in (pages.blueprint, account.blueprint, registration.blueprint):
+        flask_app.register_blueprint(blueprint)
+    errors.register(flask_app)
+
+    @flask_app.before_request
+    def check_csrf():
+        if flask.request.method == "POST" and not sessions.csrf_valid():
+            return flask.render_template("errors/csrf.html", status=403), 403
+        return None
+
+    flask_app.after_request(sessions.after_request)
+
+    @flask_app.context_processor
+    def layout_context() -> dict:
+        return {"asset": lambda name: flask.url_for("pages.asset", name=manifest[name]),
+                "current_locale": i18n.current_locale(), "other_locale": i18n.other_locale(),
+                "faq_url": settings.faq_url, "csrf_token": sessions.csrf_token,
+                "user": (sessions.current() or (None, None))[1]}
+
+    @flask_app.after_request
+    def page_headers(response: flask.Response) -> flask.Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.vary.add("Cookie")
+        return response
+
+
+SERVICE = ServiceDefinition(
+    name="web",
+    port=8106,
+    spec=HERE / "openapi.yaml",
+    settings_class=WebSettings,
+    migrations=HERE / "migrations",
+    configure=configure,
+    build_app=build_app,
+    embedded={
+        # A fixed key is fine on a developer's machine only; every other deployment sets its own.
+        "SECRET_KEY": "embedded-mode-only-secret-key-for-make-run-000",
+        "COOKIE_SECURE": "false",
+        "ASSETS_DIR": "{var}/web-assets",
+    },
+)

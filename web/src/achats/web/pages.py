@@ -1,0 +1,64 @@
+"""The public pages: home, the footer's pages, the top menu's pages, the language switch, the assets."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import flask
+
+from . import i18n
+
+blueprint = flask.Blueprint("pages", __name__)
+
+YEAR = 365 * 24 * 3600
+
+# The footer's and top menu's pages: (address, template).
+STATIC_PAGES = {
+    "mentions-legales": "pages/mentions_legales.html",
+    "conditions-d-utilisation": "pages/conditions.html",
+    "pre-requis-techniques": "pages/prerequis.html",
+    "accessibilite": "pages/accessibilite.html",
+    "aide": "pages/aide.html",
+    "se-preparer-a-repondre": "pages/se_preparer.html",
+    "outils-de-signature": "pages/outils_signature.html",
+}
+
+
+@blueprint.get("/")
+def home():
+    return flask.render_template("home.html")
+
+
+@blueprint.get("/<any(" + ",".join(f'"{p}"' for p in STATIC_PAGES) + "):page>")
+def static_page(page: str):
+    return flask.render_template(STATIC_PAGES[page], page=page)
+
+
+@blueprint.get("/langue/<any(fr,en):code>")
+def language(code: str):
+    """The header's FR/EN switch: a plain link (works without JavaScript), back to the same page."""
+    response = flask.redirect(safe_next(flask.request.args.get("next")), code=303)
+    response.set_cookie(i18n.COOKIE, code, max_age=YEAR, samesite="Lax", httponly=True,
+                        secure=flask.current_app.extensions["achats"].settings.cookie_secure)
+    return response
+
+
+@blueprint.get("/assets/<path:name>")
+def asset(name: str):
+    """Built assets: fingerprinted names (or a versioned folder), so cached for a year."""
+    dest = flask.current_app.extensions["achats_assets"]["dest"]
+    response = flask.send_from_directory(dest, name, max_age=YEAR)
+    # Read whole (the files are small) so that the compression applies to them too.
+    response.direct_passthrough = False
+    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """A local path only: an address given in a link never sends the visitor to another site."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

@@ -1,0 +1,36 @@
+"""Settings of the web front end: where the services answer, the browser session, the built assets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from achats.chassis.settings import ServiceSettings, SettingsError
+
+
+@dataclass(frozen=True)
+class WebSettings(ServiceSettings):
+    # The services the pages call, at their upstream addresses (embedded defaults of `make run`).
+    identity_url: str = "http://127.0.0.1:8101"
+    registry_url: str = "http://127.0.0.1:8102"
+    helpdesk_url: str = "http://127.0.0.1:8103"
+    # Signs the CSRF tokens of the forms (HMAC of the session id); required outside the embedded mode.
+    secret_key: str = ""
+    # The session cookie: `Secure` behind HTTPS (production), not on http://localhost.
+    cookie_secure: bool = True
+    # A session unused for this long is over (seconds).
+    session_idle_seconds: int = 1800
+    # Where the DSFR assets are built (fingerprinted copies of what the pages use); empty: in the package.
+    assets_dir: str = ""
+    # node_modules holding @gouvfr/dsfr, installed by scripts/ensure-web-assets.sh; empty: web/node_modules.
+    node_modules: str = ""
+    # The public FAQ the Assistance button leads to until the assistance pages exist (issue 15 part 2).
+    faq_url: str = "/aide"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if len(self.secret_key) < 32:
+            problems.append("SECRET_KEY must be set to at least 32 random characters (it signs the forms' tokens)")
+        if self.session_idle_seconds <= 0:
+            problems.append("SESSION_IDLE_SECONDS must be positive")
+        if problems:
+            raise SettingsError(f"Invalid configuration for service {self.service!r}: " + "; ".join(problems))
