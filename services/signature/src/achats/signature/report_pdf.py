@@ -20,7 +20,8 @@ INDICATIONS = {"TOTAL_PASSED": "Validation réussie (TOTAL_PASSED)",
                "INDETERMINATE": "Résultat indéterminé (INDETERMINATE)",
                "NO_SIGNATURE_FOUND": "Aucune signature trouvée (NO_SIGNATURE_FOUND)"}
 REVOCATION = {"good": "Non révoqué", "revoked": "Révoqué", "unknown": "Inconnu (service injoignable)",
-              "not_checked": "Non vérifié"}
+              "not_checked": "Non vérifié",
+              "no_revocation_info": "Aucun service de révocation indiqué par le certificat"}
 
 
 def _date(value: str | None) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from pyhanko.sign.ades import qualified_asn1
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESStatus
 from pyhanko.sign.validation.policy_decl import (
@@ -23,12 +24,13 @@ from pyhanko.sign.validation.qualified.tsp import TSPRegistry, TSPTrustManager
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.authority import Authority, TrustAnchor
 from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.errors import InsufficientRevinfoError
+from pyhanko_certvalidator.errors import InsufficientRevinfoError, StaleRevinfoError
 from pyhanko_certvalidator.fetchers.api import FetcherBackend
 from pyhanko_certvalidator.ltv.poe import ValidationObjectType
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
+from pyhanko_certvalidator.util import get_declared_revinfo
 
 from ..trust.lists import TrustMaterial
 
@@ -93,19 +95,66 @@ def validation_spec(material: TrustMaterial, config: ValidationConfig,
     return SignatureValidationSpec(cert_validation_policy=policy, revinfo_gathering_policy=gathering)
 
 
-async def diagnose_chain_failure(cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate],
-                                 spec: SignatureValidationSpec, timing) -> AdESIndeterminate | None:
-    """pyHanko reports revocation data it could not obtain as a general chain failure; ETSI EN 319 102-1
-    calls it TRY_LATER. Rerun the path validation to tell the two apart (only on this failure path)."""
+# Causes the report gives next to the ETSI sub-indication where one sub-indication covers situations a
+# person must tell apart (the verdict's French reason follows the cause).
+NO_REVOCATION_INFO = "no_revocation_info"   # the certificate names no OCSP responder and no CRL
+REVOCATION_UNAVAILABLE = "revocation_unavailable"  # it names some, none answered usably: TRY_LATER
+SELF_SIGNED = "self_signed"  # the signer's certificate is self-signed and no trust anchor
+
+
+async def classify_chain_failure(subindic, cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate],
+                                 spec: SignatureValidationSpec, timing) -> tuple[object, str | None]:
+    """(sub-indication, cause) for what pyHanko reports with a generic chain error.
+
+    - pyHanko reports revocation data it could not obtain as CERTIFICATE_CHAIN_GENERAL_FAILURE; the path
+      validation is rerun (on this failure path only) to read certvalidator's own error: revocation data
+      that could not be obtained from the services the certificate names is TRY_LATER (EN 319 102-1: it
+      may be available later); a certificate that names no service at all keeps the general failure,
+      with the cause ``no_revocation_info`` — no retry can ever help it.
+    - certvalidator turns « no path » for a self-signed certificate into a generic InvalidCertificateError,
+      which pyHanko maps to CHAIN_CONSTRAINTS_FAILURE: a self-signed signer (its own issuer, its signature
+      verified with its own key) that is no trust anchor (else a path would exist) has no chain at all:
+      NO_CERTIFICATE_CHAIN_FOUND.
+    """
+    if subindic == AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE and is_self_signed(cert):
+        return AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, SELF_SIGNED
+    if subindic == AdESIndeterminate.TRY_LATER:
+        return subindic, REVOCATION_UNAVAILABLE
+    if subindic != AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+        return subindic, None
     handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
     context = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
     try:
         await CertificateValidator(cert, intermediate_certs=others, validation_context=context).async_validate_path()
-    except InsufficientRevinfoError:
-        return AdESIndeterminate.TRY_LATER
+    except InsufficientRevinfoError as exc:
+        if not isinstance(exc, StaleRevinfoError) and not exc.is_side_validation and _names_no_revocation_service(exc):
+            return subindic, NO_REVOCATION_INFO
+        return AdESIndeterminate.TRY_LATER, REVOCATION_UNAVAILABLE
     except Exception:  # any other cause keeps pyHanko's sub-indication
-        return None
-    return None
+        return subindic, None
+    return subindic, None
+
+
+def _names_no_revocation_service(exc: InsufficientRevinfoError) -> bool:
+    """Whether the certificate whose revocation check failed names neither an OCSP responder nor a CRL."""
+    path = exc.current_path
+    certs = [c for c in path.iter_certs(include_root=False) if isinstance(c, asn1_x509.Certificate)]
+    leaf = path.leaf if isinstance(path.leaf, asn1_x509.Certificate) else None
+    intermediates = [c for c in certs if c is not leaf]
+    candidates = ([leaf] if leaf is not None else []) if exc.is_ee_cert else intermediates
+    return any(get_declared_revinfo(c) == (False, False) for c in candidates)
+
+
+def is_self_signed(cert: asn1_x509.Certificate) -> bool:
+    """Its own issuer, and its signature verifies with its own public key (not merely the same name)."""
+    if cert.subject != cert.issuer:
+        return False
+    try:
+        parsed = x509.load_der_x509_certificate(cert.dump())
+        parsed.verify_directly_issued_by(parsed)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 # -- indications -----------------------------------------------------------------------------------
@@ -316,8 +365,11 @@ def revoked_before(revocation: dict, moment: datetime | None) -> bool | None:
 
 # -- revocation --------------------------------------------------------------------------------------
 
-def revocation(cert: asn1_x509.Certificate, validation_objects, status, mode: str, subindic) -> dict:
+def revocation(cert: asn1_x509.Certificate, validation_objects, status, mode: str, subindic,
+               cause: str | None = None) -> dict:
     """What the revocation check of the signer's certificate found, and from which source."""
+    if cause == NO_REVOCATION_INFO:
+        return {"status": NO_REVOCATION_INFO, "source": None, "mode": mode, "revoked_at": None, "reason": None}
     details = getattr(status, "revocation_details", None) if status is not None else None
     if details is not None and not details.ca_revoked:
         return {"status": "revoked", "source": _source_of(cert, validation_objects), "mode": mode,

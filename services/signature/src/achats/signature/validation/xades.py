@@ -187,7 +187,7 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
     handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
     vc = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
     vc.certificate_registry.register_multiple([c for c in certs if c != signer_cert])
-    path = revo_details = None
+    path = revo_details = cause = None
     if subindic is None:
         op = await generic_cms.validate_cert_usage(
             signer_cert, vc, KeyUsageConstraints(key_usage={"non_repudiation"}),
@@ -195,9 +195,9 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
         subindic = op.error_subindic
         path = op.success_result or op.error_path
         revo_details = op.revo_details
-        if subindic == AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
-            subindic = await common.diagnose_chain_failure(
-                signer_cert, [c for c in certs if c != signer_cert], spec, timing) or subindic
+        if subindic is not None:
+            subindic, cause = await common.classify_chain_failure(
+                subindic, signer_cert, [c for c in certs if c != signer_cert], spec, timing)
 
     token, c14n_method = _timestamp_token(signature)
     timestamp = proven = None
@@ -224,6 +224,8 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
         subindic = None
     subindic = common.time_guard(subindic, signer_cert, proven)
     indication, sub = common.indication_of(subindic)
+    if indication == common.TOTAL_PASSED:
+        cause = None
     qual_result = QualificationAssessor(material.registry).check_entity_cert_qualified(path, moment=proven) \
         if path is not None and indication != common.TOTAL_FAILED else None
     objects = _objects(vc) + ts_objects
@@ -246,8 +248,8 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
                       "reference": doc_ref.get("URI") if doc_ref is not None else None},
         "certificate_validity": common.validity_at(signer_cert, proven, claimed),
         "revocation": common.revocation(signer_cert, objects, SimpleNamespace(revocation_details=revo_details),
-                                        config.revocation_mode, subindic),
-        "indication": indication, "sub_indication": sub,
+                                        config.revocation_mode, subindic, cause),
+        "indication": indication, "sub_indication": sub, "cause": cause,
         "digest_algorithm": doc_digest_algorithm,
         "signature_algorithm": (signed_info.find("ds:SignatureMethod", NS).get("Algorithm", "")
                                 .rsplit("#", 1)[-1] if signed_info is not None
