@@ -206,6 +206,15 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
     return entry
 
 
+def encapsulated_content(der: bytes) -> bytes | None:
+    """The content an enveloping CMS signs (None when detached or unreadable)."""
+    try:
+        value = cms.ContentInfo.load(der)["content"]["encap_content_info"]["content"].native
+    except (ValueError, TypeError, KeyError):
+        return None
+    return bytes(value) if value is not None else None
+
+
 async def validate_cades(der: bytes, content: bytes | None, *, material: TrustMaterial, spec: SignatureValidationSpec,
                          config: ValidationConfig, timing: ValidationTimingInfo) -> list[dict]:
     """A detached CAdES signature over ``content``, or an enveloping one (``content`` None)."""
