@@ -152,3 +152,18 @@ def test_signed_content_on_postgresql_and_purged_with_the_report(database_url, b
     expired = short.verify(p7m(pki, TEXT), name="memoire.txt.p7m")
     assert signature_app.purge(short.runtime) >= 1
     assert short.client.get(expired["signed_content"]["download"]).status_code == 410
+
+
+def test_pdf_and_etsi_reports_of_an_enveloping_xades(service, pki, tmp_path):
+    import shutil
+    import subprocess
+
+    report = service.verify(enveloping_xades(pki, TEXT.decode()), name="offre.xml")
+    xml = service.client.get(f"/signature/verifications/{report['id']}/report.xml")
+    assert xml.status_code == 200 and b"total-passed" in xml.content
+    pdf = service.client.get(f"/signature/verifications/{report['id']}/report.pdf")
+    assert pdf.status_code == 200
+    if shutil.which("pdftotext"):
+        (tmp_path / "r.pdf").write_bytes(pdf.content)
+        text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+        assert "Contenu signé" in text and report["signed_content"]["sha256"] in text.replace("\n", "")

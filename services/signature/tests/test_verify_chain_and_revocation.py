@@ -107,3 +107,22 @@ def test_a_ca_listed_nowhere_is_not_called_self_signed(service, pki, pdf):
     assert signature["sub_indication"] == "NO_CERTIFICATE_CHAIN_FOUND"
     assert signature["cause"] is None
     assert "auto-signé" not in " ".join(signature["verdict"]["reasons"])
+
+
+@pytest.mark.parametrize("extension", ["ocsp_nocheck", "valassured_st_certs"])
+def test_a_certificate_exempt_from_revocation_checking_passes(service, pki, pdf, extension):
+    """The EU DSS default policy skips the revocation data of a certificate carrying id-pkix-ocsp-nocheck
+    or ETSI EN 319 412-1's id-etsi-ext-valassured-ST-certs (short-term certificate): so do we."""
+    from cryptography import x509
+    from cryptography.x509.oid import ObjectIdentifier
+
+    chosen = (x509.OCSPNoCheck() if extension == "ocsp_nocheck"
+              else x509.UnrecognizedExtension(ObjectIdentifier("0.4.0.194121.2.1"), b"\x05\x00"))
+    p12 = make_person(pki, "qualified-ca", extensions=(chosen,))
+    for fmt, document in (("pades", pdf), ("xades", b"Offre" * 100)):
+        signed = sign(pki, None, document, p12=p12, format=fmt, filename="offre.pdf" if fmt == "pades" else "o.txt")
+        report = service.verify(signed) if fmt == "pades" else service.verify(document, signed, name="o.txt")
+        signature = only(report)
+        assert signature["indication"] == "TOTAL_PASSED", (fmt, signature["sub_indication"], signature["cause"])
+        assert signature["revocation"]["status"] == "not_required"
+        assert signature["verdict"]["code"] == "compliant"

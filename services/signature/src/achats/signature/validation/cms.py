@@ -126,6 +126,12 @@ async def run_process(signed_data: cms.SignedData, spec: SignatureValidationSpec
                                                                 certs.other_certs, spec, timing)
         except (ValueError, KeyError, TypeError):
             better = None
+        if cause == common.REVOCATION_NOT_REQUIRED:
+            # Every certificate without revocation service is exempt: the same process, not requiring it.
+            process, result, again = await run_process(signed_data, common.without_required_revocation(spec),
+                                                       raw_digest=raw_digest, timing=timing,
+                                                       embedded_pdf_sig=embedded_pdf_sig, lta=lta)
+            return process, result, again or cause
         if better is not None and better != result.ades_subindic:
             result = dataclasses.replace(result, ades_subindic=better)
     return process, result, cause
@@ -159,8 +165,6 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
         best_time = min(best_time, proven) if best_time else proven
     subindic = common.time_guard(subindic, signer_cert, proven)
     indication, sub = common.indication_of(subindic)
-    if indication == common.TOTAL_PASSED:
-        cause = None
     if indication == common.TOTAL_PASSED and (integrity_extra or {}).get("coverage") in ("partial", "unclear"):
         # A PDF byte range that leaves holes is how signature-wrapping attacks work: not a valid PAdES.
         indication, sub = common.TOTAL_FAILED, "FORMAT_FAILURE"
@@ -185,7 +189,8 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
         "certificate_validity": common.validity_at(signer_cert, proven, claimed),
         "revocation": common.revocation(signer_cert, result.validation_objects, status, config.revocation_mode,
                                         subindic, cause),
-        "indication": indication, "sub_indication": sub, "cause": cause,
+        "indication": indication, "sub_indication": sub,
+        "cause": cause if indication != common.TOTAL_PASSED else None,
         "digest_algorithm": signer_info["digest_algorithm"]["algorithm"].native,
         "signature_algorithm": signer_info["signature_algorithm"].signature_algo,
         "warnings": [],

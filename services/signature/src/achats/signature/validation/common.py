@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -100,6 +101,10 @@ def validation_spec(material: TrustMaterial, config: ValidationConfig,
 NO_REVOCATION_INFO = "no_revocation_info"   # the certificate names no OCSP responder and no CRL
 REVOCATION_UNAVAILABLE = "revocation_unavailable"  # it names some, none answered usably: TRY_LATER
 SELF_SIGNED = "self_signed"  # the signer's certificate is self-signed and no trust anchor
+REVOCATION_NOT_REQUIRED = "revocation_not_required"  # names none, and says none is needed (below)
+# The EU DSS default policy (RevocationDataSkip) skips revocation data for certificates carrying
+# id-pkix-ocsp-nocheck (RFC 6960) or id-etsi-ext-valassured-ST-certs (short-term, ETSI EN 319 412-1).
+REVOCATION_EXEMPT_EXTENSIONS = {"1.3.6.1.5.5.7.48.1.5", "0.4.0.194121.2.1"}
 
 
 async def classify_chain_failure(subindic, cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate],
@@ -128,6 +133,9 @@ async def classify_chain_failure(subindic, cert: asn1_x509.Certificate, others: 
         await CertificateValidator(cert, intermediate_certs=others, validation_context=context).async_validate_path()
     except InsufficientRevinfoError as exc:
         if not isinstance(exc, StaleRevinfoError) and not exc.is_side_validation and _names_no_revocation_service(exc):
+            lacking = [c for c in _non_anchor_certs(exc.current_path) if get_declared_revinfo(c) == (False, False)]
+            if lacking and all(revocation_exempt(c) for c in lacking):
+                return subindic, REVOCATION_NOT_REQUIRED  # the caller validates again without requiring it
             return subindic, NO_REVOCATION_INFO
         return AdESIndeterminate.TRY_LATER, REVOCATION_UNAVAILABLE
     except Exception:  # any other cause keeps pyHanko's sub-indication
@@ -143,6 +151,28 @@ def _names_no_revocation_service(exc: InsufficientRevinfoError) -> bool:
     intermediates = [c for c in certs if c is not leaf]
     candidates = ([leaf] if leaf is not None else []) if exc.is_ee_cert else intermediates
     return any(get_declared_revinfo(c) == (False, False) for c in candidates)
+
+
+def _non_anchor_certs(path: ValidationPath) -> list[asn1_x509.Certificate]:
+    return [c for c in path.iter_certs(include_root=False) if isinstance(c, asn1_x509.Certificate)]
+
+
+def revocation_exempt(cert: asn1_x509.Certificate) -> bool:
+    """Whether the certificate says its revocation status need not be checked (DSS RevocationDataSkip)."""
+    try:
+        return any(ext["extn_id"].dotted in REVOCATION_EXEMPT_EXTENSIONS
+                   for ext in cert["tbs_certificate"]["extensions"])
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def without_required_revocation(spec: SignatureValidationSpec) -> SignatureValidationSpec:
+    """The same policy, but revocation data required only from certificates naming a service: used when
+    every certificate naming none is exempt (see ``revocation_exempt``)."""
+    rule = RevocationCheckingRule.CHECK_IF_DECLARED
+    policy = dataclasses.replace(spec.cert_validation_policy, revinfo_policy=CertRevTrustPolicy(
+        RevocationCheckingPolicy(ee_certificate_rule=rule, intermediate_ca_cert_rule=rule)))
+    return dataclasses.replace(spec, cert_validation_policy=policy)
 
 
 def is_self_signed(cert: asn1_x509.Certificate) -> bool:
@@ -368,8 +398,9 @@ def revoked_before(revocation: dict, moment: datetime | None) -> bool | None:
 def revocation(cert: asn1_x509.Certificate, validation_objects, status, mode: str, subindic,
                cause: str | None = None) -> dict:
     """What the revocation check of the signer's certificate found, and from which source."""
-    if cause == NO_REVOCATION_INFO:
-        return {"status": NO_REVOCATION_INFO, "source": None, "mode": mode, "revoked_at": None, "reason": None}
+    if cause in (NO_REVOCATION_INFO, REVOCATION_NOT_REQUIRED):
+        label = NO_REVOCATION_INFO if cause == NO_REVOCATION_INFO else "not_required"
+        return {"status": label, "source": None, "mode": mode, "revoked_at": None, "reason": None}
     details = getattr(status, "revocation_details", None) if status is not None else None
     if details is not None and not details.ca_revoked:
         return {"status": "revoked", "source": _source_of(cert, validation_objects), "mode": mode,

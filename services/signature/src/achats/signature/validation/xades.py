@@ -273,6 +273,16 @@ async def _one(signature: etree._Element, index: int, document: bytes | None, *,
         if subindic is not None:
             subindic, cause = await common.classify_chain_failure(
                 subindic, signer_cert, [c for c in certs if c != signer_cert], spec, timing)
+        if cause == common.REVOCATION_NOT_REQUIRED:
+            # Every certificate without revocation service is exempt: validate again, not requiring it.
+            relaxed = common.without_required_revocation(spec)
+            vc = relaxed.cert_validation_policy.build_validation_context(
+                timing_info=timing, handlers=bootstrap_validation_data_handlers(relaxed, timing_info=timing))
+            vc.certificate_registry.register_multiple([c for c in certs if c != signer_cert])
+            op = await generic_cms.validate_cert_usage(
+                signer_cert, vc, KeyUsageConstraints(key_usage={"non_repudiation"}),
+                vc.path_builder.async_build_paths_lazy(signer_cert))
+            subindic, path, revo_details = op.error_subindic, op.success_result or op.error_path, op.revo_details
 
     token, c14n_method = _timestamp_token(signature)
     timestamp = proven = None
@@ -299,8 +309,6 @@ async def _one(signature: etree._Element, index: int, document: bytes | None, *,
         subindic = None
     subindic = common.time_guard(subindic, signer_cert, proven)
     indication, sub = common.indication_of(subindic)
-    if indication == common.TOTAL_PASSED:
-        cause = None
     qual_result = QualificationAssessor(material.registry).check_entity_cert_qualified(path, moment=proven) \
         if path is not None and indication != common.TOTAL_FAILED else None
     objects = _objects(vc) + ts_objects
@@ -324,7 +332,8 @@ async def _one(signature: etree._Element, index: int, document: bytes | None, *,
         "certificate_validity": common.validity_at(signer_cert, proven, claimed),
         "revocation": common.revocation(signer_cert, objects, SimpleNamespace(revocation_details=revo_details),
                                         config.revocation_mode, subindic, cause),
-        "indication": indication, "sub_indication": sub, "cause": cause,
+        "indication": indication, "sub_indication": sub,
+        "cause": cause if indication != common.TOTAL_PASSED else None,
         "digest_algorithm": doc_digest_algorithm,
         "signature_algorithm": (signed_info.find("ds:SignatureMethod", NS).get("Algorithm", "")
                                 .rsplit("#", 1)[-1] if signed_info is not None
