@@ -167,3 +167,12 @@ def test_pdf_and_etsi_reports_of_an_enveloping_xades(service, pki, tmp_path):
         (tmp_path / "r.pdf").write_bytes(pdf.content)
         text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
         assert "Contenu signé" in text and report["signed_content"]["sha256"] in text.replace("\n", "")
+
+
+def test_enveloping_xades_sent_with_a_file_is_told_to_come_alone(service, pki):
+    token = enveloping_xades(pki, TEXT.decode())
+    response = service.client.post("/signature/verifications", files={
+        "file": ("memoire.txt", TEXT), "signature": ("offre.xml", token)})
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "signature_not_detached"
+    assert "envoyez-la seule" in response.json()["detail"]

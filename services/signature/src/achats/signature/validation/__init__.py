@@ -79,6 +79,9 @@ async def verify(document: uploads.Upload, signature: uploads.Upload | None, mat
         elif signature.kind == uploads.CMS:
             findings, fmt = await validate_cades(signature.der, document.content, **kwargs), "CAdES"
         else:
+            if xades.is_enveloping(signature.content):
+                raise DocumentRejected("signature_not_detached", "Cette signature contient déjà le document "
+                                                                 "signé : envoyez-la seule.", "signature")
             findings, fmt = await validate_xades(signature.content, document.content, **kwargs), "XAdES"
     finally:
         if owned:
