@@ -41,6 +41,8 @@ class VerificationReport(Base):
     verification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("verifications.id", ondelete="CASCADE"),
                                                        primary_key=True)
     report: Mapped[dict] = mapped_column(default=dict)
+    # What an enveloping signature (.p7m, enveloping XAdES) signs, for its download; deleted with the report.
+    signed_content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

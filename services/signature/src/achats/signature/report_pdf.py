@@ -20,7 +20,9 @@ INDICATIONS = {"TOTAL_PASSED": "Validation réussie (TOTAL_PASSED)",
                "INDETERMINATE": "Résultat indéterminé (INDETERMINATE)",
                "NO_SIGNATURE_FOUND": "Aucune signature trouvée (NO_SIGNATURE_FOUND)"}
 REVOCATION = {"good": "Non révoqué", "revoked": "Révoqué", "unknown": "Inconnu (service injoignable)",
-              "not_checked": "Non vérifié"}
+              "not_checked": "Non vérifié",
+              "no_revocation_info": "Aucun service de révocation indiqué par le certificat",
+              "not_required": "Non requis (certificat exempté de vérification de révocation)"}
 
 
 def _date(value: str | None) -> str:
@@ -112,6 +114,11 @@ def render(report: dict) -> bytes:
             ("Empreinte SHA-256", f'<font face="Courier" size="7.5">{doc["sha256"]}</font>')]
     if report.get("signature_file"):
         rows.append(("Fichier de signature", escape(report["signature_file"]["filename"] or "—")))
+    content = report.get("signed_content")
+    if content:
+        rows += [("Contenu signé", escape(f"{content['filename']} ({content['media_type']}, "
+                                          f"{content['size']:,} octets)".replace(",", " "))),
+                 ("Empreinte SHA-256 du contenu signé", f'<font face="Courier" size="7.5">{content["sha256"]}</font>')]
     rows += [("Signatures trouvées", str(report["signature_count"])),
              ("Résultat ETSI du document", escape(INDICATIONS.get(report.get("indication") or "",
                                                                   report.get("indication") or "—"))),

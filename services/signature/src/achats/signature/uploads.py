@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import mimetypes
 import re
 import zipfile
 from dataclasses import dataclass
@@ -37,6 +38,13 @@ class Upload:
     def media_type(self) -> str:
         return {PDF: "application/pdf", CMS: "application/pkcs7-signature",
                 XML_SIGNATURE: "application/xml"}.get(self.kind) or guess_media_type(self.content)
+
+
+def extension_of(media_type: str) -> str:
+    """The usual file extension of a media type (a default name for content that has none)."""
+    known = {"application/pdf": ".pdf", "application/xml": ".xml", "text/xml": ".xml", "text/plain": ".txt",
+             "application/zip": ".zip"}
+    return known.get(media_type) or mimetypes.guess_extension(media_type) or ".bin"
 
 
 def guess_media_type(content: bytes) -> str:
@@ -99,6 +107,11 @@ def _is_xml_signature(content: bytes) -> bool:
 
 def classify(field: str, filename: str, content: bytes) -> Upload:
     """Sort an upload by its bytes; a would-be CMS that does not parse is refused (422)."""
+    if content[:1] == b"\x30":
+        # Binary DER first: an enveloping CMS of a PDF holds « %PDF- » within its first kilobyte.
+        enveloping = _load_signed_data(content)
+        if enveloping is not None:
+            return Upload(field, filename, content, CMS, der=content, enveloping=enveloping)
     if _is_pdf(content):
         return Upload(field, filename, content, PDF)
     if _is_xml_signature(content):

@@ -102,6 +102,7 @@ def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
                               revocation_cache_seconds=settings.revocation_cache_seconds)
     report = run_job(runtime.extras["sandbox"], "verify", snapshot, settings, document=document,
                      signature=signature, config=config)
+    signed_content = report.pop("_signed_content", None)
     verified_at = now()
     report["trust_lists"] = trust_summary(snapshot)
     with runtime.db.unit_of_work() as uow:
@@ -115,7 +116,9 @@ def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
         report["id"] = str(record.id)
         report["verified_at"] = _iso(verified_at)
         report["report_expires_at"] = _iso(verified_at + timedelta(seconds=settings.report_retention))
-        uow.session.add(VerificationReport(verification_id=record.id, report=report,
+        if report.get("signed_content"):
+            report["signed_content"]["download"] = f"/signature/verifications/{record.id}/signed-content"
+        uow.session.add(VerificationReport(verification_id=record.id, report=report, signed_content=signed_content,
                                            expires_at=verified_at + timedelta(seconds=settings.report_retention)))
         events.verification_completed(uow.session, record)
         uow.commit()
@@ -139,6 +142,25 @@ def report_of(session: Session, verification_id: uuid.UUID) -> dict:
     if report is None:
         raise REPORT_GONE
     return report
+
+
+NO_SIGNED_CONTENT = Problem(status=404, code="signed_content_not_found",
+                            detail="Cette vérification ne porte pas sur une signature enveloppante (.p7m, XAdES "
+                                   "enveloppante) : il n'y a pas de contenu signé à télécharger, le fichier signé "
+                                   "est celui que vous avez envoyé.")
+
+
+def signed_content_of(session: Session, verification_id: uuid.UUID) -> tuple[dict, bytes]:
+    """(description, bytes) of what an enveloping signature signs, while its report is kept."""
+    report = report_of(session, verification_id)
+    description = report.get("signed_content")
+    if not description:
+        raise NO_SIGNED_CONTENT
+    content = session.execute(select(VerificationReport.signed_content)
+                              .where(VerificationReport.verification_id == verification_id)).scalar_one_or_none()
+    if content is None:
+        raise NO_SIGNED_CONTENT
+    return description, content
 
 
 def audit_entry(record: Verification) -> dict:

@@ -40,6 +40,13 @@ def report_pdf(verification_id: uuid.UUID):
                             f"rapport-verification-{verification_id}.pdf", "application/pdf")
 
 
+def signed_content(verification_id: uuid.UUID):
+    """What an enveloping signature signs, to download: the same capability as the report (its id)."""
+    with current_runtime().db.session() as session:
+        description, content = verifications.signed_content_of(session, verification_id)
+    return files.attachment(content, description["filename"], description["media_type"])
+
+
 def report_xml(verification_id: uuid.UUID):
     with current_runtime().db.session() as session:
         report = verifications.report_of(session, verification_id)

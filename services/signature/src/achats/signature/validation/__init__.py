@@ -9,8 +9,8 @@ from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 
 from .. import uploads
 from ..trust.lists import TrustMaterial
-from . import common
-from .cms import validate_cades
+from . import common, xades
+from .cms import encapsulated_content, validate_cades
 from .common import DocumentRejected, ValidationConfig
 from .fetching import CachingFetcherBackend
 from .pdf import validate_pdf
@@ -66,13 +66,22 @@ async def verify(document: uploads.Upload, signature: uploads.Upload | None, mat
                                                                   "fichier signé.")
                 findings, fmt = await validate_cades(document.der, None, **kwargs), "CAdES"
             elif document.kind == uploads.XML_SIGNATURE:
-                raise DocumentRejected("signed_file_missing", "Cette signature XAdES est détachée : joignez aussi "
-                                                              "le fichier signé.")
+                if xades.is_detached(document.content):
+                    raise DocumentRejected("signed_file_missing", "Cette signature XAdES est détachée : joignez "
+                                                                  "aussi le fichier signé.")
+                if not xades.is_enveloping(document.content):
+                    raise DocumentRejected("signature_unreadable", "La signature XML ne désigne aucun contenu "
+                                                                   "signé sans ambiguïté (ni fichier, ni objet "
+                                                                   "unique qu'elle contient).")
+                findings, fmt = await validate_xades(document.content, None, **kwargs), "XAdES"
             else:  # pair() refuses anything else
                 raise DocumentRejected("file_not_recognised", NOT_RECOGNISED)
         elif signature.kind == uploads.CMS:
             findings, fmt = await validate_cades(signature.der, document.content, **kwargs), "CAdES"
         else:
+            if xades.is_enveloping(signature.content):
+                raise DocumentRejected("signature_not_detached", "Cette signature contient déjà le document "
+                                                                 "signé : envoyez-la seule.", "signature")
             findings, fmt = await validate_xades(signature.content, document.content, **kwargs), "XAdES"
     finally:
         if owned:
@@ -83,8 +92,12 @@ async def verify(document: uploads.Upload, signature: uploads.Upload | None, mat
             entry["verdict"] = verdict(entry)
     if fmt == "PAdES" and findings and all(f["format"] == "PKCS7" for f in findings):
         fmt = "PKCS7"
+    signed_content = _signed_content(document) if signature is None and findings else None
     return {
         "format": fmt,
+        # Popped by the caller: stored next to the report for its download, never in the JSON.
+        "_signed_content": signed_content[1] if signed_content else None,
+        "signed_content": signed_content[0] if signed_content else None,
         "document": _describe(document),
         "signature_file": _describe(signature) if signature is not None else None,
         "signature_count": len(findings),
@@ -98,3 +111,34 @@ async def verify(document: uploads.Upload, signature: uploads.Upload | None, mat
 def _describe(upload: uploads.Upload) -> dict:
     return {"filename": upload.filename, "size": len(upload.content), "media_type": upload.media_type,
             "sha256": hashlib.sha256(upload.content).hexdigest()}
+
+
+DEFAULT_NAME = "contenu-signe"
+
+
+def _signed_content(document: uploads.Upload) -> tuple[dict, bytes] | None:
+    """What an enveloping signature signs — its description for the report, and its bytes — or None.
+
+    The name: the ``.p7m`` file's name without ``.p7m`` (« offre.pdf.p7m » → « offre.pdf »); for XAdES,
+    the signed object's Id when it is a file name; else « contenu-signe » and the extension of its type.
+    """
+    if document.kind == uploads.CMS and document.enveloping:
+        content = encapsulated_content(document.der)
+        declared, object_id = None, None
+        base = document.filename or ""
+        name = base[:-4] if base.lower().endswith(".p7m") and len(base) > 4 else None
+    elif document.kind == uploads.XML_SIGNATURE:
+        found = xades.enveloped_content(document.content)
+        if found is None:
+            return None
+        content, declared, object_id = found
+        name = object_id if object_id and "." in object_id.strip(".") else None
+    else:
+        return None
+    if content is None:
+        return None
+    media_type = declared or uploads.guess_media_type(content)
+    if not name:
+        name = DEFAULT_NAME + uploads.extension_of(media_type)
+    return {"filename": name, "size": len(content), "media_type": media_type,
+            "sha256": hashlib.sha256(content).hexdigest()}, content

@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from asn1crypto import cms, core, tsp
-from pyhanko.sign.ades.report import AdESIndeterminate
+from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.general import (
     NonexistentAttributeError,
     extract_certificate_info,
@@ -118,20 +118,28 @@ async def run_process(signed_data: cms.SignedData, spec: SignatureValidationSpec
     else:
         process, result = "Basic", await ades.ades_basic_validation(signed_data, spec, raw_digest=raw_digest,
                                                                     timing_info=timing)
-    if result.ades_subindic == AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+    cause = None
+    if result.ades_subindic not in (None, AdESPassed.OK):
         try:
             certs = extract_certificate_info(signed_data)
-            better = await common.diagnose_chain_failure(certs.signer_cert, certs.other_certs, spec, timing)
+            better, cause = await common.classify_chain_failure(result.ades_subindic, certs.signer_cert,
+                                                                certs.other_certs, spec, timing)
         except (ValueError, KeyError, TypeError):
             better = None
-        if better is not None:
+        if cause == common.REVOCATION_NOT_REQUIRED:
+            # Every certificate without revocation service is exempt: the same process, not requiring it.
+            process, result, again = await run_process(signed_data, common.without_required_revocation(spec),
+                                                       raw_digest=raw_digest, timing=timing,
+                                                       embedded_pdf_sig=embedded_pdf_sig, lta=lta)
+            return process, result, again or cause
+        if better is not None and better != result.ades_subindic:
             result = dataclasses.replace(result, ades_subindic=better)
-    return process, result
+    return process, result, cause
 
 
 def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, level: str, material: TrustMaterial,
             config: ValidationConfig, timing: ValidationTimingInfo, claimed: datetime | None, index: int,
-            identifier: str, integrity_extra: dict | None = None, dtbsr: bytes | None = None,
+            identifier: str, cause: str | None = None, integrity_extra: dict | None = None, dtbsr: bytes | None = None,
             signers_document_digest: tuple[str, bytes] | None = None) -> dict:
     """The report entry of one CMS signer, from pyHanko's AdES result."""
     signer_info = signed_data["signer_infos"][0]
@@ -180,8 +188,9 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
         "integrity": integrity,
         "certificate_validity": common.validity_at(signer_cert, proven, claimed),
         "revocation": common.revocation(signer_cert, result.validation_objects, status, config.revocation_mode,
-                                        subindic),
+                                        subindic, cause),
         "indication": indication, "sub_indication": sub,
+        "cause": cause if indication != common.TOTAL_PASSED else None,
         "digest_algorithm": signer_info["digest_algorithm"]["algorithm"].native,
         "signature_algorithm": signer_info["signature_algorithm"].signature_algo,
         "warnings": [],
@@ -200,6 +209,15 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
         "validation_objects": common.validation_objects_evidence(result.validation_objects),
     }
     return entry
+
+
+def encapsulated_content(der: bytes) -> bytes | None:
+    """The content an enveloping CMS signs (None when detached or unreadable)."""
+    try:
+        value = cms.ContentInfo.load(der)["content"]["encap_content_info"]["content"].native
+    except (ValueError, TypeError, KeyError):
+        return None
+    return bytes(value) if value is not None else None
 
 
 async def validate_cades(der: bytes, content: bytes | None, *, material: TrustMaterial, spec: SignatureValidationSpec,
@@ -247,8 +265,9 @@ async def _one_signer(single: cms.SignedData, index: int, content: bytes, detach
     signer_info = single["signer_infos"][0]
     fmt, level = cades_level(single, signer_info)
     digest = raw_digest_of(signer_info, content)
-    process, result = await run_process(single, spec, raw_digest=digest if detached else None, timing=timing)
-    entry = finding(signed_data=single, result=result, process=process, fmt=fmt, level=level,
+    process, result, cause = await run_process(single, spec, raw_digest=digest if detached else None,
+                                               timing=timing)
+    entry = finding(signed_data=single, result=result, process=process, fmt=fmt, level=level, cause=cause,
                     material=material, config=config, timing=timing, claimed=claimed_time(signer_info),
                     index=index, identifier=f"signature-{index}",
                     integrity_extra={"packaging": "detached" if detached else "enveloping"},

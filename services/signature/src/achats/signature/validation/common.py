@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from datetime import datetime
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from pyhanko.sign.ades import qualified_asn1
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESStatus
 from pyhanko.sign.validation.policy_decl import (
@@ -23,12 +25,13 @@ from pyhanko.sign.validation.qualified.tsp import TSPRegistry, TSPTrustManager
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.authority import Authority, TrustAnchor
 from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.errors import InsufficientRevinfoError
+from pyhanko_certvalidator.errors import InsufficientRevinfoError, StaleRevinfoError
 from pyhanko_certvalidator.fetchers.api import FetcherBackend
 from pyhanko_certvalidator.ltv.poe import ValidationObjectType
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
+from pyhanko_certvalidator.util import get_declared_revinfo
 
 from ..trust.lists import TrustMaterial
 
@@ -93,19 +96,95 @@ def validation_spec(material: TrustMaterial, config: ValidationConfig,
     return SignatureValidationSpec(cert_validation_policy=policy, revinfo_gathering_policy=gathering)
 
 
-async def diagnose_chain_failure(cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate],
-                                 spec: SignatureValidationSpec, timing) -> AdESIndeterminate | None:
-    """pyHanko reports revocation data it could not obtain as a general chain failure; ETSI EN 319 102-1
-    calls it TRY_LATER. Rerun the path validation to tell the two apart (only on this failure path)."""
+# Causes the report gives next to the ETSI sub-indication where one sub-indication covers situations a
+# person must tell apart (the verdict's French reason follows the cause).
+NO_REVOCATION_INFO = "no_revocation_info"   # the certificate names no OCSP responder and no CRL
+REVOCATION_UNAVAILABLE = "revocation_unavailable"  # it names some, none answered usably: TRY_LATER
+SELF_SIGNED = "self_signed"  # the signer's certificate is self-signed and no trust anchor
+REVOCATION_NOT_REQUIRED = "revocation_not_required"  # names none, and says none is needed (below)
+# The EU DSS default policy (RevocationDataSkip) skips revocation data for certificates carrying
+# id-pkix-ocsp-nocheck (RFC 6960) or id-etsi-ext-valassured-ST-certs (short-term, ETSI EN 319 412-1).
+REVOCATION_EXEMPT_EXTENSIONS = {"1.3.6.1.5.5.7.48.1.5", "0.4.0.194121.2.1"}
+
+
+async def classify_chain_failure(subindic, cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate],
+                                 spec: SignatureValidationSpec, timing) -> tuple[object, str | None]:
+    """(sub-indication, cause) for what pyHanko reports with a generic chain error.
+
+    - pyHanko reports revocation data it could not obtain as CERTIFICATE_CHAIN_GENERAL_FAILURE; the path
+      validation is rerun (on this failure path only) to read certvalidator's own error: revocation data
+      that could not be obtained from the services the certificate names is TRY_LATER (EN 319 102-1: it
+      may be available later); a certificate that names no service at all keeps the general failure,
+      with the cause ``no_revocation_info`` — no retry can ever help it.
+    - certvalidator turns « no path » for a self-signed certificate into a generic InvalidCertificateError,
+      which pyHanko maps to CHAIN_CONSTRAINTS_FAILURE: a self-signed signer (its own issuer, its signature
+      verified with its own key) that is no trust anchor (else a path would exist) has no chain at all:
+      NO_CERTIFICATE_CHAIN_FOUND.
+    """
+    if subindic == AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE and is_self_signed(cert):
+        return AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, SELF_SIGNED
+    if subindic == AdESIndeterminate.TRY_LATER:
+        return subindic, REVOCATION_UNAVAILABLE
+    if subindic != AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+        return subindic, None
     handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
     context = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
     try:
         await CertificateValidator(cert, intermediate_certs=others, validation_context=context).async_validate_path()
-    except InsufficientRevinfoError:
-        return AdESIndeterminate.TRY_LATER
+    except InsufficientRevinfoError as exc:
+        if not isinstance(exc, StaleRevinfoError) and not exc.is_side_validation and _names_no_revocation_service(exc):
+            lacking = [c for c in _non_anchor_certs(exc.current_path) if get_declared_revinfo(c) == (False, False)]
+            if lacking and all(revocation_exempt(c) for c in lacking):
+                return subindic, REVOCATION_NOT_REQUIRED  # the caller validates again without requiring it
+            return subindic, NO_REVOCATION_INFO
+        return AdESIndeterminate.TRY_LATER, REVOCATION_UNAVAILABLE
     except Exception:  # any other cause keeps pyHanko's sub-indication
-        return None
-    return None
+        return subindic, None
+    return subindic, None
+
+
+def _names_no_revocation_service(exc: InsufficientRevinfoError) -> bool:
+    """Whether the certificate whose revocation check failed names neither an OCSP responder nor a CRL."""
+    path = exc.current_path
+    certs = [c for c in path.iter_certs(include_root=False) if isinstance(c, asn1_x509.Certificate)]
+    leaf = path.leaf if isinstance(path.leaf, asn1_x509.Certificate) else None
+    intermediates = [c for c in certs if c is not leaf]
+    candidates = ([leaf] if leaf is not None else []) if exc.is_ee_cert else intermediates
+    return any(get_declared_revinfo(c) == (False, False) for c in candidates)
+
+
+def _non_anchor_certs(path: ValidationPath) -> list[asn1_x509.Certificate]:
+    return [c for c in path.iter_certs(include_root=False) if isinstance(c, asn1_x509.Certificate)]
+
+
+def revocation_exempt(cert: asn1_x509.Certificate) -> bool:
+    """Whether the certificate says its revocation status need not be checked (DSS RevocationDataSkip)."""
+    try:
+        return any(ext["extn_id"].dotted in REVOCATION_EXEMPT_EXTENSIONS
+                   for ext in cert["tbs_certificate"]["extensions"])
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def without_required_revocation(spec: SignatureValidationSpec) -> SignatureValidationSpec:
+    """The same policy, but revocation data required only from certificates naming a service: used when
+    every certificate naming none is exempt (see ``revocation_exempt``)."""
+    rule = RevocationCheckingRule.CHECK_IF_DECLARED
+    policy = dataclasses.replace(spec.cert_validation_policy, revinfo_policy=CertRevTrustPolicy(
+        RevocationCheckingPolicy(ee_certificate_rule=rule, intermediate_ca_cert_rule=rule)))
+    return dataclasses.replace(spec, cert_validation_policy=policy)
+
+
+def is_self_signed(cert: asn1_x509.Certificate) -> bool:
+    """Its own issuer, and its signature verifies with its own public key (not merely the same name)."""
+    if cert.subject != cert.issuer:
+        return False
+    try:
+        parsed = x509.load_der_x509_certificate(cert.dump())
+        parsed.verify_directly_issued_by(parsed)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 # -- indications -----------------------------------------------------------------------------------
@@ -316,8 +395,12 @@ def revoked_before(revocation: dict, moment: datetime | None) -> bool | None:
 
 # -- revocation --------------------------------------------------------------------------------------
 
-def revocation(cert: asn1_x509.Certificate, validation_objects, status, mode: str, subindic) -> dict:
+def revocation(cert: asn1_x509.Certificate, validation_objects, status, mode: str, subindic,
+               cause: str | None = None) -> dict:
     """What the revocation check of the signer's certificate found, and from which source."""
+    if cause in (NO_REVOCATION_INFO, REVOCATION_NOT_REQUIRED):
+        label = NO_REVOCATION_INFO if cause == NO_REVOCATION_INFO else "not_required"
+        return {"status": label, "source": None, "mode": mode, "revoked_at": None, "reason": None}
     details = getattr(status, "revocation_details", None) if status is not None else None
     if details is not None and not details.ca_revoked:
         return {"status": "revoked", "source": _source_of(cert, validation_objects), "mode": mode,

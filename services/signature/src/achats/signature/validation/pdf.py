@@ -116,7 +116,7 @@ async def _one(reader: PdfFileReader, content: bytes, sig, index: int, *, materi
         modification = "none"
     digest = sig.compute_digest()
     lta = level.endswith("-LTA") or (level.endswith("-T") and not has_ts)
-    process, result = await cms_validation.run_process(signed_data, spec, raw_digest=digest, timing=timing,
+    process, result, cause = await cms_validation.run_process(signed_data, spec, raw_digest=digest, timing=timing,
                                                        embedded_pdf_sig=sig, lta=lta)
     integrity = {"packaging": "embedded", "coverage": COVERAGE.get(coverage, "unclear"),
                  "modifications": modification,
@@ -124,7 +124,7 @@ async def _one(reader: PdfFileReader, content: bytes, sig, index: int, *, materi
                  "revisions": reader.xrefs.total_revisions}
     entry = cms_validation.finding(
         signed_data=signed_data, result=result, process=process, fmt=fmt, level=level, material=material,
-        config=config, timing=timing, claimed=sig.self_reported_timestamp, index=index,
+        config=config, timing=timing, claimed=sig.self_reported_timestamp, index=index, cause=cause,
         identifier=str(sig.field_name), integrity_extra=integrity,
         signers_document_digest=(signer_info["digest_algorithm"]["algorithm"].native, digest))
     if modification == "other":

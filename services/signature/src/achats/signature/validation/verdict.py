@@ -52,6 +52,30 @@ SUBINDICATION_REASONS = {
 }
 
 
+# Where one sub-indication covers situations a person must tell apart, the cause gives the reason.
+CAUSE_REASONS = {
+    "no_revocation_info": "Le certificat du signataire n'indique aucun service de révocation (ni répondeur OCSP, "
+                          "ni liste de certificats révoqués) : son statut de révocation ne peut pas être vérifié, "
+                          "et une nouvelle vérification n'y changera rien.",
+    "self_signed": "Le signataire utilise un certificat auto-signé, aucune autorité de confiance ne l'a émis "
+                   "(certificat auto-signé, aucune autorité de confiance) : rien ne rattache ce certificat à "
+                   "une autorité de certification reconnue.",
+}
+CAUSE_CHECKS = {
+    "no_revocation_info": "Demander à l'autorité de certification du signataire (ou au soumissionnaire) la preuve "
+                          "que son certificat n'était pas révoqué à la date de signature, ou une signature avec un "
+                          "certificat dont l'autorité publie un service de révocation.",
+    "self_signed": "Un certificat auto-signé ne prouve pas l'identité du signataire : demander une signature avec "
+                   "un certificat qualifié (ou d'une autorité reconnue équivalente, art. 2 de l'arrêté).",
+}
+
+
+def _reason(finding: dict) -> str:
+    sub = finding["sub_indication"]
+    return CAUSE_REASONS.get(finding.get("cause") or "") or SUBINDICATION_REASONS.get(sub,
+                                                                                      SUBINDICATION_REASONS["GENERIC"])
+
+
 def qualification(result: QualificationResult | None, indication: str, cert_info: dict, chain: list[dict],
                   material: TrustMaterial) -> dict:
     """DSS-style qualification of the signature, with the trusted-list entry that grants it."""
@@ -146,9 +170,11 @@ def verdict(finding: dict) -> dict:
                            "règlement eIDAS, comme l'exige l'arrêté du 22 mars 2019.")
     elif indication == TOTAL_FAILED:
         code = NON_COMPLIANT
-        reasons.append(SUBINDICATION_REASONS.get(sub, SUBINDICATION_REASONS["GENERIC"]))
+        reasons.append(_reason(finding))
     else:
-        reasons.append(SUBINDICATION_REASONS.get(sub, SUBINDICATION_REASONS["GENERIC"]))
+        reasons.append(_reason(finding))
+        if finding.get("cause") in CAUSE_CHECKS:
+            checks.append(CAUSE_CHECKS[finding["cause"]])
         if revoked_at is not None and moment is not None and moment >= revoked_at:
             code = NON_COMPLIANT
             reasons.append("La date de signature (déclarée ou prouvée) est postérieure à la révocation.")
@@ -156,7 +182,7 @@ def verdict(finding: dict) -> dict:
             code = NON_COMPLIANT
             reasons.append("La date de signature (déclarée ou prouvée) est postérieure à l'expiration du "
                            "certificat.")
-        elif sub == "NO_CERTIFICATE_CHAIN_FOUND":
+        elif sub == "NO_CERTIFICATE_CHAIN_FOUND" and finding.get("cause") != "self_signed":
             checks.append("Demander au soumissionnaire le justificatif de l'équivalence de son autorité de "
                           "certification avec les exigences du règlement eIDAS (art. 2 de l'arrêté).")
     modifications = finding["integrity"].get("modifications")

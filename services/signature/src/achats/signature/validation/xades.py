@@ -151,9 +151,73 @@ def _objects(*contexts) -> list[ValidationObject]:
     return out
 
 
-async def validate_xades(signature_xml: bytes, document: bytes, *, material: TrustMaterial,
+def _external_references(signature: etree._Element) -> list[etree._Element]:
+    return [r for r in signature.findall("ds:SignedInfo/ds:Reference", NS)
+            if r.get("URI") is not None and not r.get("URI", "").startswith("#")]
+
+
+def _enveloped(signature: etree._Element) -> list[tuple[etree._Element, etree._Element]]:
+    """(reference, ds:Object) pairs of an enveloping signature: references to an object of the signature
+    itself that holds signed content (not the XAdES qualifying properties)."""
+    objects = {o.get("Id"): o for o in signature.findall("ds:Object", NS)
+               if o.get("Id") and o.find("xades:QualifyingProperties", NS) is None}
+    ids: dict[str, int] = {}
+    for element in signature.getroottree().iter():
+        for attribute in ("Id", "ID", "id"):
+            if element.get(attribute):
+                ids[element.get(attribute)] = ids.get(element.get(attribute), 0) + 1
+    out = []
+    for reference in signature.findall("ds:SignedInfo/ds:Reference", NS):
+        uri = reference.get("URI") or ""
+        target = uri[1:]
+        if reference.get("Type", "").endswith("SignedProperties") or target not in objects:
+            continue
+        if ids.get(target, 0) != 1:
+            return []  # the same Id twice: what is verified might not be what is shown (wrapping)
+        out.append((reference, objects[target]))
+    return out
+
+
+def is_detached(signature_xml: bytes) -> bool:
+    """Whether some XML signature of this file references another file."""
+    return any(_external_references(s) for s in signature_elements(parse(signature_xml)))
+
+
+def is_enveloping(signature_xml: bytes) -> bool:
+    """Whether the XML signatures of this file carry their signed content (no reference to another file)."""
+    signatures = signature_elements(parse(signature_xml))
+    return bool(signatures) and all(not _external_references(s) and _enveloped(s) for s in signatures)
+
+
+def object_content(obj: etree._Element) -> tuple[bytes, str | None]:
+    """(the signed content a person downloads, its declared media type) of a ds:Object: base64 content
+    decoded, an XML element canonicalised (exclusive c14n: only the namespaces it uses), text as UTF-8."""
+    mime = obj.get("MimeType")
+    children = [child for child in obj if isinstance(child.tag, str)]
+    if obj.get("Encoding") == "http://www.w3.org/2000/09/xmldsig#base64":
+        try:
+            return base64.b64decode("".join((obj.text or "").split())), mime
+        except ValueError:
+            return (obj.text or "").encode(), mime
+    if children:
+        return etree.tostring(children[0], method="c14n", exclusive=True), mime or "application/xml"
+    return (obj.text or "").encode("utf-8"), mime
+
+
+def enveloped_content(signature_xml: bytes) -> tuple[bytes, str | None, str | None] | None:
+    """(content, media type, object Id) of the first signature's signed object, None when detached."""
+    signatures = signature_elements(parse(signature_xml))
+    pairs = _enveloped(signatures[0]) if signatures else []
+    if not pairs:
+        return None
+    content, mime = object_content(pairs[0][1])
+    return content, mime, pairs[0][1].get("Id")
+
+
+async def validate_xades(signature_xml: bytes, document: bytes | None, *, material: TrustMaterial,
                          spec: SignatureValidationSpec, config: ValidationConfig,
                          timing: ValidationTimingInfo) -> list[dict]:
+    """Detached XAdES over ``document``, or enveloping XAdES (``document`` None: the content is inside)."""
     root = parse(signature_xml)
     signatures = signature_elements(root)
     if not signatures:
@@ -164,7 +228,7 @@ async def validate_xades(signature_xml: bytes, document: bytes, *, material: Tru
             for index, sig in enumerate(signatures, start=1)]
 
 
-async def _one(signature: etree._Element, index: int, document: bytes, *, material: TrustMaterial,
+async def _one(signature: etree._Element, index: int, document: bytes | None, *, material: TrustMaterial,
                spec: SignatureValidationSpec, config: ValidationConfig, timing: ValidationTimingInfo) -> dict:
     certs = _certificates(signature)
     signer_cert = _signing_cert(signature, certs)
@@ -172,14 +236,25 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
         raise DocumentRejected("signature_unreadable", "La signature XML ne contient pas le certificat du "
                                                        "signataire.", "signature")
     fmt, level = _level(signature)
-    external = [r for r in signature.findall("ds:SignedInfo/ds:Reference", NS)
-                if r.get("URI") is not None and not r.get("URI", "").startswith("#")]
+    external = _external_references(signature)
     subindic = None
-    if len(external) != 1:
+    if document is None:
+        # Enveloping: exactly one signed object inside the signature, no other file.
+        enveloped = _enveloped(signature)
+        if external or len(enveloped) != 1:
+            subindic = AdESFailure.FORMAT_FAILURE
+            doc_ref, document = None, b""
+        else:
+            doc_ref = enveloped[0][0]
+            document = object_content(enveloped[0][1])[0]
+            subindic = _verify_xml(signature, None, signer_cert, doc_ref)
+    elif len(external) != 1:
         subindic = AdESFailure.FORMAT_FAILURE  # a detached XAdES covers exactly one external file here
+        doc_ref = None
     else:
-        subindic = _verify_xml(signature, document, signer_cert, external[0])
-    doc_ref = external[0] if external else None
+        doc_ref = external[0]
+        subindic = _verify_xml(signature, document, signer_cert, doc_ref)
+    packaging = "detached" if external else "enveloping"
     digest_method = doc_ref.find("ds:DigestMethod", NS).get("Algorithm") if doc_ref is not None and \
         doc_ref.find("ds:DigestMethod", NS) is not None else None
     doc_digest_algorithm = DIGESTS.get(digest_method or "", "sha256")
@@ -187,7 +262,7 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
     handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
     vc = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
     vc.certificate_registry.register_multiple([c for c in certs if c != signer_cert])
-    path = revo_details = None
+    path = revo_details = cause = None
     if subindic is None:
         op = await generic_cms.validate_cert_usage(
             signer_cert, vc, KeyUsageConstraints(key_usage={"non_repudiation"}),
@@ -195,9 +270,19 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
         subindic = op.error_subindic
         path = op.success_result or op.error_path
         revo_details = op.revo_details
-        if subindic == AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
-            subindic = await common.diagnose_chain_failure(
-                signer_cert, [c for c in certs if c != signer_cert], spec, timing) or subindic
+        if subindic is not None:
+            subindic, cause = await common.classify_chain_failure(
+                subindic, signer_cert, [c for c in certs if c != signer_cert], spec, timing)
+        if cause == common.REVOCATION_NOT_REQUIRED:
+            # Every certificate without revocation service is exempt: validate again, not requiring it.
+            relaxed = common.without_required_revocation(spec)
+            vc = relaxed.cert_validation_policy.build_validation_context(
+                timing_info=timing, handlers=bootstrap_validation_data_handlers(relaxed, timing_info=timing))
+            vc.certificate_registry.register_multiple([c for c in certs if c != signer_cert])
+            op = await generic_cms.validate_cert_usage(
+                signer_cert, vc, KeyUsageConstraints(key_usage={"non_repudiation"}),
+                vc.path_builder.async_build_paths_lazy(signer_cert))
+            subindic, path, revo_details = op.error_subindic, op.success_result or op.error_path, op.revo_details
 
     token, c14n_method = _timestamp_token(signature)
     timestamp = proven = None
@@ -242,12 +327,13 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
         "validation_time": common.iso(timing.validation_time),
         "integrity": {"intact": sub != "HASH_FAILURE", "signature_valid": sub not in ("HASH_FAILURE",
                                                                                        "SIG_CRYPTO_FAILURE"),
-                      "packaging": "detached",
+                      "packaging": packaging,
                       "reference": doc_ref.get("URI") if doc_ref is not None else None},
         "certificate_validity": common.validity_at(signer_cert, proven, claimed),
         "revocation": common.revocation(signer_cert, objects, SimpleNamespace(revocation_details=revo_details),
-                                        config.revocation_mode, subindic),
+                                        config.revocation_mode, subindic, cause),
         "indication": indication, "sub_indication": sub,
+        "cause": cause if indication != common.TOTAL_PASSED else None,
         "digest_algorithm": doc_digest_algorithm,
         "signature_algorithm": (signed_info.find("ds:SignatureMethod", NS).get("Algorithm", "")
                                 .rsplit("#", 1)[-1] if signed_info is not None
@@ -275,12 +361,13 @@ async def _one(signature: etree._Element, index: int, document: bytes, *, materi
     return entry
 
 
-def _verify_xml(signature: etree._Element, document: bytes, signer_cert: asn1_x509.Certificate,
+def _verify_xml(signature: etree._Element, document: bytes | None, signer_cert: asn1_x509.Certificate,
                 reference: etree._Element):
-    """Digests of the references and the signature value, by signxml; None when all hold."""
+    """Digests of the references and the signature value, by signxml; None when all hold. ``document``
+    None: an enveloping signature, whose references signxml resolves inside the signature."""
     data = etree.tostring(signature)
-    target: bytes | etree._Element = document
-    if reference.find("ds:Transforms/ds:Transform", NS) is not None:
+    target: bytes | etree._Element | None = document
+    if document is not None and reference.find("ds:Transforms/ds:Transform", NS) is not None:
         # A reference with transforms (c14n) signs an XML document as XML: give signxml the tree.
         try:
             target = parse(document)
@@ -289,7 +376,7 @@ def _verify_xml(signature: etree._Element, document: bytes, signer_cert: asn1_x5
     try:
         _Verifier().verify(
             data, x509_cert=x509.load_der_x509_certificate(signer_cert.dump()),
-            uri_resolver=lambda _uri: target,
+            uri_resolver=(lambda _uri: target) if target is not None else None,
             expect_config=XAdESSignatureConfiguration(require_x509=True, expect_references=True))
     except signxml_errors.InvalidDigest:
         return AdESFailure.HASH_FAILURE
