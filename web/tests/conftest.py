@@ -45,3 +45,20 @@ def web_alone(create_postgres_database, tmp_path_factory):
     """The web front end on PostgreSQL with no service behind it (pages that call none)."""
     with running_web(create_postgres_database("achats_web"), tmp_path_factory.mktemp("web")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def standin():
+    from achats.company_registry.standin.testing import running_standin
+
+    with running_standin() as server:
+        yield server
+
+
+@pytest.fixture
+def platform(fresh_postgres_url, tmp_path, standin):
+    from web_support import running_platform
+
+    standin.reset()
+    with running_platform(fresh_postgres_url, tmp_path, standin, login_delay_after=3, login_lock_after=4) as urls:
+        yield urls

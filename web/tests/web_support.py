@@ -51,3 +51,62 @@ def assert_accessible(page, javascript: bool = True) -> None:
     violations = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
                    "nodes": [n["html"][:160] for n in v["nodes"][:3]]} for v in result["violations"]]
     assert violations == [], f"{page.url}: " + json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+PASSWORD = "un cheval blanc galope dans la plaine"
+CCAS_SIRET = "26570134200148"
+
+
+@contextlib.contextmanager
+def running_platform(database_url: str, tmp_path: Path, standin, **identity_settings) -> Iterator[dict]:
+    """identity (on ``database_url``) and the registry (SQLite, INSEE stand-in) over real HTTP, and the web
+    front end calling them; the web app checks identity's tokens with identity's own public keys."""
+    import uuid
+
+    from achats.chassis import security
+    from achats.company_registry.app import SERVICE as REGISTRY
+    from achats.identity.app import SERVICE as IDENTITY
+
+    namespace = uuid.uuid4().hex[:8]
+    identity_config = IDENTITY.load_settings({}, **{
+        "database_url": database_url, "amqp_url": f"memory://identity-{namespace}", "log_json": True,
+        "public_base_url": "http://localhost:8080", "registry_url": "http://127.0.0.1:1", **identity_settings})
+    IDENTITY.migrate(identity_config)
+    identity_runtime = IDENTITY.runtime(identity_config)
+    keys = identity_runtime.extras["identity"].keys
+    registry_config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
+                                             amqp_url=f"memory://registry-{namespace}",
+                                             insee_base_url=standin.base_url, insee_api_key=standin.api_key)
+    REGISTRY.migrate(registry_config)
+    registry_runtime = REGISTRY.runtime(registry_config)
+
+    def verifier():
+        return security.TokenVerifier(security.JWKSCache("identity", fetch=lambda _url: keys.jwks()),
+                                      issuer=identity_config.issuer, audience=identity_config.audience)
+
+    registry_runtime.extras["verifier"] = verifier()
+    with serving(REGISTRY.create_app(registry_config, registry_runtime)) as registry_url:
+        identity_runtime.extras["registry"].http.base_url = registry_url
+        with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url:
+            config = WEB.load_settings({}, **{
+                "database_url": f"sqlite:///{tmp_path}/web.db", "amqp_url": f"memory://web-{namespace}",
+                "secret_key": SECRET, "cookie_secure": False, "assets_dir": str(tmp_path / "assets"),
+                "log_json": True, "identity_url": identity_url, "registry_url": registry_url})
+            WEB.migrate(config)
+            web_runtime = WEB.runtime(config)
+            web_runtime.extras["verifier"] = verifier()
+            with serving(WEB.create_app(config, web_runtime)) as web_url:
+                yield {"web": web_url, "identity": identity_url, "registry": registry_url}
+            web_runtime.db.dispose()
+    identity_runtime.db.dispose()
+    registry_runtime.db.dispose()
+
+
+def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie@example.fr") -> None:
+    import requests
+
+    answer = requests.post(f"{identity_url}/identity/registrations", json={
+        "company": {"source": "insee"}, "establishment": {"siret": CCAS_SIRET},
+        "user": {"last_name": "Curie", "first_name": "Marie", "email": email, "phone": "+33 3 87 00 00 00"},
+        "credentials": {"login": login, "password": PASSWORD}}, timeout=30)
+    assert answer.status_code == 202, answer.text

@@ -1,0 +1,51 @@
+"""« Se connecter » / « Se déconnecter » against the real identity service, in Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from web_support import PASSWORD, assert_accessible, register
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_login_then_logout_with_the_session_kept_server_side(browser, platform, javascript):
+    register(platform["identity"])
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(platform["web"] + "/")
+    page.get_by_label("Identifiant").fill("mcurie")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    assert_accessible(page, javascript)
+    cookie = next(c for c in context.cookies() if c["name"] == "achats_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    # The cookie is an opaque id: no token in it, none in the page.
+    assert cookie["value"].count(".") == 0 and "eyJ" not in page.content()
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible()
+    assert_accessible(page, javascript)
+    page.goto(platform["web"] + "/")
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    context.close()
+
+
+def test_a_wrong_password_shows_identitys_message_and_keeps_the_identifiant(context, platform):
+    register(platform["identity"])
+    page = context.new_page()
+    page.goto(platform["web"] + "/connexion")
+    page.get_by_label("Identifiant").fill("mcurie")
+    page.get_by_label("Mot de passe").fill("pas le bon")
+    page.get_by_role("button", name="Se connecter").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("incorrect")
+    expect(page.get_by_label("Identifiant")).to_have_value("mcurie")
+    assert_accessible(page)
+    # Too many tries: identity's lockout message, word for word.
+    for _ in range(6):
+        page.get_by_label("Mot de passe").fill("pas le bon")
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_load_state()
+    expect(page.get_by_role("alert")).to_contain_text("Trop de tentatives de connexion")
