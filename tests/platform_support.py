@@ -109,7 +109,7 @@ def running_platform(create_database, amqp_url: str, smtp_sink, insee) -> Iterat
         "NOTIFIER_MAIL_URL": f"smtp://127.0.0.1:{smtp_sink.port}", "NOTIFIER_MAIL_DOMAIN": "marches.example.fr",
         "NOTIFIER_REVEAL_LINKS": "true",
         "GATEWAY_UPSTREAMS": ",".join(f"{n}=http://127.0.0.1:{ports[n]}" for n in present),
-        "GATEWAY_COOKIE_SECURE": "false", "GATEWAY_RATE_SENSITIVE_PER_MINUTE": "200",
+        "GATEWAY_RATE_SENSITIVE_PER_MINUTE": "200",
     })
     if "signature" in present:
         # The PKI shipped for `make run`, whose certificates point to its stand-ins on 8191-8193.
@@ -164,7 +164,6 @@ def embedded_platform(var: Path) -> Iterator[Platform]:
 
     root = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
-    env["GATEWAY_COOKIE_SECURE"] = "false"
     launcher = subprocess.Popen([sys.executable, str(root / "deploy" / "local" / "launcher.py"), "--var", str(var)],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     platform = Platform(gateway="http://127.0.0.1:8080", ports={}, env=env, smtp=var / "mail",

@@ -15,7 +15,7 @@ from gateway_support import running_gateway
 
 @pytest.fixture(scope="module")
 def edge():
-    with running_gateway(cors_origins=("https://marches.example.fr",), cookie_secure=True) as running:
+    with running_gateway(cors_origins=("https://marches.example.fr",)) as running:
         yield running
 
 
@@ -177,48 +177,16 @@ def test_rate_limits_are_shared_through_redis():
         assert codes.count(429) >= 1
 
 
-def test_browser_session_in_cookies_with_csrf(edge):
-    session = requests.Session()
-    wrong = session.post(f"{edge.url}/api/session/login", json={"login": "m", "password": "faux"})
-    assert wrong.status_code == 401
-    login = session.post(f"{edge.url}/api/session/login", json={"login": "m", "password": "le bon mot de passe"})
-    assert login.status_code == 200
-    assert "access_token" not in login.text and "refresh_token" not in login.text
-    set_cookie = login.headers["set-cookie"]
-    assert "HttpOnly" in set_cookie and "Secure" in set_cookie and "SameSite=Lax" in set_cookie
-    csrf = login.json()["csrf_token"]
-    # Secure cookies travel on https only: the test sends them by hand over http.
-    jar = {c.name: c.value for c in session.cookies}
-    cookie_header = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
-    read = requests.get(f"{edge.url}/api/echo/x", headers=cookie_header)
-    assert read.status_code == 200
-    assert read.json()["headers"]["authorization"] == f"Bearer {jar['achats_access']}"
-    assert "cookie" not in read.json()["headers"]  # cookies stay at the edge
-    no_csrf = requests.post(f"{edge.url}/api/echo/x", headers=cookie_header, data=b"{}")
-    assert (no_csrf.status_code, no_csrf.json()["code"]) == (403, "csrf_failed")
-    with_csrf = requests.post(f"{edge.url}/api/echo/x", headers={**cookie_header, "X-CSRF-Token": csrf}, data=b"{}")
-    assert with_csrf.status_code == 200
-    who = requests.get(f"{edge.url}/api/session", headers=cookie_header)
-    assert who.json()["sub"] == "user-1"
-    logout = requests.post(f"{edge.url}/api/session/logout", headers={**cookie_header, "X-CSRF-Token": csrf})
-    assert logout.status_code == 204
-    assert "achats_access=;" in logout.headers["set-cookie"]
-
-
-def test_an_expired_access_cookie_is_refreshed_transparently():
-    with running_gateway() as gateway:
-        gateway.identity.access_ttl = -10  # tokens already expired when issued
-        login = requests.post(f"{gateway.url}/api/session/login",
-                              json={"login": "m", "password": "le bon mot de passe"})
-        cookies = {c.name: c.value for c in login.cookies}
-        gateway.identity.access_ttl = 300
-        header = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-        response = requests.get(f"{gateway.url}/api/echo/x", headers=header)
-        assert response.status_code == 200
-        assert "achats_access=" in response.headers["set-cookie"]
-        assert "achats_refresh=refresh-2" in response.headers["set-cookie"]
-        # The old refresh token is spent: the same stale cookies cannot refresh twice.
-        assert requests.get(f"{gateway.url}/api/echo/x", headers=header).status_code == 401
+def test_the_gateway_has_no_cookie_session_and_cookies_reach_only_the_pages(edge):
+    """One browser session in the platform: the web front end's (issue 15). The gateway's own cookie
+    session is gone, a cookie is never turned into a token, and only the pages get the cookies."""
+    assert requests.post(f"{edge.url}/api/session/login", json={"login": "m", "password": "x"}).status_code == 404
+    cookie = {"Cookie": "achats_session=opaque; achats_access=" + edge.keys.token({"sub": "user-1"})}
+    assert requests.get(f"{edge.url}/api/echo/x", headers=cookie).status_code == 401
+    api = requests.get(f"{edge.url}/api/echo/optional/x", headers=cookie)
+    assert "cookie" not in api.json()["headers"]
+    page = requests.get(f"{edge.url}/compte", headers=cookie)
+    assert page.json()["headers"]["cookie"].startswith("achats_session=opaque")
 
 
 def test_cors_allow_list(edge):

@@ -55,10 +55,6 @@ class Gateway:
             Route("/readyz", self.readyz),
             Route("/metrics", self.metrics),
             Route("/api/platform", self.platform),
-            Route("/api/session", self.session_get, methods=["GET"]),
-            Route("/api/session/login", self.session_login, methods=["POST"]),
-            Route("/api/session/refresh", self.session_refresh, methods=["POST"]),
-            Route("/api/session/logout", self.session_logout, methods=["POST"]),
             Route("/api/docs", self.docs),
             Route("/api/docs/specs/{name}.json", self.docs_spec),
             Route("/api/docs/achats-docs.js", self.docs_script),
@@ -123,15 +119,9 @@ class Gateway:
                           detail="Ce service n'est pas disponible sur cette plateforme.")
         address = self._client(scope, headers)
         token = auth.bearer_of(headers)
-        claims, set_cookies = None, []
-        cookies = auth.cookies_of(headers) if token is None else {}
-        from_cookie = token is None and (auth.ACCESS_COOKIE in cookies or auth.REFRESH_COOKIE in cookies)
-        if rule.auth != NONE and (token or from_cookie):
-            if from_cookie:
-                auth.check_csrf(scope["method"], headers, cookies)
-                token, claims, set_cookies = await self._cookie_session(cookies)
-            else:
-                claims = await self._verify(token)
+        claims = None
+        if rule.auth != NONE and token:
+            claims = await self._verify(token)
         elif rule.auth == REQUIRED:
             raise Problem(status=401, code="unauthenticated",
                           detail="Vous devez être connecté pour accéder à cette ressource.",
@@ -143,9 +133,10 @@ class Gateway:
         forwarded = proxy.upstream_headers(
             scope["headers"], client=address, proto=headers.get("x-forwarded-proto", scope.get("scheme", "http"))
             if self.settings.trust_forwarded_for else scope.get("scheme", "http"),
-            host=headers.get("host", ""), authorization=f"Bearer {token}" if token else None)
+            host=headers.get("host", ""), authorization=f"Bearer {token}" if token else None,
+            keep_cookies=rule is PAGES)
         declared = headers.get("content-length")
-        extra = cors + [(b"set-cookie", c.encode()) for c in set_cookies]
+        extra = cors
         await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded,
                             declared_length=int(declared) if declared and declared.isdigit() else None,
                             extra_response_headers=extra)
@@ -155,104 +146,6 @@ class Gateway:
             raise Problem(status=503, code="authentication_unavailable",
                           detail="Le service d'authentification est momentanément indisponible.")
         return await self.verified.claims(token)
-
-    async def _cookie_session(self, cookies: dict) -> tuple[str, dict, list[str]]:
-        """The access token of a browser session, refreshed here when it has expired."""
-        access = cookies.get(auth.ACCESS_COOKIE)
-        if access:
-            try:
-                return access, await self._verify(access), []
-            except Problem as problem:
-                if problem.status != 401 or not cookies.get(auth.REFRESH_COOKIE):
-                    raise
-        refresh = cookies.get(auth.REFRESH_COOKIE)
-        if not refresh:
-            raise Problem(status=401, code="unauthenticated",
-                          detail="Votre session a expiré. Veuillez vous reconnecter.")
-        status, body = await self._identity("POST", "/identity/sessions/refresh", {"refresh_token": refresh})
-        if status != 200:
-            raise Problem(status=401, code=body.get("code", "session_expired"),
-                          detail=body.get("detail", "Votre session a expiré. Veuillez vous reconnecter."))
-        set_cookies, _ = auth.session_cookies(body, secure=self.settings.cookie_secure,
-                                              csrf=cookies.get(auth.CSRF_COOKIE))
-        return body["access_token"], await self._verify(body["access_token"]), set_cookies
-
-    async def _identity(self, method: str, path: str, payload: dict) -> tuple[int, dict]:
-        upstream = self.upstreams.get("identity")
-        if upstream is None:
-            raise Problem(status=503, code="service_unavailable", detail="Le service d'identité est indisponible.")
-        try:
-            async with upstream.session.request(method, upstream.base_url + path, json=payload,
-                                                timeout=aiohttp.ClientTimeout(total=10)) as response:
-                body = await response.json(content_type=None) if response.content_length != 0 else {}
-                return response.status, body or {}
-        except (TimeoutError, aiohttp.ClientError, ValueError):
-            raise Problem(status=503, code="service_unavailable",
-                          detail="Le service d'identité est momentanément indisponible.") from None
-
-    # --- browser sessions -------------------------------------------------------------------------
-
-    async def _address_limited(self, request: Request, route: str) -> None:
-        decision = await self.limiter.check(address=self._client(request.scope, dict(request.headers)), user=None,
-                                            sensitive=True, route=route)
-        if not decision.allowed:
-            raise _too_many(decision.retry_after)
-
-    async def session_login(self, request: Request) -> Response:
-        await self._address_limited(request, "session.login")
-        try:
-            payload = await request.json()
-        except ValueError:
-            return _problem(Problem(status=400, code="invalid_json",
-                                    detail="Le contenu envoyé n'est pas un document JSON valide."), request)
-        status, body = await self._identity("POST", "/identity/sessions", payload if isinstance(payload, dict) else {})
-        if status != 200:
-            return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-        cookies, csrf = auth.session_cookies(body, secure=self.settings.cookie_secure)
-        response = JSONResponse({"csrf_token": csrf, "expires_in": body["expires_in"],
-                                 "refresh_expires_in": body.get("refresh_expires_in")})
-        for cookie in cookies:
-            response.headers.append("set-cookie", cookie)
-        return response
-
-    async def session_refresh(self, request: Request) -> Response:
-        cookies = auth.cookies_of(dict(request.headers))
-        try:
-            auth.check_csrf("POST", dict(request.headers), cookies)
-            _token, claims, set_cookies = await self._cookie_session({k: v for k, v in cookies.items()
-                                                                      if k != auth.ACCESS_COOKIE})
-        except Problem as problem:
-            return _problem(problem, request)
-        response = JSONResponse({"sub": claims.get("sub"),
-                                 "expires_in": max(0, int(claims.get("exp", 0) - claims.get("iat", 0)))})
-        for cookie in set_cookies:
-            response.headers.append("set-cookie", cookie)
-        return response
-
-    async def session_logout(self, request: Request) -> Response:
-        cookies = auth.cookies_of(dict(request.headers))
-        try:
-            auth.check_csrf("POST", dict(request.headers), cookies)
-        except Problem as problem:
-            return _problem(problem, request)
-        if cookies.get(auth.REFRESH_COOKIE):
-            await self._identity("POST", "/identity/sessions/logout", {"refresh_token": cookies[auth.REFRESH_COOKIE]})
-        response = Response(status_code=204)
-        for cookie in auth.cleared_cookies(secure=self.settings.cookie_secure):
-            response.headers.append("set-cookie", cookie)
-        return response
-
-    async def session_get(self, request: Request) -> Response:
-        cookies = auth.cookies_of(dict(request.headers))
-        try:
-            _token, claims, set_cookies = await self._cookie_session(cookies)
-        except Problem as problem:
-            return _problem(problem, request)
-        keep = ("sub", "name", "email", "roles", "company_id", "establishment_id", "exp")
-        response = JSONResponse({k: claims.get(k) for k in keep})
-        for cookie in set_cookies:
-            response.headers.append("set-cookie", cookie)
-        return response
 
     # --- own endpoints ------------------------------------------------------------------------------
 

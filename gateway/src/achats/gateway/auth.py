@@ -1,18 +1,11 @@
-"""Edge authentication: bearer tokens verified against identity's JWKS; browser sessions in cookies."""
+"""Edge authentication: bearer tokens verified against identity's JWKS (browser sessions are the web front end's)."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import secrets
 import time
-from http.cookies import SimpleCookie
 
-from achats.chassis.problems import Problem
 from achats.chassis.security import TokenVerifier
-
-ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE = "achats_access", "achats_refresh", "achats_csrf"
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class Verified:
@@ -35,47 +28,6 @@ class Verified:
         return claims
 
 
-def cookies_of(headers: dict[str, str]) -> dict[str, str]:
-    jar = SimpleCookie()
-    try:
-        jar.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header is no session at all
-        return {}
-    return {name: morsel.value for name, morsel in jar.items()}
-
-
 def bearer_of(headers: dict[str, str]) -> str | None:
     value = headers.get("authorization", "")
     return value[7:].strip() if value[:7].lower() == "bearer " else None
-
-
-def check_csrf(method: str, headers: dict[str, str], cookies: dict[str, str]) -> None:
-    """Double submit: a cookie-authenticated write must echo the CSRF cookie in a header."""
-    if method not in UNSAFE:
-        return
-    expected, given = cookies.get(CSRF_COOKIE, ""), headers.get("x-csrf-token", "")
-    if not expected or not hmac.compare_digest(expected, given):
-        raise Problem(status=403, code="csrf_failed",
-                      detail="La requête n'a pas pu être vérifiée. Rechargez la page et réessayez.")
-
-
-def session_cookies(tokens: dict, *, secure: bool, csrf: str | None = None) -> tuple[list[str], str]:
-    """Set-Cookie values for a logged-in browser, and its CSRF token."""
-    csrf = csrf or secrets.token_urlsafe(24)
-    flags = "; Secure" if secure else ""
-    cookies = [
-        f"{ACCESS_COOKIE}={tokens['access_token']}; Path=/api; HttpOnly; SameSite=Lax; "
-        f"Max-Age={tokens['expires_in']}{flags}",
-        f"{CSRF_COOKIE}={csrf}; Path=/; SameSite=Lax; Max-Age={tokens.get('refresh_expires_in', 1800)}{flags}",
-    ]
-    if tokens.get("refresh_token"):
-        cookies.append(f"{REFRESH_COOKIE}={tokens['refresh_token']}; Path=/api; HttpOnly; SameSite=Strict; "
-                       f"Max-Age={tokens.get('refresh_expires_in', 1800)}{flags}")
-    return cookies, csrf
-
-
-def cleared_cookies(*, secure: bool) -> list[str]:
-    flags = "; Secure" if secure else ""
-    return [f"{ACCESS_COOKIE}=; Path=/api; HttpOnly; SameSite=Lax; Max-Age=0{flags}",
-            f"{REFRESH_COOKIE}=; Path=/api; HttpOnly; SameSite=Strict; Max-Age=0{flags}",
-            f"{CSRF_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0{flags}"]

@@ -57,7 +57,9 @@ def traceparent(incoming: str | None) -> str:
 
 
 def upstream_headers(raw: list[tuple[bytes, bytes]], *, client: str, proto: str, host: str,
-                     authorization: str | None) -> dict[str, str]:
+                     authorization: str | None, keep_cookies: bool = False) -> dict[str, str]:
+    """The request's headers for the upstream; cookies reach only the web front end (it owns the
+    browser session), never a service."""
     connection_tokens = set()
     for name, value in raw:
         if name.lower() == b"connection":
@@ -65,6 +67,9 @@ def upstream_headers(raw: list[tuple[bytes, bytes]], *, client: str, proto: str,
     headers: dict[str, str] = {}
     for name, value in raw:
         key = name.decode("latin-1").lower()
+        if key == "cookie" and keep_cookies:
+            headers[key] = value.decode("latin-1")
+            continue
         if key in HOP_BY_HOP or key in STRIPPED or key in connection_tokens or key == "authorization":
             continue
         headers[key] = value.decode("latin-1")

@@ -19,7 +19,6 @@ class GatewaySettings(ServiceSettings):
     rate_user_per_minute: int = 1200
     rate_sensitive_per_minute: int = 10
     trust_forwarded_for: bool = False
-    cookie_secure: bool = True
     cors_origins: tuple[str, ...] = ()
     upstream_connect_timeout: float = 2.0
     upstream_pool_size: int = 100
