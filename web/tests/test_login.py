@@ -49,3 +49,22 @@ def test_a_wrong_password_shows_identitys_message_and_keeps_the_identifiant(cont
         page.get_by_role("button", name="Se connecter").click()
         page.wait_for_load_state()
     expect(page.get_by_role("alert")).to_contain_text("Trop de tentatives de connexion")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_password_forgotten_gives_the_same_answer_for_every_identifiant(browser, platform, javascript):
+    register(platform["identity"])
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    answers = []
+    for identifiant in ("mcurie", "personne-de-ce-nom"):
+        page.goto(platform["web"] + "/")
+        page.get_by_role("link", name="Mot de passe oublié").click()
+        assert_accessible(page, javascript)
+        page.get_by_label("Identifiant ou adresse électronique").fill(identifiant)
+        page.get_by_role("button", name="Envoyer le lien").click()
+        expect(page.get_by_role("heading", name="Demande enregistrée")).to_be_visible()
+        assert_accessible(page, javascript)
+        answers.append(page.get_by_role("main").inner_text())
+    assert answers[0] == answers[1]
+    context.close()
