@@ -94,3 +94,28 @@ def test_one_address_trying_many_accounts_is_throttled(database_url, tmp_path, s
         # Another address is not affected, and neither is the account's owner elsewhere.
         assert attempt(stack, password=PASSWORD, address="198.51.100.1").status_code == 200
         assert attempt(stack, password=PASSWORD, address="203.0.113.7").status_code == 429
+
+
+@pytest.mark.parametrize(("remaining", "announced", "words"), [
+    (0.2, 1, "1 seconde"), (1, 1, "1 seconde"), (2, 2, "2 secondes"), (30, 30, "30 secondes"),
+    (59, 59, "59 secondes"), (59.4, 60, "1 minute"), (60, 60, "1 minute"), (61, 120, "2 minutes"),
+    (120, 120, "2 minutes"), (121, 180, "3 minutes"), (900, 900, "15 minutes"),
+])
+def test_the_wait_is_told_in_french_with_its_plural_and_never_shorter_than_it_is(remaining, announced, words):
+    assert throttle.announced_wait(remaining) == announced
+    assert throttle.spoken_wait(announced).replace("\xa0", " ") == words
+
+
+@pytest.mark.parametrize(("lock_seconds", "retry_after", "words"), [
+    (1, "1", "1 seconde"), (59, "59", "59 secondes"), (60, "60", "1 minute"), (61, "120", "2 minutes"),
+    (120, "120", "2 minutes")])
+def test_the_message_and_retry_after_tell_the_same_wait(database_url, tmp_path, standin, clock, lock_seconds,
+                                                         retry_after, words):
+    settings = {"login_delay_after": 5, "login_lock_after": 1, "login_lock_seconds": lock_seconds}
+    with build_stack(database_url, tmp_path, standin, **settings) as stack:
+        assert attempt(stack, login="quelqu.un").status_code == 401  # locks at once
+        refused = attempt(stack, login="quelqu.un")
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == retry_after
+        assert refused.json()["detail"].replace("\xa0", " ") == (
+            f"Trop de tentatives de connexion. Veuillez réessayer dans {words}.")

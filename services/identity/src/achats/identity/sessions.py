@@ -23,7 +23,7 @@ from .passwords import Hasher
 from .settings import IdentitySettings
 
 INVALID_CREDENTIALS = "Identifiant ou mot de passe incorrect."
-TOO_MANY = "Trop de tentatives de connexion. Veuillez réessayer dans {minutes} minute(s)."
+TOO_MANY = "Trop de tentatives de connexion. Veuillez réessayer dans {wait}."
 
 
 def digest(token: str) -> str:
@@ -98,8 +98,8 @@ def _throttled(verdicts: list[throttle.Verdict]) -> Problem | None:
     blocked = [v for v in verdicts if not v.allowed]
     if not blocked:
         return None
-    wait = max(v.retry_after for v in blocked)
-    return Problem(status=429, code="too_many_attempts", detail=TOO_MANY.format(minutes=max(1, -(-wait // 60))),
+    wait = throttle.announced_wait(max(v.retry_after for v in blocked))
+    return Problem(status=429, code="too_many_attempts", detail=TOO_MANY.format(wait=throttle.spoken_wait(wait)),
                    headers={"Retry-After": str(wait)})
 
 

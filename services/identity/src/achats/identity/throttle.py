@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from babel.units import format_unit
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -89,3 +90,18 @@ def record_failure(session: Session, key: str, policy: Policy) -> bool:
 
 def clear(session: Session, key: str) -> None:
     session.execute(delete(Throttle).where(Throttle.key == key))
+
+
+def announced_wait(seconds: int) -> int:
+    """The wait told to the person and in ``Retry-After``, one number for both: exact seconds under a
+    minute, else whole minutes rounded up (never shorter than the real wait, never « 1 minute » for 61 s)."""
+    seconds = max(1, math.ceil(seconds))
+    return seconds if seconds < 60 else math.ceil(seconds / 60) * 60
+
+
+def spoken_wait(seconds: int) -> str:
+    """« 1 seconde », « 30 secondes », « 1 minute », « 2 minutes »: an announced wait in French words,
+    with CLDR's plural rules (Babel)."""
+    if seconds < 60:
+        return format_unit(seconds, "duration-second", length="long", locale="fr")
+    return format_unit(seconds // 60, "duration-minute", length="long", locale="fr")
