@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy
 from playwright.sync_api import expect
 
-from achats.company_registry.standin.dataset import CCAS_METZ_SIREN, CCAS_METZ_SIRET
+from achats.company_registry.standin.dataset import CCAS_METZ_SIREN, CCAS_METZ_SIRET, TEST_SARL_SIREN, TEST_SARL_SIRET
 
 from web_support import PASSWORD, assert_accessible
 
@@ -28,6 +28,15 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+def rows(database_url: str, sql: str) -> list[dict]:
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [dict(row) for row in connection.execute(sqlalchemy.text(sql)).mappings().all()]
+    finally:
+        engine.dispose()
 
 
 def users(database_url: str) -> list[dict]:
@@ -98,3 +107,93 @@ def test_a_siret_shows_the_insee_data_then_the_account_is_created(new_page, plat
     assert (user["login"], user["email"], user["last_name"], user["fax"]) == (
         "mcurie", "marie.curie@example.fr", "Curie", "+33 3 87 00 00 01")
     assert user["establishment_id"] is not None and "supplier_admin" in user["roles"]
+
+
+def choose(page, kind: str, words: str, code: str, javascript: bool):
+    """Find an entry of a nomenclature by words (code, label, abbreviation) and choose it in the list."""
+    search = page.get_by_label(f"Rechercher {kind}")
+    search.fill(words)
+    select = page.get_by_label({"une forme juridique": "Forme juridique *",
+                                "un code APE / NAF": "Code APE / NAF / NACE *"}[kind])
+    if javascript:
+        # The list follows what is typed, through the registry's search: no reload.
+        for _ in range(100):
+            if select.locator("option").count() <= 51:
+                break
+            page.wait_for_timeout(50)
+        expect(select.locator(f"option[value='{code}']")).to_be_attached()
+    else:
+        search.locator("xpath=..").get_by_role("button", name="Rechercher").click()
+        page.wait_for_load_state()
+        expect(page.get_by_label(f"Rechercher {kind}")).to_have_value(words)
+    assert select.locator("option").count() <= 51  # the matches, not the whole nomenclature
+    select.select_option(code)
+
+
+@JS
+def test_insee_down_gives_the_guides_message_then_the_manual_entreprise_form(new_page, platform, standin, tmp_path,
+                                                                            fresh_postgres_url, javascript):
+    standin.set_mode("503")
+    page = new_page(javascript)
+    start_with(page, platform["web"], TEST_SARL_SIRET, javascript)
+    expect(page.get_by_role("alert")).to_have_text(INSEE_DOWN)
+    expect(page.get_by_text("Le symbole * indique les champs obligatoires")).to_be_visible()
+    expect(page.get_by_role("heading", name="Entreprise", exact=True)).to_be_visible()
+    # What was typed is kept: the SIREN, and the SIRET as the establishment's.
+    expect(page.get_by_label("SIREN *")).to_have_value(TEST_SARL_SIREN)
+    expect(page.get_by_label("SIRET de l’établissement")).to_have_value(TEST_SARL_SIRET)
+    expect(page.get_by_text("Nombre de résultats : 0")).to_be_visible()
+    assert_accessible(page, javascript)
+    page.get_by_label("Raison sociale *").fill("Test")
+    choose(page, "un code APE / NAF", "8299", "82.99Z", javascript)
+    choose(page, "une forme juridique", "SARL", "5499", javascript)
+    expect(page.get_by_label("Raison sociale *")).to_have_value("Test")
+    page.get_by_text("Oui", exact=True).click()  # the DSFR radio: its label is what a person clicks
+    expect(page.get_by_role("radio", name="Oui")).to_be_checked()
+    page.get_by_label("Adresse", exact=True).fill("8 rue de la Paix")
+    page.get_by_label("Code postal").fill("75008")
+    page.get_by_label("Ville").fill("Paris")
+    assert_accessible(page, javascript)
+    fill_personal(page)
+    submit(page)
+    expect_sent(page, javascript)
+    [company] = rows(f"sqlite:///{tmp_path}/registry.db",
+                     "SELECT source, siren, name, naf_code, legal_form_code, is_pme FROM companies")
+    assert company == {"source": "manual", "siren": TEST_SARL_SIREN, "name": "Test", "naf_code": "82.99Z",
+                       "legal_form_code": "5499", "is_pme": 1}
+    [establishment] = rows(f"sqlite:///{tmp_path}/registry.db", "SELECT siret, city FROM establishments")
+    assert establishment == {"siret": TEST_SARL_SIRET, "city": "Paris"}
+    assert [u["login"] for u in users(fresh_postgres_url)] == ["mcurie"]
+
+
+@JS
+def test_a_refusal_of_a_service_is_shown_beside_its_field_with_what_was_typed_kept(new_page, platform,
+                                                                                   fresh_postgres_url, javascript):
+    page = new_page(javascript)
+    # The registry's check of the number, beside the SIREN/SIRET field.
+    start_with(page, platform["web"], "26570134200149", javascript)
+    field = page.get_by_label("SIREN/SIRET")
+    expect(field).to_have_value("26570134200149")
+    expect(field).to_have_attribute("aria-describedby", "champ-siret-erreur")
+    expect(page.locator("#champ-siret-erreur")).to_contain_text("clé de contrôle")
+    assert_accessible(page, javascript)
+    field.fill(CCAS_METZ_SIRET)
+    page.get_by_role("button", name="OK").click()
+    # identity's password policy, beside the password field; everything else typed is kept.
+    fill_personal(page, password="trop court")
+    submit(page)
+    expect(page.locator("#champ-password-erreur")).to_contain_text("au moins 15 caractères")
+    expect(page.get_by_label("Mot de passe *")).to_have_attribute(
+        "aria-describedby", "champ-password-aide champ-password-regles champ-password-erreur")
+    expect(page.get_by_label("Nom *", exact=True)).to_have_value("Curie")
+    expect(page.get_by_label("Identifiant *")).to_have_value("mcurie")
+    expect(page.get_by_role("radio", name=f"SIRET {CCAS_METZ_SIRET}")).to_be_checked()
+    assert_accessible(page, javascript)
+    # A password holding the user's name: identity's other message, then accepted.
+    page.get_by_label("Mot de passe *").fill("marie curie aime le radium et le polonium")
+    submit(page)
+    expect(page.locator("#champ-password-erreur")).to_contain_text("ni votre nom")
+    page.get_by_label("Mot de passe *").fill(PASSWORD)
+    submit(page)
+    expect_sent(page, javascript)
+    assert len(users(fresh_postgres_url)) == 1
