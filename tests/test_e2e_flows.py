@@ -4,6 +4,10 @@ PostgreSQL and RabbitMQ with mails received by an SMTP server, and the same scen
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -127,20 +131,13 @@ def agent_token(platform) -> str:
                                    password)
         assert created.returncode in (0, 1), created.stderr  # 1: made by the other run of this module
     else:
-        from achats.identity import cli
-
-        env = {"IDENTITY_DATABASE_URL": f"sqlite:///{platform.smtp.parent}/identity.db",
-               "IDENTITY_AMQP_URL": "memory://cli"}
-        import os
-
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            cli.main(["create-agent", "--login", "agent.smith", "--email", "agent@e2e.fr", "--first-name", "Agent",
-                      "--last-name", "Smith", "--password", password])
-        finally:
-            for key, value in saved.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        # `make agent`'s command: the launcher's embedded defaults find the running platform's var/.
+        launcher = Path(__file__).resolve().parents[1] / "deploy" / "local" / "launcher.py"
+        created = subprocess.run([sys.executable, str(launcher), "command", "--var", str(platform.smtp.parent),
+                                  "identity", "create-agent", "--login", "agent.smith", "--email", "agent@e2e.fr",
+                                  "--first-name", "Agent", "--last-name", "Smith", "--password", password],
+                                 env=platform.env, capture_output=True, text=True, timeout=120)
+        assert created.returncode in (0, 1), created.stderr
     login = requests.post(platform.url("/api/identity/sessions"), timeout=10,
                           json={"login": "agent.smith", "password": password})
     assert login.status_code == 200, login.text
@@ -207,7 +204,6 @@ def _pdf() -> bytes:
 
 def test_sign_a_pdf_in_two_steps_then_verify_it(platform):
     import base64
-    from pathlib import Path
 
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding

@@ -24,8 +24,8 @@ from achats.chassis.observability import RequestContextMiddleware, _route, metri
 from achats.chassis.problems import PROBLEM_JSON, Problem
 from achats.chassis.service import ServiceDefinition
 
-from . import auth, edge, proxy
-from .ratelimit import MemoryCounter, RateLimiter, RedisCounter
+from . import auth, edge, proxy, targets
+from .ratelimit import MemoryCounter, RateLimiter, RedisCounter, announced_wait, spoken_wait
 from .routes import DOCS, NONE, PAGES, REQUIRED, RULES, is_page, match
 from .settings import GatewaySettings
 
@@ -49,7 +49,8 @@ class Gateway:
         counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
         self.limiter = RateLimiter(counter, per_ip=settings.rate_ip_per_minute,
                                    per_user=settings.rate_user_per_minute,
-                                   sensitive=settings.rate_sensitive_per_minute)
+                                   sensitive_per_target=settings.rate_sensitive_per_minute,
+                                   sensitive_per_address=settings.rate_sensitive_address_per_minute)
         self.own = Starlette(routes=[
             Route("/healthz", self.healthz),
             Route("/readyz", self.readyz),
@@ -126,8 +127,17 @@ class Gateway:
             raise Problem(status=401, code="unauthenticated",
                           detail="Vous devez être connecté pour accéder à cette ressource.",
                           headers={"WWW-Authenticate": "Bearer"})
+        declared = headers.get("content-length")
+        length = int(declared) if declared and declared.isdigit() else None
+        named: tuple[str, ...] = ()
+        if rule.sensitive and targets.wants_body(headers.get("content-type", "")):
+            # The body names the account, e-mail or SIRET the request acts on: read it (it is small:
+            # the route's limit holds while reading) and hand the same bytes on.
+            body = await _read_body(receive, rule, length)
+            named = targets.of_body(body, headers.get("content-type", ""))
+            receive, length = _replay(body, receive), len(body)
         decision = await self.limiter.check(address=address, user=(claims or {}).get("sub"),
-                                            sensitive=rule.sensitive, route=rule.name)
+                                            sensitive=rule.sensitive, route=rule.name, targets=named)
         if not decision.allowed:
             raise _too_many(decision.retry_after)
         forwarded = proxy.upstream_headers(
@@ -135,11 +145,8 @@ class Gateway:
             if self.settings.trust_forwarded_for else scope.get("scheme", "http"),
             host=headers.get("host", ""), authorization=f"Bearer {token}" if token else None,
             keep_cookies=rule is PAGES)
-        declared = headers.get("content-length")
-        extra = cors
-        await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded,
-                            declared_length=int(declared) if declared and declared.isdigit() else None,
-                            extra_response_headers=extra)
+        await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded, declared_length=length,
+                            extra_response_headers=cors)
 
     async def _verify(self, token: str) -> dict:
         if self.verified is None:
@@ -224,9 +231,42 @@ def gateway_view(spec: dict, service: str, rules: list = RULES) -> dict:
 
 
 def _too_many(retry_after: int) -> Problem:
+    wait = announced_wait(retry_after)
     return Problem(status=429, code="too_many_requests",
-                   detail="Trop de requêtes ont été envoyées. Veuillez réessayer dans une minute.",
-                   headers={"Retry-After": str(retry_after)})
+                   detail=f"Trop de demandes : réessayez dans {spoken_wait(wait)}.",
+                   headers={"Retry-After": str(wait)})
+
+
+async def _read_body(receive, rule, declared: int | None) -> bytes:
+    if declared is not None and declared > rule.max_body:
+        raise proxy.too_large(rule)
+    chunks, seen = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > rule.max_body:
+            raise proxy.too_large(rule)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    """An ASGI ``receive`` giving the body already read, then whatever the client sends next."""
+    given = False
+
+    async def again() -> dict:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
 
 
 async def _http_problem(request: Request, exc: StarletteHTTPException) -> Response:

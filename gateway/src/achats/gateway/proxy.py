@@ -94,7 +94,7 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
         url += "?" + scope["query_string"].decode("latin-1")
     if declared_length is not None:
         if declared_length > rule.max_body:
-            raise _too_large(rule)
+            raise too_large(rule)
         headers["content-length"] = str(declared_length)
     has_body = declared_length not in (None, 0) or "transfer-encoding" in {
         k.decode().lower() for k, _ in scope["headers"]}
@@ -127,7 +127,7 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
                 await _relay(upstream, response, send, extra_response_headers)
                 return
         except BodyTooLarge:
-            raise _too_large(rule) from None
+            raise too_large(rule) from None
         except aiohttp.ClientConnectorError as exc:
             # Nothing reached the service: safe to try once more for a read.
             upstream.breaker.record_failure()
@@ -174,7 +174,7 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _too_large(rule: Rule) -> Problem:
+def too_large(rule: Rule) -> Problem:
     from achats.chassis.observability import human_size
 
     return Problem(status=413, code="payload_too_large",
