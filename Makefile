@@ -8,10 +8,12 @@ DISTS := libs/chassis[testing] gateway $(sort $(wildcard services/*)) web
 PYPROJECTS := $(wildcard libs/*/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml web/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint unit services bench constraints clean
+.PHONY: help install run agent admin test lint unit services bench constraints clean
 
 help:
 	@echo "make run     start the whole platform in one process (http://localhost:8080)"
+	@echo "make agent   a support agent of the make run platform: LOGIN=... EMAIL=... FIRST_NAME=... LAST_NAME=..."
+	@echo "make admin   a platform administrator of it, the same variables (the password is asked)"
 	@echo "make test    lint + every test against real PostgreSQL and RabbitMQ (started if needed)"
 	@echo "make bench   benchmarks, one JSON line each"
 	@echo "make lint    ruff"
@@ -29,6 +31,14 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/python deploy/local/launcher.py
+
+# A support agent (make agent) or platform administrator (make admin) of the `make run` platform: identity's
+# create-agent/create-admin on its state (var/, or ACHATS_VAR), with the launcher's embedded defaults.
+# The password is asked at the terminal (PASSWORD=... also works, but stays in the shell's history).
+agent admin: install
+	$(BIN)/python deploy/local/launcher.py command identity create-$@ $${LOGIN:+--login "$$LOGIN"} \
+		$${EMAIL:+--email "$$EMAIL"} $${FIRST_NAME:+--first-name "$$FIRST_NAME"} \
+		$${LAST_NAME:+--last-name "$$LAST_NAME"} $${PASSWORD:+--password "$$PASSWORD"}
 
 services:
 	scripts/ensure-services.sh

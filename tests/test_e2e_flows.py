@@ -4,6 +4,10 @@ PostgreSQL and RabbitMQ with mails received by an SMTP server, and the same scen
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -127,20 +131,13 @@ def agent_token(platform) -> str:
                                    password)
         assert created.returncode in (0, 1), created.stderr  # 1: made by the other run of this module
     else:
-        from achats.identity import cli
-
-        env = {"IDENTITY_DATABASE_URL": f"sqlite:///{platform.smtp.parent}/identity.db",
-               "IDENTITY_AMQP_URL": "memory://cli"}
-        import os
-
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            cli.main(["create-agent", "--login", "agent.smith", "--email", "agent@e2e.fr", "--first-name", "Agent",
-                      "--last-name", "Smith", "--password", password])
-        finally:
-            for key, value in saved.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        # `make agent`'s command: the launcher's embedded defaults find the running platform's var/.
+        launcher = Path(__file__).resolve().parents[1] / "deploy" / "local" / "launcher.py"
+        created = subprocess.run([sys.executable, str(launcher), "command", "--var", str(platform.smtp.parent),
+                                  "identity", "create-agent", "--login", "agent.smith", "--email", "agent@e2e.fr",
+                                  "--first-name", "Agent", "--last-name", "Smith", "--password", password],
+                                 env=platform.env, capture_output=True, text=True, timeout=120)
+        assert created.returncode in (0, 1), created.stderr
     login = requests.post(platform.url("/api/identity/sessions"), timeout=10,
                           json={"login": "agent.smith", "password": password})
     assert login.status_code == 200, login.text
@@ -207,7 +204,6 @@ def _pdf() -> bytes:
 
 def test_sign_a_pdf_in_two_steps_then_verify_it(platform):
     import base64
-    from pathlib import Path
 
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding
@@ -259,3 +255,31 @@ def test_sign_a_pdf_in_two_steps_then_verify_it(platform):
     assert broken.status_code in (201, 422)
     if broken.status_code == 201:
         assert broken.json()["verdict"]["code"] == "non_compliant"
+
+
+def test_every_contract_on_the_docs_page_opens(platform):
+    """Issue 13 item 15: the list /api/docs shows, read as the page reads it, and each entry opened."""
+    import re
+
+    page = requests.get(platform.url("/api/docs"), timeout=10)
+    script = re.search(r'<script src="(/api/docs/achats-docs\.js)"', page.text).group(1)
+    config = re.search(r"configUrl: '([^']+)'", requests.get(platform.url(script), timeout=10).text).group(1)
+    entries = requests.get(platform.url(config), timeout=30).json()["urls"]
+    assert {e["name"] for e in entries} == {"identity", "companies", "helpdesk", "signature", "notifier"}
+    for entry in entries:
+        spec = requests.get(platform.url(entry["url"]), timeout=30)
+        assert spec.status_code == 200, (entry, spec.text)
+        assert spec.json()["paths"] and all(p.startswith("/api/") for p in spec.json()["paths"]), entry
+
+
+def test_problems_name_the_public_path(platform):
+    """Issue 13 item 16: through the gateway, a problem's ``instance`` is the path the client asked for."""
+    invalid = requests.get(platform.url("/api/companies/lookup/12345678901234"), timeout=10)
+    assert invalid.headers["content-type"] == "application/problem+json", invalid.text
+    assert invalid.json()["instance"] == "/api/companies/lookup/12345678901234"
+    refused = requests.post(platform.url("/api/identity/sessions"), json={"login": "personne", "password": "x"},
+                            timeout=10)
+    assert (refused.status_code, refused.json()["instance"]) == (401, "/api/identity/sessions")
+    missing = requests.get(platform.url("/api/helpdesk/follow/HD-0000-0000"), timeout=10)
+    assert missing.headers["content-type"] == "application/problem+json", missing.text
+    assert missing.json()["instance"] == "/api/helpdesk/follow/HD-0000-0000"

@@ -73,3 +73,50 @@ def test_launcher_serves_the_platform_and_stops_on_ctrl_c(tmp_path):
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait()
+
+
+def _launcher():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("achats_local_launcher", ROOT / "deploy" / "local" / "launcher.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_agent_and_make_admin_create_staff_on_the_embedded_state(tmp_path, monkeypatch):
+    """`make agent` / `make admin`, with nothing set by hand: the launcher's embedded defaults find var/."""
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
+    password = "le support répond toujours vite"
+    people = {"agent": ("a.smith", "anne.smith@example.fr", "Anne", "d'Alembert"),
+              "admin": ("p.admin", "paul.admin@example.fr", "Paul", "Admin")}
+    for target, (login, email, first, last) in people.items():
+        # -o: the venv is what it is (a stale stamp must not reinstall it in the middle of the tests).
+        made = subprocess.run(["make", "-s", "-C", str(ROOT), "-o", ".venv/.installed", target, f"LOGIN={login}",
+                               f"EMAIL={email}", f"FIRST_NAME={first}", f"LAST_NAME={last}", f"PASSWORD={password}"],
+                              env={**env, "ACHATS_VAR": str(var)}, capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stderr
+        assert "Traceback" not in made.stderr
+    incomplete = subprocess.run(["make", "-s", "-C", str(ROOT), "-o", ".venv/.installed", "agent", "LOGIN=x"],
+                                env={**env, "ACHATS_VAR": str(var)}, capture_output=True, text=True, timeout=120)
+    assert incomplete.returncode != 0 and "Traceback" not in incomplete.stderr
+    assert "the following arguments are required: --email" in incomplete.stderr
+    # `make run` would serve this very database: log in there with the identity the launcher builds.
+    for key in [k for k in os.environ if k.endswith(("DATABASE_URL", "AMQP_URL"))]:
+        monkeypatch.delenv(key)
+    launcher = _launcher()
+    present = launcher.load_present()
+    (identity,) = [d for d in present if d.name == "identity"]
+    settings = identity.load_settings({**os.environ, **launcher.embedded_defaults(identity, var, present)})
+    runtime = identity.runtime(settings)
+    try:
+        client = identity.create_app(settings, runtime).test_client()
+        for (login, email, _first, last), role in zip(people.values(), ("support_agent", "platform_admin"),
+                                                      strict=True):
+            session = client.post("/identity/sessions", json={"login": login, "password": password})
+            assert session.status_code == 200, session.text
+            me = client.get("/identity/me", headers={"Authorization": f"Bearer {session.json()['access_token']}"})
+            assert (me.json()["roles"], me.json()["email"], me.json()["last_name"]) == ([role], email, last)
+    finally:
+        runtime.db.dispose()

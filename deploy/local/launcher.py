@@ -3,6 +3,10 @@
 Each service listens on its own port (DESIGN §7), with a SQLite file under var/, the in-memory
 bus, and its outbox relay and consumer in threads. Environment variables override any default.
 Ctrl-C (or SIGTERM) stops the HTTP servers, then the workers, cleanly.
+
+``launcher.py command <service> <args...>`` runs a service's own console command (``achats-identity
+create-agent ...``) against that same embedded state, with the same defaults: `make agent` and
+`make admin` are this.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.metadata
 import os
 import signal
 import sys
@@ -106,10 +111,39 @@ async def serve(servers: list[EmbeddedServer], start_workers) -> None:
     await asyncio.gather(when_listening(), *(server.serve() for server in servers))
 
 
+def default_var() -> Path:
+    return Path(os.environ.get("ACHATS_VAR", ROOT / "var"))
+
+
+def run_command(argv: list[str]) -> int:
+    """A service's console command on the embedded platform's state: the environment `make run` gives
+    the service (embedded_defaults), the schema brought up to date, then ``achats-<service> <args>``."""
+    parser = argparse.ArgumentParser(prog="launcher.py command",
+                                     description="run a service's command against the `make run` platform")
+    parser.add_argument("--var", type=Path, default=default_var())
+    parser.add_argument("service", help="identity, helpdesk...")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    present = load_present()
+    definition = next((d for d in present if d.name == args.service), None)
+    scripts = importlib.metadata.entry_points(group="console_scripts", name=f"achats-{args.service}")
+    if definition is None or not scripts:
+        print(f"launcher.py : service inconnu ou non installé : {args.service}", file=sys.stderr)
+        return 2
+    args.var.mkdir(parents=True, exist_ok=True)
+    os.environ.update(embedded_defaults(definition, args.var, present))
+    definition.migrate(definition.load_settings())  # as at `make run`'s start: works before the first run too
+    (script,) = scripts
+    return script.load()(args.args)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["command"]:
+        return run_command(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--var", type=Path, default=Path(os.environ.get("ACHATS_VAR", ROOT / "var")))
+    parser.add_argument("--var", type=Path, default=default_var())
     args = parser.parse_args(argv)
 
     args.var.mkdir(parents=True, exist_ok=True)

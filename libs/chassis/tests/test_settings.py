@@ -47,6 +47,7 @@ def test_every_missing_or_bad_value_is_named_in_one_error():
     for expected in ("HELPDESK_DATABASE_URL (or DATABASE_URL) is required", "HELPDESK_AMQP_URL",
                      "HELPDESK_MAX_ATTACHMENT_BYTES: expected an integer", "HELPDESK_LOG_JSON: expected a boolean"):
         assert expected in message
+    assert excinfo.value.missing == ("HELPDESK_DATABASE_URL", "HELPDESK_AMQP_URL")
 
 
 def test_explicit_overrides_win_over_the_environment():

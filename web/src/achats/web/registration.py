@@ -284,11 +284,23 @@ def _whole_list(kind: str) -> list[dict]:
 @blueprint.get("/inscription/nomenclatures/<any('naf-codes', 'legal-forms'):kind>")
 def reference(kind: str):
     """The registry's search of a nomenclature, for the page's script (same answer as the registry's)."""
-    response = _registry().get(f"/registry/reference/{kind}",
-                               params={"q": flask.request.args.get("q", ""), "limit": 50}, retry=False)
+    query = flask.request.args.get("q", "").strip()
+    response = _registry().get(f"/registry/reference/{kind}", params={"q": query, "limit": 50} if query else {},
+                               retry=False)
     answer = flask.jsonify(response.json())
     answer.status_code = response.status_code
     answer.headers["Cache-Control"] = "public, max-age=3600"
+    return answer
+
+
+@blueprint.get("/inscription/regle-mot-de-passe")
+def password_policy():
+    """identity's published password policy, for the page's script (404 when identity publishes none)."""
+    response = _identity().get("/identity/password-policy")
+    if response.status_code != 200:
+        flask.abort(404)
+    answer = flask.jsonify(response.json())
+    answer.headers["Cache-Control"] = "public, max-age=300"
     return answer
 
 

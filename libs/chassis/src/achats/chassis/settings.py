@@ -14,7 +14,14 @@ MISSING = dataclasses.MISSING
 
 
 class SettingsError(RuntimeError):
-    """A required setting is missing or a value cannot be read; the process must not start."""
+    """A required setting is missing or a value cannot be read; the process must not start.
+
+    ``missing`` names the required variables that are not set (``IDENTITY_DATABASE_URL``), so a
+    command can tell its user which ones in their own words."""
+
+    def __init__(self, message: str, *, missing: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.missing = missing
 
 
 def env_prefix(service: str) -> str:
@@ -58,6 +65,7 @@ class ServiceSettings:
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {"service": service}
         problems: list[str] = []
+        missing: list[str] = []
         for f in dataclasses.fields(cls):
             if f.name == "service":
                 continue
@@ -69,13 +77,15 @@ class ServiceSettings:
             if raw is None:
                 if f.default is MISSING and f.default_factory is MISSING:
                     problems.append(f"{prefix}{key} (or {key}) is required but not set")
+                    missing.append(prefix + key)
                 continue
             try:
                 values[f.name] = _convert(raw, hints[f.name])
             except ValueError as exc:
                 problems.append(f"{prefix}{key}: {exc}")
         if problems:
-            raise SettingsError(f"Invalid configuration for service {service!r}: " + "; ".join(problems))
+            raise SettingsError(f"Invalid configuration for service {service!r}: " + "; ".join(problems),
+                                missing=tuple(missing))
         return cls(**values)
 
 

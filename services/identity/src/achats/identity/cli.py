@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from achats.chassis.cli import service_main
 from achats.chassis.logging import configure_logging
+from achats.chassis.settings import SettingsError, env_prefix
 
 from . import passwords
 from .app import SERVICE, build_identity
@@ -18,12 +21,40 @@ from .sessions import create_client
 
 _service_main = service_main(SERVICE, "achats.identity.app:SERVICE")
 ADMIN_COMMANDS = {"create-agent", "create-admin", "create-client", "rotate-keys"}
+SERVICE_COMMANDS = {"serve", "worker", "migrate", "dlq"}
+PREFIX = env_prefix(SERVICE.name)
+EMBEDDED_HINT = "avec `make run`, créez les comptes par `make agent` ou `make admin` (deploy/local/README.md)"
+
+
+def settings_problem(exc: SettingsError) -> str:
+    """One line, in French, naming what is missing: what a person at a terminal needs, not a traceback."""
+    if exc.missing:
+        names = ", ".join(f"{name} (ou {name.removeprefix(PREFIX)})" for name in exc.missing)
+        what = "variable d'environnement manquante" if len(exc.missing) == 1 else "variables d'environnement manquantes"
+        return f"achats-identity : {what} : {names} ; {EMBEDDED_HINT}."
+    return f"achats-identity : configuration invalide : {exc}"
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ADMIN_COMMANDS | SERVICE_COMMANDS and "-h" not in argv and "--help" not in argv:
+        try:
+            SERVICE.load_settings()
+        except SettingsError as exc:
+            print(settings_problem(exc), file=sys.stderr)
+            return 2
     if not argv or argv[0] not in ADMIN_COMMANDS:
         return _service_main(argv)
+    try:
+        return _admin(argv)
+    except DBAPIError as exc:
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        print(f"achats-identity : base de données inaccessible ou pas à jour (`achats-identity migrate`) : {first}",
+              file=sys.stderr)
+        return 1
+
+
+def _admin(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="achats-identity")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, role in (("create-agent", "support_agent"), ("create-admin", "platform_admin")):
@@ -66,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         uow.session.add(User(login=args.login.lower(), email=args.email.lower(), first_name=args.first_name,
                              last_name=args.last_name, password_hash=identity.hasher.hash(password),
-                             roles=[args.role], phone=None))
+                             roles=[args.role], phone=None,
+                             # The operator vouches for a staff member's address: no confirmation mail.
+                             email_verified_at=datetime.now(UTC)))
         uow.commit()
     print(f"{args.role} {args.login} created")
     return 0

@@ -2,6 +2,7 @@
 
 from achats.chassis.app import current_runtime
 
+from .. import passwords
 from .. import registration as service
 from .context import identity
 
@@ -14,3 +15,9 @@ def create(body: dict):
 def verify_email(body: dict):
     service.verify_email(identity(), body["token"])
     return None, 204
+
+
+def password_policy():
+    settings = identity().settings
+    return (passwords.policy(min_length=settings.password_min_length, max_length=settings.password_max_length),
+            200, {"Cache-Control": "public, max-age=300"})
