@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from web_support import CCAS_SIRET, PASSWORD, PUBLIC, assert_accessible, events, mail_of, on_web, register
 
+ERROR_PAGE = re.compile("non trouvée|introuvable|erreur|indisponible", re.I)
 NEW_PASSWORD = "la mer est calme ce soir sur la jetée"
 
 
@@ -204,7 +205,7 @@ def test_every_link_of_our_origin_in_every_mail_opens_a_page(browser, platform_w
     follow_url = events(platform["helpdesk_database"], "helpdesk.ticket.created")[-1]["follow_url"]
 
     page = browser.new_context(locale="fr-FR").new_page()
-    opened: dict[str, int] = {}
+    opened: dict[str, int] = {}  # the kinds of pages opened
     for name, template in sorted(TEMPLATES.items()):
         event_type = template.events[0]
         data = copy.deepcopy(contract.examples()[event_type]["data"])
@@ -222,9 +223,10 @@ def test_every_link_of_our_origin_in_every_mail_opens_a_page(browser, platform_w
             assert answer is not None and answer.status == 200, f"{name}: {url} -> {answer and answer.status}"
             assert answer.headers["content-type"].startswith("text/html"), f"{name}: {url}"
             page.wait_for_load_state()
-            expect(page.get_by_role("heading", level=1)).not_to_have_text(re.compile("non trouvée|introuvable|erreur|indisponible", re.I))
+            expect(page.get_by_role("heading", level=1)).not_to_have_text(ERROR_PAGE)
             assert_accessible(page)
-            opened[urlsplit(url).path.rstrip("/").rsplit("/", 1)[0] if "/demande/" in url else urlsplit(url).path] = 1
+            path = urlsplit(url).path
+            opened[path.rsplit("/", 1)[0] if "/demande/" in path else path.rstrip("/")] = 1
     # Every kind of link the mails carry was opened: home, e-mail confirmation, new password, ticket follow.
     assert set(opened) >= {"", "/compte/confirmation", "/compte/mot-de-passe/nouveau", "/assistance/demande"}
     page.context.close()
