@@ -17,7 +17,7 @@ from achats.company_registry.standin.dataset import (
     TEST_SARL_SIRET,
 )
 
-from web_support import PASSWORD, assert_accessible, register
+from web_support import PASSWORD, assert_accessible, register, screenshot
 
 INSEE_DOWN = ("Le service est actuellement indisponible. Veuillez vérifier la validité du n° SIRET fourni par "
               "l'entreprise, et renouveler cette opération dans quelques minutes. Si le problème persiste, "
@@ -109,6 +109,8 @@ def test_a_siret_shows_the_insee_data_then_the_account_is_created(new_page, plat
     expect(page.get_by_role("heading", name="MON COMPTE PERSONNEL")).to_be_visible()
     expect(page.get_by_text("Le symbole * indique les champs obligatoires")).to_be_visible()
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "inscription-insee")
     fill_personal(page, fax="+33 3 87 00 00 01")
     submit(page)
     expect_sent(page, javascript)
@@ -163,6 +165,8 @@ def test_insee_down_gives_the_guides_message_then_the_manual_entreprise_form(new
     page.get_by_label("Code postal").fill("75008")
     page.get_by_label("Ville").fill("Paris")
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "inscription-insee-indisponible")
     fill_personal(page)
     submit(page)
     expect_sent(page, javascript)

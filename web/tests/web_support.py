@@ -53,6 +53,16 @@ def assert_accessible(page, javascript: bool = True) -> None:
     assert violations == [], f"{page.url}: " + json.dumps(violations, ensure_ascii=False, indent=1)
 
 
+def screenshot(page, name: str) -> None:
+    """With WEB_SCREENSHOTS=<dir> set, the page as the test sees it, for the README (docs/screenshots/)."""
+    import os
+
+    folder = os.environ.get("WEB_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.jpeg"), full_page=True, type="jpeg", quality=45)
+
+
 PASSWORD = "un cheval blanc galope dans la plaine"
 CCAS_SIRET = "26570134200148"
 
