@@ -76,12 +76,21 @@ def password_forgotten_post():
     return flask.render_template("account/password_forgotten_sent.html")
 
 
+class LoginRequired(Exception):
+    """The page needs a logged-in user (or identity no longer knows the session): to the login page."""
+
+
+@blueprint.app_errorhandler(LoginRequired)
+def to_login(_exc: LoginRequired):
+    # flask.abort(redirect) would not do here: the chassis turns a bare HTTPException into problem+json.
+    return flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")), code=303)
+
+
 def require_login():
     """The page needs a logged-in user: to the login page (and back here after), or the user."""
     found = sessions.current()
     if found is None:
-        flask.abort(flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")),
-                                   code=303))
+        raise LoginRequired
     return found[1]
 
 
