@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,3 +46,18 @@ def test_the_build_names_a_missing_design_system(tmp_path):
     result = subprocess.run([sys.executable, "-m", "achats.web.assets", str(tmp_path / "b"), str(tmp_path / "none")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "DSFR_ACCEPT_LICENSE=1" in result.stderr
+
+
+def test_workers_starting_together_build_the_assets_once_without_breaking_each_other(tmp_path):
+    # `serve --workers 2` without assets built beforehand: each worker builds at start, into the same folder.
+    dest = tmp_path / "assets"
+    code = ("import sys, json; from pathlib import Path; from achats.web import assets; "
+            "print(json.dumps(assets.ensure_built(Path(sys.argv[1]), assets.DEFAULT_NODE_MODULES)))")
+    workers = [subprocess.Popen([sys.executable, "-c", code, str(dest)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [(w.wait(timeout=180), *w.communicate()) for w in workers]
+    assert [r[0] for r in results] == [0] * 4, [r[2][-800:] for r in results]
+    manifests = {r[1] for r in results}
+    assert len(manifests) == 1
+    for built in json.loads(manifests.pop()).values():
+        assert (dest / built).is_file(), built

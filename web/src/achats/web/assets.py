@@ -12,6 +12,7 @@ at start when the manifest is missing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -79,7 +80,9 @@ def build(dest: Path = DEFAULT_DEST, node_modules: Path = DEFAULT_NODE_MODULES) 
     }
     for name in OWN:
         manifest[name] = _fingerprinted(dest, name, (HERE / "static" / name).read_bytes())
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    # Written last and whole (renamed into place): a manifest that exists names files that exist.
+    (dest / f"{MANIFEST}.tmp").write_text(json.dumps(manifest, indent=1))
+    (dest / f"{MANIFEST}.tmp").replace(dest / MANIFEST)
     return manifest
 
 
@@ -100,15 +103,26 @@ def compile_catalogs(translations: Path = HERE / "translations") -> None:
 
 
 def ensure_built(dest: Path, node_modules: Path) -> dict[str, str]:
+    """The manifest of the built assets, building them first when missing or stale.
+
+    Under a file lock beside ``dest``: the workers of one `serve --workers N` start together, and two builds
+    into one folder would remove each other's files.
+    """
     compile_catalogs()
     manifest = dest / MANIFEST
-    if manifest.is_file():
-        built = json.loads(manifest.read_text())
-        own_current = all((dest / built.get(n, "-")).is_file()
-                          and built[n] == _expected_name(n) for n in OWN)
-        if own_current:
-            return built
-    return build(dest, node_modules)
+    if manifest.is_file() and _current(manifest, dest):
+        return json.loads(manifest.read_text())
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with (dest.parent / f".{dest.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest.is_file() and _current(manifest, dest):
+            return json.loads(manifest.read_text())
+        return build(dest, node_modules)
+
+
+def _current(manifest: Path, dest: Path) -> bool:
+    built = json.loads(manifest.read_text())
+    return all((dest / built.get(n, "-")).is_file() and built[n] == _expected_name(n) for n in OWN)
 
 
 def _expected_name(name: str) -> str:
