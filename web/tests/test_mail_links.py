@@ -89,6 +89,9 @@ def test_a_new_password_from_the_link_of_the_reset_mail(browser, platform, javas
     assert answer.status == 200 and answer.headers["referrer-policy"] == "no-referrer"
     expect(page.get_by_role("heading", name="Choisir un nouveau mot de passe")).to_be_visible()
     assert_accessible(page, javascript)
+    if javascript:  # identity's published policy, explained as the user types
+        page.get_by_label("Nouveau mot de passe").fill("court")
+        expect(page.locator("#champ-password-regles li").first).to_be_visible()
     # Typed twice differently: said beside « Confirmation ».
     page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
     page.get_by_label("Confirmation").fill(NEW_PASSWORD + "x")
@@ -243,3 +246,4 @@ def test_the_mail_link_pages_are_translated(context, web_alone):
     expect(page.get_by_label("Follow-up code")).to_be_visible()
     # Not a reference the helpdesk makes: the site's 404 page.
     assert page.goto(web_alone + "/assistance/demande/pas-une-reference").status == 404
+

@@ -121,6 +121,12 @@ def email_confirmation():
     return _no_referrer((flask.render_template("account/email_link_invalid.html", detail=detail), 400))
 
 
+@blueprint.get("/compte/confirmation/nouveau-lien")
+def email_confirmation_new():
+    """« Recevoir un nouveau lien », from the login page when identity says the address is not confirmed."""
+    return flask.render_template("account/email_resend.html", value=flask.request.args.get("identifiant", ""))
+
+
 @blueprint.post("/compte/confirmation/nouveau-lien")
 def email_confirmation_resend():
     """« Recevoir un nouveau lien »: identity mails a new confirmation link (the same answer for everyone)."""
@@ -129,7 +135,7 @@ def email_confirmation_resend():
                                 retry=False)
     if response.status_code >= 400:
         problem = forms.problem_of(response)
-        return flask.render_template("account/email_link_invalid.html", value=value, error=problem.detail,
+        return flask.render_template("account/email_resend.html", value=value, error=problem.detail,
                                      errors=problem.field_errors({"login_or_email": "login_or_email"}),
                                      ), response.status_code
     return flask.render_template("account/email_link_sent.html", message=response.json().get("message"))
