@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import CCAS_SIRET, PASSWORD, PUBLIC, assert_accessible, events, mail_of, on_web, register
+from web_support import CCAS_SIRET, PASSWORD, PUBLIC, assert_accessible, events, mail_of, on_web, register, screenshot
 
 ERROR_PAGE = re.compile("non trouvée|introuvable|erreur|indisponible", re.I)
 NEW_PASSWORD = "la mer est calme ce soir sur la jetée"
@@ -92,6 +92,7 @@ def test_a_new_password_from_the_link_of_the_reset_mail(browser, platform, javas
     if javascript:  # identity's published policy, explained as the user types
         page.get_by_label("Nouveau mot de passe").fill("court")
         expect(page.locator("#champ-password-regles li").first).to_be_visible()
+        screenshot(page, "nouveau-mot-de-passe")
     # Typed twice differently: said beside « Confirmation ».
     page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
     page.get_by_label("Confirmation").fill(NEW_PASSWORD + "x")
@@ -171,6 +172,8 @@ def test_the_follow_link_of_a_ticket_mail_shows_the_ticket(browser, platform_wit
     assert token not in page.url and "#" not in page.url
     assert token not in page.content()
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "suivi-demande")
     context.close()
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, events, mail_of, on_web, register
+from web_support import PASSWORD, assert_accessible, events, mail_of, on_web, register, screenshot
 
 NEW_PASSWORD = "la mer est calme ce soir sur la jetée"
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -69,6 +69,8 @@ def test_personal_information_viewed_and_changed(browser, platform, javascript):
     expect(page.get_by_role("status")).to_have_text("Vos informations personnelles ont été enregistrées.")
     expect(page.get_by_label("Prénom")).to_have_value("Maria")
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "mon-compte")
     found = me(platform)
     assert (found["first_name"], found["phone"], found["fax"]) == ("Maria", "+33 1 44 27 00 00", "+33 3 87 00 00 09")
     page.context.close()
