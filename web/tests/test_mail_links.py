@@ -12,7 +12,18 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import CCAS_SIRET, PASSWORD, PUBLIC, assert_accessible, events, mail_of, on_web, register, screenshot
+from web_support import (
+    CCAS_SIRET,
+    PASSWORD,
+    PUBLIC,
+    assert_accessible,
+    events,
+    mail_of,
+    on_web,
+    register,
+    screenshot,
+    tab_to,
+)
 
 ERROR_PAGE = re.compile("non trouvée|introuvable|erreur|indisponible", re.I)
 NEW_PASSWORD = "la mer est calme ce soir sur la jetée"
@@ -250,3 +261,22 @@ def test_the_mail_link_pages_are_translated(context, web_alone):
     # Not a reference the helpdesk makes: the site's 404 page.
     assert page.goto(web_alone + "/assistance/demande/pas-une-reference").status == 404
 
+
+
+def test_a_new_password_with_the_keyboard_only(context, platform):
+    register(platform["identity"])
+    assert requests.post(f"{platform['identity']}/identity/password-resets", json={"login_or_email": "mcurie"},
+                         timeout=30).status_code == 202
+    data = events(platform["identity_database"], "identity.password_reset.requested")[-1]
+    link = link_in(mail_of("identity.password_reset.requested", data).text, "/compte/mot-de-passe/nouveau")
+    page = context.new_page()
+    page.goto(on_web(link, platform["web"]))
+    tab_to(page, "champ-password")
+    page.keyboard.type(NEW_PASSWORD)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "champ-confirmation"
+    page.keyboard.type(NEW_PASSWORD)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Enregistrer le mot de passe"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Mot de passe modifié")).to_be_visible()

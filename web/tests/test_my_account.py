@@ -7,7 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, events, mail_of, on_web, register, screenshot
+from web_support import PASSWORD, assert_accessible, events, mail_of, on_web, register, screenshot, tab_to
 
 NEW_PASSWORD = "la mer est calme ce soir sur la jetée"
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -181,3 +181,21 @@ def test_mon_compte_in_english(browser, platform):
     menu = page.get_by_role("navigation", name="My account")
     expect(menu.get_by_role("link", name="Delete my account")).to_be_visible()
     page.context.close()
+
+
+def test_personal_information_with_the_keyboard_only(context, platform):
+    register(platform["identity"])
+    page = context.new_page()
+    page.goto(platform["web"] + "/connexion")
+    tab_to(page, "identifiant")
+    page.keyboard.type("mcurie")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+    page.goto(platform["web"] + "/compte")
+    tab_to(page, "champ-fax")
+    page.keyboard.type("+33 3 87 00 00 09")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Vos informations personnelles ont été enregistrées.")
+    assert me(platform)["fax"] == "+33 3 87 00 00 09"
