@@ -122,6 +122,8 @@ def lighthouse(url: str, folder: Path, cookie: str | None, keep: Path | None = N
                f"--only-categories={','.join(CATEGORIES)}",
                # root here: Chromium's sandbox needs an unprivileged user.
                "--chrome-flags=--headless=new --no-sandbox --disable-gpu"]
+    # Further Lighthouse options to find what costs points (--blocked-url-patterns=..., etc.).
+    command += os.environ.get("LIGHTHOUSE_FLAGS", "").split()
     if cookie:
         command.append("--extra-headers=" + json.dumps({"Cookie": f"achats_session={cookie}"}))
     subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME}, check=True, timeout=300,

@@ -12,7 +12,18 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import CCAS_SIRET, PASSWORD, PUBLIC, assert_accessible, events, mail_of, on_web, register
+from web_support import (
+    CCAS_SIRET,
+    PASSWORD,
+    PUBLIC,
+    assert_accessible,
+    events,
+    mail_of,
+    on_web,
+    register,
+    screenshot,
+    tab_to,
+)
 
 ERROR_PAGE = re.compile("non trouvée|introuvable|erreur|indisponible", re.I)
 NEW_PASSWORD = "la mer est calme ce soir sur la jetée"
@@ -89,6 +100,10 @@ def test_a_new_password_from_the_link_of_the_reset_mail(browser, platform, javas
     assert answer.status == 200 and answer.headers["referrer-policy"] == "no-referrer"
     expect(page.get_by_role("heading", name="Choisir un nouveau mot de passe")).to_be_visible()
     assert_accessible(page, javascript)
+    if javascript:  # identity's published policy, explained as the user types
+        page.get_by_label("Nouveau mot de passe").fill("court")
+        expect(page.locator("#champ-password-regles li").first).to_be_visible()
+        screenshot(page, "nouveau-mot-de-passe")
     # Typed twice differently: said beside « Confirmation ».
     page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
     page.get_by_label("Confirmation").fill(NEW_PASSWORD + "x")
@@ -168,6 +183,8 @@ def test_the_follow_link_of_a_ticket_mail_shows_the_ticket(browser, platform_wit
     assert token not in page.url and "#" not in page.url
     assert token not in page.content()
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "suivi-demande")
     context.close()
 
 
@@ -243,3 +260,23 @@ def test_the_mail_link_pages_are_translated(context, web_alone):
     expect(page.get_by_label("Follow-up code")).to_be_visible()
     # Not a reference the helpdesk makes: the site's 404 page.
     assert page.goto(web_alone + "/assistance/demande/pas-une-reference").status == 404
+
+
+
+def test_a_new_password_with_the_keyboard_only(context, platform):
+    register(platform["identity"])
+    assert requests.post(f"{platform['identity']}/identity/password-resets", json={"login_or_email": "mcurie"},
+                         timeout=30).status_code == 202
+    data = events(platform["identity_database"], "identity.password_reset.requested")[-1]
+    link = link_in(mail_of("identity.password_reset.requested", data).text, "/compte/mot-de-passe/nouveau")
+    page = context.new_page()
+    page.goto(on_web(link, platform["web"]))
+    tab_to(page, "champ-password")
+    page.keyboard.type(NEW_PASSWORD)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "champ-confirmation"
+    page.keyboard.type(NEW_PASSWORD)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Enregistrer le mot de passe"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Mot de passe modifié")).to_be_visible()

@@ -180,3 +180,13 @@ def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie
         "user": {"last_name": "Curie", "first_name": "Marie", "email": email, "phone": "+33 3 87 00 00 00"},
         "credentials": {"login": login, "password": PASSWORD}}, timeout=30)
     assert answer.status_code == 202, answer.text
+
+
+def tab_to(page, element_id: str, limit: int = 80) -> None:
+    """Tab (the keyboard alone) until the element has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} is never reached with Tab")
+

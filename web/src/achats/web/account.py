@@ -76,12 +76,21 @@ def password_forgotten_post():
     return flask.render_template("account/password_forgotten_sent.html")
 
 
+class LoginRequired(Exception):
+    """The page needs a logged-in user (or identity no longer knows the session): to the login page."""
+
+
+@blueprint.app_errorhandler(LoginRequired)
+def to_login(_exc: LoginRequired):
+    # flask.abort(redirect) would not do here: the chassis turns a bare HTTPException into problem+json.
+    return flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")), code=303)
+
+
 def require_login():
     """The page needs a logged-in user: to the login page (and back here after), or the user."""
     found = sessions.current()
     if found is None:
-        flask.abort(flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")),
-                                   code=303))
+        raise LoginRequired
     return found[1]
 
 
@@ -112,6 +121,12 @@ def email_confirmation():
     return _no_referrer((flask.render_template("account/email_link_invalid.html", detail=detail), 400))
 
 
+@blueprint.get("/compte/confirmation/nouveau-lien")
+def email_confirmation_new():
+    """« Recevoir un nouveau lien », from the login page when identity says the address is not confirmed."""
+    return flask.render_template("account/email_resend.html", value=flask.request.args.get("identifiant", ""))
+
+
 @blueprint.post("/compte/confirmation/nouveau-lien")
 def email_confirmation_resend():
     """« Recevoir un nouveau lien »: identity mails a new confirmation link (the same answer for everyone)."""
@@ -120,7 +135,7 @@ def email_confirmation_resend():
                                 retry=False)
     if response.status_code >= 400:
         problem = forms.problem_of(response)
-        return flask.render_template("account/email_link_invalid.html", value=value, error=problem.detail,
+        return flask.render_template("account/email_resend.html", value=value, error=problem.detail,
                                      errors=problem.field_errors({"login_or_email": "login_or_email"}),
                                      ), response.status_code
     return flask.render_template("account/email_link_sent.html", message=response.json().get("message"))
