@@ -103,6 +103,7 @@ def running_platform(create_database, amqp_url: str, smtp_sink, insee) -> Iterat
         "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "LOG_JSON": "true", "LOG_LEVEL": "WARNING",
         "RELAY_POLL_INTERVAL": "0.5", "RETRY_DELAYS": "0.5,1",
         "IDENTITY_REGISTRY_URL": f"http://127.0.0.1:{ports['company-registry']}",
+        "HELPDESK_REGISTRY_URL": f"http://127.0.0.1:{ports['company-registry']}",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['gateway']}",
         "IDENTITY_TRUST_FORWARDED_FOR": "true",
         "COMPANY_REGISTRY_INSEE_BASE_URL": insee.base_url, "COMPANY_REGISTRY_INSEE_API_KEY": insee.api_key,

@@ -283,3 +283,21 @@ def test_problems_name_the_public_path(platform):
     missing = requests.get(platform.url("/api/helpdesk/follow/HD-0000-0000"), timeout=10)
     assert missing.headers["content-type"] == "application/problem+json", missing.text
     assert missing.json()["instance"] == "/api/helpdesk/follow/HD-0000-0000"
+
+
+def test_the_helpdesk_names_the_requesters_company(platform):
+    """Issue 13 item 14: identity's token names the company, the helpdesk shows that name, not the UUID."""
+    created = requests.post(platform.url("/api/identity/registrations"),
+                            json=registration("hlefevre", "helene@e2e.fr", first_name="Hélène"), timeout=30)
+    assert created.status_code == 202, created.text
+    (welcome,) = platform.mails_to("helene@e2e.fr")
+    token = link_in(welcome).split("token=")[1]
+    assert requests.post(platform.url("/api/identity/email-verifications"), json={"token": token},
+                         timeout=10).status_code == 204
+    session = requests.post(platform.url("/api/identity/sessions"), timeout=10,
+                            json={"login": "hlefevre", "password": PASSWORD})
+    assert session.status_code == 200, session.text
+    auth = {"Authorization": f"Bearer {session.json()['access_token']}"}
+    context = requests.get(platform.url("/api/helpdesk/context"), headers=auth, timeout=10).json()
+    assert context["contact"]["company"] == "CENTRE COMMUNAL D'ACTION SOCIALE"
+    assert context["context"]["applicative"]["company"] == "CENTRE COMMUNAL D'ACTION SOCIALE"

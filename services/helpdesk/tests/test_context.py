@@ -41,12 +41,16 @@ def test_anonymous_context_names_nobody():
 
 def test_logged_in_context_names_the_account():
     user = Requester(email="marie.curie@example.fr", first_name="Marie", last_name="Curie", user_id="u1",
-                     company_id="c1")
+                     company_id="c1", company="CCAS DE METZ")
     context = build(platform="P", version="V", requester=user, page="/vault", resource="kbis", user_agent=FIREFOX,
                     assistant_version="3.2")
     assert context["applicative"] | {"platform": "P", "version": "V"} == {
         "platform": "P", "version": "V", "user_name": "Marie Curie", "user_email": "marie.curie@example.fr",
-        "company": "c1"}
+        "company": "CCAS DE METZ"}
+    # A company whose name is not known is « Non connu », never its UUID.
+    unnamed = Requester(email="m@example.fr", user_id="u1", company_id="0e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b")
+    assert build(platform="P", version="V", requester=unnamed, page=None, resource=None, user_agent=None,
+                 assistant_version=None)["applicative"]["company"] == "Non connu"
     assert context["business"] == {"page": "/vault", "resource": "kbis", "summary": None}
     assert context["technical"]["assistant_version"] == "3.2"
 

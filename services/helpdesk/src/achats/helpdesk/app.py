@@ -8,6 +8,7 @@ from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition, every
 
 from . import context, jobs
+from .companies import CompanyNames
 from .events import HANDLERS
 from .settings import HelpdeskSettings
 
@@ -15,6 +16,7 @@ HERE = Path(__file__).parent
 
 
 def configure(runtime: Runtime) -> None:
+    runtime.extras["company_names"] = CompanyNames(runtime.settings.registry_url)
     # The User-Agent parser loads its rules on first use (~0.1 s): not during someone's request.
     context.describe_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0")
 

@@ -76,7 +76,8 @@ def build(*, platform: str, version: str, requester: Requester, page: str | None
             "version": version,
             "user_name": (requester.display_name or UNKNOWN) if logged_in else UNKNOWN,
             "user_email": (requester.email or UNKNOWN) if logged_in else UNKNOWN,
-            "company": (requester.company or requester.company_id or UNKNOWN) if logged_in else UNKNOWN,
+            # The company's name (the token's, else the registry's); never its UUID, which says nothing.
+            "company": (requester.company or UNKNOWN) if logged_in else UNKNOWN,
         },
         "business": {
             "page": page or None,

@@ -23,6 +23,8 @@ class HelpdeskSettings(ServiceSettings):
     follow_path: str = "/assistance/demande"
     # A follow link works this many days after the mail that carried it (each mail carries a new one).
     follow_link_days: int = 90
+    # The company registry, asked for the requester's company name when the token has no company_name.
+    registry_url: str = "http://127.0.0.1:8102"
     # Attachments: size of one file, files per message, files per ticket (all messages together).
     attachment_max_bytes: int = 5 * MIB
     attachments_per_message: int = 5

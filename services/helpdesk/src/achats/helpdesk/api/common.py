@@ -86,10 +86,22 @@ def requester(claims: dict | None, body: dict) -> Requester:
     email = field("email", "email")
     if email is not None and not EMAIL.match(email):
         email = None
+    company_id = str(claims["company_id"]) if claims and claims.get("company_id") else None
+    company = field("company", "company_name")
+    if company is None and company_id is not None:
+        # A token issued before identity put company_name in it: the registry knows.
+        names = current_runtime().extras.get("company_names")
+        company = names.name_of(company_id, _bearer()) if names is not None else None
     return Requester(email=email, first_name=field("first_name", "given_name"),
                      last_name=field("last_name", "family_name"), phone=field("phone"),
-                     company=field("company"), user_id=str(claims["sub"]) if claims else None,
-                     company_id=str(claims["company_id"]) if claims and claims.get("company_id") else None)
+                     company=company, user_id=str(claims["sub"]) if claims else None, company_id=company_id)
+
+
+def _bearer() -> str | None:
+    scheme, _, token = flask.request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 def uploads(field: str = "attachments") -> list[Upload]:
