@@ -35,8 +35,12 @@ HOW_TO_INSTALL = ("Install the deployment checkers with `scripts/ensure-deploy-t
 
 # Every service with a database and a broker: api + worker + migration. Ports from DESIGN §7.
 SERVICES = {"identity": 8101, "company-registry": 8102, "helpdesk": 8103, "signature": 8104, "notifier": 8105}
-FOLDERS = {"gateway": "gateway", **{name: f"services/{name}" for name in SERVICES}}
-PORTS = {"gateway": 8080, **SERVICES}
+# The web front end: api + migration (its browser sessions), no worker (it consumes no events).
+WEB_PORT = 8106
+FOLDERS = {"gateway": "gateway", **{name: f"services/{name}" for name in SERVICES}, "web": "web"}
+PORTS = {"gateway": 8080, **SERVICES, "web": WEB_PORT}
+# The services whose apis the pages call directly (web/README.md).
+WEB_CALLS = {"identity": 8101, "company-registry": 8102, "helpdesk": 8103}
 RENDERS = {
     "dev": "overlays/dev",
     "prod": "overlays/prod",
@@ -118,16 +122,31 @@ def test_dockerfile_follows_the_shared_pattern(name):
     folder = FOLDERS[name]
     commands = parse_dockerfile(ROOT / folder / "Dockerfile")
     froms = [i for i, c in enumerate(commands) if c.cmd == "FROM"]
-    assert len(froms) == 2, "multi-stage: a builder and the final image"
-    builder, final = commands[froms[0]:froms[1]], commands[froms[1]:]
     args = {c.value[0].split("=", 1)[0]: c.value[0].split("=", 1)[1] for c in commands[:froms[0]] if c.cmd == "ARG"}
+    if name == "web":
+        # One stage more, first: Node installs the DSFR for the builder's asset build, and stops there.
+        assert len(froms) == 3, "multi-stage: the DSFR's npm install, a builder and the final image"
+        node = commands[froms[0]:froms[1]]
+        assert node[0].value == ("${NODE_IMAGE}", "AS", "assets")
+        assert re.fullmatch(r"node:\d+\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?", args["NODE_IMAGE"])
+        assert [c.value for c in node if c.cmd == "COPY"] == [("web/package.json", "web/package-lock.json", "./")]
+        (npm,) = [c.value[0] for c in node if c.cmd == "RUN"]
+        assert "DSFR_ACCEPT_LICENSE=1 npm ci" in npm, "the pinned lock file, the DSFR licence accepted"
+        froms = froms[1:]
+    else:
+        assert len(froms) == 2, "multi-stage: a builder and the final image"
+    builder, final = commands[froms[0]:froms[1]], commands[froms[1]:]
     image = args["PYTHON_IMAGE"]
     assert re.fullmatch(r"python:3\.11[\w.-]*-slim-bookworm(@sha256:[0-9a-f]{64})?", image), image
     assert builder[0].value == ("${PYTHON_IMAGE}", "AS", "builder") and final[0].value == ("${PYTHON_IMAGE}",)
 
-    copies = [c.value[0] for c in builder if c.cmd == "COPY"]
+    copies = [c.value[0] for c in builder if c.cmd == "COPY" and not c.flags]
     assert copies == ["constraints.txt", "libs/chassis", folder], "the builder copies the pins, the chassis, itself"
     (install,) = [c.value[0] for c in builder if c.cmd == "RUN" and "pip install" in c.value[0]]
+    if name == "web":
+        staged = [(c.flags, c.value[0]) for c in builder if c.cmd == "COPY" and c.flags]
+        assert staged == [(("--from=assets",), "/src/web/node_modules")]
+        assert "python -m achats.web.assets /opt/web-assets /src/web/node_modules" in install, "assets built here"
     assert "-c constraints.txt" in install and "--no-cache-dir" in install
     assert f"./{folder}" in install and "./libs/chassis" in install
     assert "gunicorn" in install and "uvicorn-worker" in install, "`serve --workers N` execs gunicorn"
@@ -135,12 +154,20 @@ def test_dockerfile_follows_the_shared_pattern(name):
     final_by_cmd: dict[str, list] = {}
     for command in final:
         final_by_cmd.setdefault(command.cmd, []).append(command)
-    assert [c.flags for c in final_by_cmd["COPY"]] == [("--from=builder",)], "only the venv reaches the image"
+    if name == "web":
+        # The venv and the built assets; no Node, no node_modules.
+        assert [(c.flags, c.value[0]) for c in final_by_cmd["COPY"]] == [
+            (("--from=builder",), "/opt/venv"), (("--from=builder",), "/opt/web-assets")]
+        assert not any("node" in " ".join(c.value) for c in final), "no Node in the final image"
+    else:
+        assert [c.flags for c in final_by_cmd["COPY"]] == [("--from=builder",)], "only the venv reaches the image"
     assert not any("apt-get" in c.value[0] for c in final_by_cmd.get("RUN", [])), "slim: no system packages"
     assert any("useradd" in c.value[0] and "--uid 10001" in c.value[0] for c in final_by_cmd["RUN"])
     assert final_by_cmd["USER"][-1].value == ("10001:10001",)
     env = " ".join(" ".join(c.value) for c in final_by_cmd["ENV"])
     assert "PROMETHEUS_MULTIPROC_DIR /tmp/metrics" in env and f"PORT {PORTS[name]}" in env
+    if name == "web":
+        assert "ASSETS_DIR /opt/web-assets" in env, "the pages serve the assets built in the image"
     assert final_by_cmd["EXPOSE"][0].value == (str(PORTS[name]),)
     (healthcheck,) = final_by_cmd["HEALTHCHECK"]
     assert healthcheck.value[:2] == ("CMD", "python") and "/healthz" in healthcheck.value[-1]
@@ -149,7 +176,7 @@ def test_dockerfile_follows_the_shared_pattern(name):
 
 def test_dockerignore_keeps_the_context_small():
     ignored = (ROOT / ".dockerignore").read_text().split()
-    for entry in (".git", ".venv", "var", "**/tests", "**/__pycache__"):
+    for entry in (".git", ".venv", "var", "**/tests", "**/__pycache__", "**/node_modules"):
         assert entry in ignored, entry
 
 
@@ -208,16 +235,16 @@ def test_compose_gateway_fronts_every_api():
     gateway = services["gateway"]
     assert [p["published"] for p in gateway["ports"]] == ["8080"]
     upstreams = dict(pair.split("=", 1) for pair in gateway["environment"]["UPSTREAMS"].split(","))
-    assert upstreams == {name: f"http://{name}:{port}" for name, port in SERVICES.items()}
-    assert {k for k, v in gateway["depends_on"].items() if v["condition"] == "service_healthy"} >= set(SERVICES)
-    for name in SERVICES:
+    assert upstreams == {name: f"http://{name}:{port}" for name, port in {**SERVICES, "web": WEB_PORT}.items()}
+    assert {k for k, v in gateway["depends_on"].items() if v["condition"] == "service_healthy"} >= {*SERVICES, "web"}
+    for name in (*SERVICES, "web"):
         assert "ports" not in services[name], f"{name}: the apis are reached through the gateway only"
 
 
 def test_compose_platform_containers_are_read_only_and_unprivileged():
     services = compose_model()["services"]
     ours = [name for name, s in services.items() if s.get("image", "").startswith("achats/")]
-    assert len(ours) == 3 * len(SERVICES) + 2  # + gateway + INSEE stand-in
+    assert len(ours) == 3 * len(SERVICES) + 4  # + web and its migration, gateway, INSEE stand-in
     for name in ours:
         service = services[name]
         assert service["read_only"] is True, name
@@ -235,6 +262,23 @@ def test_compose_gives_each_service_its_own_database_and_user():
         for role in (name, f"{name}-worker", f"{name}-migrate"):
             url = services[role]["environment"]["DATABASE_URL"]
             assert url == f"postgresql://{database}:{declared[database]}@postgres:5432/{database}", role
+    for role in ("web", "web-migrate"):
+        assert services[role]["environment"]["DATABASE_URL"] == f"postgresql://web:{declared['web']}@postgres:5432/web"
+
+
+def test_compose_runs_the_web_front_end_as_migration_and_api_behind_the_gateway():
+    services = compose_model()["services"]
+    web, migrate = services["web"], services["web-migrate"]
+    assert "web-worker" not in services, "the web front end consumes no events"
+    assert migrate["command"] == ["achats-web", "migrate"] and migrate["restart"] == "no"
+    assert web.get("command") is None, "the api runs the image's CMD: serve --workers 2"
+    assert web["depends_on"]["web-migrate"]["condition"] == "service_completed_successfully"
+    environment = web["environment"]
+    assert {environment[f"WEB_{key}_URL"] for key in ("IDENTITY", "REGISTRY", "HELPDESK")} == {
+        f"http://{name}:{port}" for name, port in WEB_CALLS.items()}
+    assert len(environment["SECRET_KEY"]) >= 32 and environment["AMQP_URL"] == ""
+    for name in WEB_CALLS:
+        assert web["depends_on"][name]["condition"] == "service_healthy"
 
 
 def test_compose_and_kubernetes_dev_use_the_same_pinned_infrastructure():
@@ -475,6 +519,19 @@ def test_each_service_has_its_deployment_objects(name):
         assert hpa["spec"]["scaleTargetRef"]["name"] == f"{service}-api"
         find(objects, "NetworkPolicy", f"{service}-isolation")
         find(objects, "NetworkPolicy", f"{service}-api-ingress")
+    web = find(objects, "Deployment", "web-api")
+    assert containers(web)[0]["args"] == ["serve", "--workers", "2"]
+    assert containers(find(objects, "Job", "web-migrate"))[0]["args"] == ["migrate"]
+    assert not [o for o in objects if o["metadata"]["name"] == "web-worker"], "the web front end has no worker"
+    assert find(objects, "Service", "web")["spec"]["ports"][0]["port"] == WEB_PORT
+    find(objects, "ServiceAccount", "web")
+    assert labels_match(find(objects, "PodDisruptionBudget", "web-api")["spec"]["selector"],
+                        web["spec"]["template"]["metadata"]["labels"])
+    assert find(objects, "HorizontalPodAutoscaler", "web-api")["spec"]["scaleTargetRef"]["name"] == "web-api"
+    gateway_config = next(o for o in objects if o["kind"] == "ConfigMap"
+                          and o["metadata"]["name"].startswith("gateway-config"))
+    upstreams = dict(pair.split("=", 1) for pair in gateway_config["data"]["UPSTREAMS"].split(","))
+    assert upstreams["web"] == f"http://web:{WEB_PORT}", "the gateway's WEB upstream"
     find(objects, "HorizontalPodAutoscaler", "gateway")
     find(objects, "PodDisruptionBudget", "gateway")
     ingress = find(objects, "Ingress", "gateway")
@@ -500,15 +557,30 @@ def test_network_policies_isolate_each_service(name):
                    for key in peer.get("podSelector", {}).get("matchLabels", {}) if key.startswith("database.")}
         assert reached <= {f"database.achats.io/{service}"}, f"{where} reaches other databases: {reached}"
     exceptions = {"identity": {"app.kubernetes.io/part-of"}, "company-registry": {"app.kubernetes.io/name"}}
-    for service in SERVICES:
+    web = {"app.kubernetes.io/name": "web"}
+    for service in (*SERVICES, "web"):
         api_labels = find(objects, "Deployment", f"{service}-api")["spec"]["template"]["metadata"]["labels"]
         peers = [peer for policy in policies_selecting(objects, api_labels, "Ingress")
                  for rule in policy["spec"].get("ingress", []) for peer in rule.get("from", [])]
         assert peers, f"{service}: nobody may reach the api"
         for peer in peers:
             selector = peer["podSelector"]["matchLabels"]
-            if selector != {"app.kubernetes.io/name": "gateway"}:
+            if selector == web:
+                assert service in WEB_CALLS, f"the web front end reaches {service}, which its pages do not call"
+            elif selector != {"app.kubernetes.io/name": "gateway"}:
                 assert set(selector) <= exceptions.get(service, set()), f"{service} api reachable from {selector}"
+    # The web front end reaches exactly the apis its pages call, and the gateway reaches it.
+    web_labels = find(objects, "Deployment", "web-api")["spec"]["template"]["metadata"]["labels"]
+    reached = {(peer["podSelector"]["matchLabels"].get("app.kubernetes.io/name"), port["port"])
+               for policy in policies_selecting(objects, web_labels, "Egress")
+               for rule in policy["spec"].get("egress", []) for peer in rule.get("to", [])
+               for port in rule.get("ports", []) if "app.kubernetes.io/name" in peer.get("podSelector", {}).get(
+                   "matchLabels", {})}
+    assert reached == set(WEB_CALLS.items())
+    gateway_labels = find(objects, "Deployment", "gateway")["spec"]["template"]["metadata"]["labels"]
+    gateway_ports = {port["port"] for policy in policies_selecting(objects, gateway_labels, "Egress")
+                     for rule in policy["spec"].get("egress", []) for port in rule.get("ports", [])}
+    assert WEB_PORT in gateway_ports
 
 
 @pytest.mark.parametrize("name", list(RENDERS))
@@ -547,7 +619,7 @@ def test_dev_overlay_brings_single_instance_infrastructure():
                        ("Deployment", "insee-standin"), ("Deployment", "redis")):
         assert find(objects, kind, name)["spec"]["replicas"] == 1
     postgres = find(objects, "StatefulSet", "postgres")["spec"]["template"]["metadata"]["labels"]
-    assert {f"database.achats.io/{s}" for s in SERVICES} <= set(postgres)
+    assert {f"database.achats.io/{s}" for s in (*SERVICES, "web")} <= set(postgres)
     registry = next(o for o in objects if o["kind"] == "ConfigMap"
                     and o["metadata"]["name"].startswith("company-registry-config"))
     assert registry["data"]["INSEE_BASE_URL"] == "http://insee-standin:8190/api-sirene/3.11"
@@ -558,7 +630,7 @@ def test_dev_overlay_brings_single_instance_infrastructure():
 def test_prod_overlay_uses_operators_external_smtp_and_tls():
     objects = render("prod")
     clusters = {o["metadata"]["name"] for o in objects if o["kind"] == "Cluster"}
-    assert clusters == {f"{s}-db" for s in SERVICES}
+    assert clusters == {f"{s}-db" for s in (*SERVICES, "web")}
     assert all(o["spec"]["instances"] >= 3 for o in objects if o["kind"] == "Cluster")
     rabbit = find(objects, "RabbitmqCluster", "rabbitmq")
     assert rabbit["spec"]["replicas"] == 3

@@ -255,3 +255,31 @@ def test_sign_a_pdf_in_two_steps_then_verify_it(platform):
     assert broken.status_code in (201, 422)
     if broken.status_code == 201:
         assert broken.json()["verdict"]["code"] == "non_compliant"
+
+
+def test_every_contract_on_the_docs_page_opens(platform):
+    """Issue 13 item 15: the list /api/docs shows, read as the page reads it, and each entry opened."""
+    import re
+
+    page = requests.get(platform.url("/api/docs"), timeout=10)
+    script = re.search(r'<script src="(/api/docs/achats-docs\.js)"', page.text).group(1)
+    config = re.search(r"configUrl: '([^']+)'", requests.get(platform.url(script), timeout=10).text).group(1)
+    entries = requests.get(platform.url(config), timeout=30).json()["urls"]
+    assert {e["name"] for e in entries} == {"identity", "companies", "helpdesk", "signature", "notifier"}
+    for entry in entries:
+        spec = requests.get(platform.url(entry["url"]), timeout=30)
+        assert spec.status_code == 200, (entry, spec.text)
+        assert spec.json()["paths"] and all(p.startswith("/api/") for p in spec.json()["paths"]), entry
+
+
+def test_problems_name_the_public_path(platform):
+    """Issue 13 item 16: through the gateway, a problem's ``instance`` is the path the client asked for."""
+    invalid = requests.get(platform.url("/api/companies/lookup/12345678901234"), timeout=10)
+    assert invalid.headers["content-type"] == "application/problem+json", invalid.text
+    assert invalid.json()["instance"] == "/api/companies/lookup/12345678901234"
+    refused = requests.post(platform.url("/api/identity/sessions"), json={"login": "personne", "password": "x"},
+                            timeout=10)
+    assert (refused.status_code, refused.json()["instance"]) == (401, "/api/identity/sessions")
+    missing = requests.get(platform.url("/api/helpdesk/follow/HD-0000-0000"), timeout=10)
+    assert missing.headers["content-type"] == "application/problem+json", missing.text
+    assert missing.json()["instance"] == "/api/helpdesk/follow/HD-0000-0000"

@@ -47,6 +47,15 @@ class Echo:
         async def readyz(_request: Request) -> Response:
             return JSONResponse({"status": "ok"})
 
+        async def problem(request: Request) -> Response:
+            # A service's problem document: its own path as instance (or the one asked for), and a
+            # Location in its own paths too.
+            body = {"type": "https://achats.example/problems/not-found", "title": "Ressource introuvable",
+                    "status": 404, "detail": "Cet établissement est introuvable.", "code": "not_found",
+                    "instance": request.query_params.get("instance", request.url.path)}
+            return JSONResponse(body, status_code=404, media_type="application/problem+json",
+                                headers={"Location": request.query_params.get("location", "/svc/public/1?x=y")})
+
         async def big(_request: Request) -> Response:
             async def chunks():
                 for _ in range(64):
@@ -55,7 +64,7 @@ class Echo:
             return StreamingResponse(chunks(), media_type="application/octet-stream")
 
         return Starlette(routes=[Route("/readyz", readyz), Route("/svc/slow", slow), Route("/svc/boom", boom),
-                                 Route("/svc/big", big),
+                                 Route("/svc/big", big), Route("/svc/problem/{rest:path}", problem),
                                  Route("/svc/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
                                  # The web front end's pages: any other path.
                                  Route("/{rest:path}", echo, methods=["GET", "POST"])])
@@ -117,6 +126,7 @@ RULES = [
     Rule("slow", "/api/echo/slow", "echo", "/svc/slow", auth=NONE, timeout=0.5),
     Rule("boom", "/api/echo/boom", "echo", "/svc/boom", auth=NONE),
     Rule("big", "/api/echo/big", "echo", "/svc/big", auth=NONE),
+    Rule("problem", "/api/echo/problems", "echo", "/svc/problem", auth=NONE),
     Rule("upload", "/api/echo/upload", "echo", "/svc/upload", auth=NONE, max_body=40 * 1024 * 1024),
     Rule("echo", "/api/echo", "echo", "/svc", auth=REQUIRED, max_body=1024),
     Rule("down", "/api/down", "down", "/svc", auth=NONE),

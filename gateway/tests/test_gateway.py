@@ -231,3 +231,22 @@ def test_pages_go_to_the_web_front_end_and_the_api_stays_the_api(edge):
     assert (unknown_api.status_code, unknown_api.headers["Content-Type"]) == (404, "application/problem+json")
     assert requests.get(f"{edge.url}/healthz").json()["service"] == "gateway"
     assert len(edge.echo.seen) == before
+
+
+def test_problems_through_the_gateway_name_the_public_path(edge):
+    """Issue 13 item 16: a service's problem says ``instance: /svc/problem/...``; the client asked for
+    ``/api/echo/problems/...`` and reads that, as it reads the gateway's paths in ``Location``."""
+    answer = requests.get(f"{edge.url}/api/echo/problems/26570134200148?source=insee")
+    assert (answer.status_code, answer.headers["content-type"]) == (404, "application/problem+json")
+    problem = answer.json()
+    assert problem["instance"] == "/api/echo/problems/26570134200148"
+    assert problem["detail"] == "Cet établissement est introuvable."  # the rest untouched, accents kept
+    assert int(answer.headers["content-length"]) == len(answer.content)
+    assert answer.headers["location"] == "/api/echo/public/1?x=y"
+    # Another of the service's paths: by the route map; a path the gateway does not publish: dropped.
+    other = requests.get(f"{edge.url}/api/echo/problems/x", params={"instance": "/svc/public/7"}).json()
+    assert other["instance"] == "/api/echo/public/7"
+    hidden = requests.get(f"{edge.url}/api/echo/problems/x", params={"instance": "/internal/admin",
+                                                                     "location": "/internal/admin"})
+    assert "instance" not in hidden.json() and "/internal" not in hidden.text
+    assert hidden.headers["location"] == "/internal/admin"

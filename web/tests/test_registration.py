@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 import sqlalchemy
 from playwright.sync_api import expect
 
@@ -336,3 +337,31 @@ def test_an_altered_state_field_is_not_trusted(new_page, platform):
         "etat": page.locator("input[name=etat]").get_attribute("value")[:-3] + "abc", "action": "register"},
         max_redirects=0)
     assert response.status == 303 and response.headers["location"].endswith("/inscription")
+
+
+def test_the_password_policy_identity_publishes_is_explained_as_the_user_types(new_page, platform):
+    policy = requests.get(platform["identity"] + "/identity/password-policy", timeout=10).json()
+    page = new_page(True)
+    start_with(page, platform["web"], CCAS_METZ_SIRET, True)
+    rules = page.locator("#champ-password-regles")
+    expect(rules).to_be_visible()
+    for rule in policy["rules"]:
+        expect(rules).to_contain_text(rule["message"])  # identity's words, not the web app's
+    length_rule = rules.locator("li[data-rule=length]")
+    page.get_by_label("Mot de passe *").press_sequentially("court")
+    expect(length_rule).to_have_class("achats-policy--unmet")
+    expect(rules).to_contain_text("5 / 15")
+    page.get_by_label("Mot de passe *").fill(PASSWORD)
+    expect(length_rule).to_have_class("achats-policy--met")
+    expect(page.locator("#champ-password-etat")).to_contain_text("✓")
+    assert_accessible(page)
+
+
+def test_without_javascript_the_policy_is_identitys_message_beside_the_field(new_page, platform):
+    page = new_page(False)
+    start_with(page, platform["web"], CCAS_METZ_SIRET, False)
+    expect(page.locator("#champ-password-regles")).to_be_hidden()
+    fill_personal(page, password="court")
+    submit(page)
+    expect(page.locator("#champ-password-erreur")).to_contain_text(
+        "Le mot de passe doit contenir au moins 15 caractères")

@@ -226,3 +226,16 @@ def test_registry_down_is_a_clear_503(stack):
     assert response.status_code == 503
     assert response.json()["code"] == "registry_unavailable"
     assert stack.client.post("/identity/sessions", json={"login": "mcurie", "password": PASSWORD}).status_code == 401
+
+
+def test_the_password_policy_is_published_with_the_bounds_the_check_applies(stack):
+    response = stack.client.get("/identity/password-policy")
+    assert response.status_code == 200
+    policy = response.json()
+    assert (policy["min_length"], policy["max_length"]) == (15, 256)
+    assert [rule["code"] for rule in policy["rules"]] == ["length", "not_common", "not_personal"]
+    assert policy["rules"][0]["message"].startswith("De 15 à 256 caractères")
+    # The bound published is the one applied: one character short is refused, the bound itself accepted.
+    short = stack.client.post("/identity/registrations", json=registration(password="x y z a b c d e"[:14]))
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "credentials.password"
+    assert "au moins 15 caractères" in short.json()["errors"][0]["message"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from pathlib import Path
 
 import aiohttp
@@ -24,9 +23,9 @@ from achats.chassis.observability import RequestContextMiddleware, _route, metri
 from achats.chassis.problems import PROBLEM_JSON, Problem
 from achats.chassis.service import ServiceDefinition
 
-from . import auth, edge, proxy
-from .ratelimit import MemoryCounter, RateLimiter, RedisCounter
-from .routes import DOCS, NONE, PAGES, REQUIRED, RULES, is_page, match
+from . import auth, edge, proxy, targets
+from .ratelimit import MemoryCounter, RateLimiter, RedisCounter, announced_wait, spoken_wait
+from .routes import DOCS, NONE, PAGES, REQUIRED, RULES, is_page, match, public_path
 from .settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
@@ -49,7 +48,8 @@ class Gateway:
         counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
         self.limiter = RateLimiter(counter, per_ip=settings.rate_ip_per_minute,
                                    per_user=settings.rate_user_per_minute,
-                                   sensitive=settings.rate_sensitive_per_minute)
+                                   sensitive_per_target=settings.rate_sensitive_per_minute,
+                                   sensitive_per_address=settings.rate_sensitive_address_per_minute)
         self.own = Starlette(routes=[
             Route("/healthz", self.healthz),
             Route("/readyz", self.readyz),
@@ -58,6 +58,7 @@ class Gateway:
             Route("/api/docs", self.docs),
             Route("/api/docs/specs/{name}.json", self.docs_spec),
             Route("/api/docs/achats-docs.js", self.docs_script),
+            Route("/api/docs/swagger-config.json", self.docs_config),
             Mount("/api/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
         ], lifespan=self.lifespan, exception_handlers={StarletteHTTPException: _http_problem, Exception: _crash})
 
@@ -126,8 +127,17 @@ class Gateway:
             raise Problem(status=401, code="unauthenticated",
                           detail="Vous devez être connecté pour accéder à cette ressource.",
                           headers={"WWW-Authenticate": "Bearer"})
+        declared = headers.get("content-length")
+        length = int(declared) if declared and declared.isdigit() else None
+        named: tuple[str, ...] = ()
+        if rule.sensitive and targets.wants_body(headers.get("content-type", "")):
+            # The body names the account, e-mail or SIRET the request acts on: read it (it is small:
+            # the route's limit holds while reading) and hand the same bytes on.
+            body = await _read_body(receive, rule, length)
+            named = targets.of_body(body, headers.get("content-type", ""))
+            receive, length = _replay(body, receive), len(body)
         decision = await self.limiter.check(address=address, user=(claims or {}).get("sub"),
-                                            sensitive=rule.sensitive, route=rule.name)
+                                            sensitive=rule.sensitive, route=rule.name, targets=named)
         if not decision.allowed:
             raise _too_many(decision.retry_after)
         forwarded = proxy.upstream_headers(
@@ -135,11 +145,8 @@ class Gateway:
             if self.settings.trust_forwarded_for else scope.get("scheme", "http"),
             host=headers.get("host", ""), authorization=f"Bearer {token}" if token else None,
             keep_cookies=rule is PAGES)
-        declared = headers.get("content-length")
-        extra = cors
-        await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded,
-                            declared_length=int(declared) if declared and declared.isdigit() else None,
-                            extra_response_headers=extra)
+        await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded, declared_length=length,
+                            extra_response_headers=cors, rules=self.rules)
 
     async def _verify(self, token: str) -> dict:
         if self.verified is None:
@@ -185,28 +192,48 @@ class Gateway:
         return HTMLResponse((HERE / "docs.html").read_text(encoding="utf-8"))
 
     async def docs_script(self, _request: Request) -> Response:
-        urls = [{"url": f"/api/docs/specs/{name}.json", "name": name} for name, service in DOCS
-                if service in self.upstreams]
-        script = ("window.ui = SwaggerUIBundle({urls: " + json.dumps(urls) + ", dom_id: '#swagger-ui', "
+        script = ("window.ui = SwaggerUIBundle({configUrl: '/api/docs/swagger-config.json', dom_id: '#swagger-ui', "
                   "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout'});")
         return Response(script, media_type="application/javascript")
 
+    async def docs_config(self, _request: Request) -> Response:
+        """The contracts the page lists: those their service publishes now (a service may not publish
+        its contract, ``EXPOSE_DOCS=false``; a service may be down): every entry opens."""
+        names = [name for name, service, _ in DOCS if service in self.upstreams]
+        fetched = await asyncio.gather(*(self._contract(name) for name in names))
+        urls = [{"url": f"/api/docs/specs/{name}.json", "name": name}
+                for name, (spec, _) in zip(names, fetched, strict=True) if spec is not None]
+        return JSONResponse({"urls": urls})
+
     async def docs_spec(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        service = dict(DOCS).get(name)
-        upstream = self.upstreams.get(service or "")
-        rule = next((r for r in self.rules if r.upstream == service and r.name.endswith(".openapi")), None)
-        if upstream is None or rule is None:
-            return _problem(Problem(status=404, code="not_found", detail="Cette documentation n'existe pas."),
-                            request)
+        spec, problem = await self._contract(request.path_params["name"])
+        if problem is not None:
+            return _problem(problem, request)
+        return JSONResponse(spec)
+
+    async def _contract(self, name: str) -> tuple[dict | None, Problem | None]:
+        """A service's contract as seen through the gateway, or the problem why it cannot be shown."""
+        found = next(((service, path) for n, service, path in DOCS if n == name), None)
+        if found is None or found[0] not in self.upstreams:
+            return None, Problem(status=404, code="not_found", detail="Cette documentation n'existe pas.")
+        service, path = found
+        upstream = self.upstreams[service]
         try:
-            async with upstream.session.get(upstream.base_url + rule.target,
+            async with upstream.session.get(upstream.base_url + path,
                                             timeout=aiohttp.ClientTimeout(total=5)) as response:
+                if response.status == 404:
+                    return None, Problem(status=404, code="not_found",
+                                         detail=f"Le service {service} ne publie pas sa documentation sur cette "
+                                                "plateforme.")
+                if response.status != 200:
+                    raise ValueError(response.status)
                 spec = await response.json(content_type=None)
+                if not isinstance(spec, dict):
+                    raise ValueError("not a contract")
         except (TimeoutError, aiohttp.ClientError, ValueError):
-            return _problem(Problem(status=503, code="service_unavailable",
-                                    detail=f"Le service {service} est momentanément indisponible."), request)
-        return JSONResponse(gateway_view(spec, service, self.rules))
+            return None, Problem(status=503, code="service_unavailable",
+                                 detail=f"Le service {service} est momentanément indisponible.")
+        return gateway_view(spec, service, self.rules), None
 
 
 def gateway_view(spec: dict, service: str, rules: list = RULES) -> dict:
@@ -214,19 +241,49 @@ def gateway_view(spec: dict, service: str, rules: list = RULES) -> dict:
     base = (spec.get("servers") or [{"url": ""}])[0].get("url", "").rstrip("/")
     paths = {}
     for path, operations in (spec.get("paths") or {}).items():
-        full = base + path
-        candidates = [r for r in rules if r.upstream == service
-                      and (full == r.target or full.startswith(r.target + "/"))]
-        if candidates:
-            rule = max(candidates, key=lambda r: len(r.target))
-            paths[rule.prefix + full[len(rule.target):]] = operations
+        public = public_path(base + path, service, rules)
+        if public is not None:
+            paths[public] = operations
     return {**spec, "servers": [{"url": "/"}], "paths": paths}
 
 
 def _too_many(retry_after: int) -> Problem:
+    wait = announced_wait(retry_after)
     return Problem(status=429, code="too_many_requests",
-                   detail="Trop de requêtes ont été envoyées. Veuillez réessayer dans une minute.",
-                   headers={"Retry-After": str(retry_after)})
+                   detail=f"Trop de demandes : réessayez dans {spoken_wait(wait)}.",
+                   headers={"Retry-After": str(wait)})
+
+
+async def _read_body(receive, rule, declared: int | None) -> bytes:
+    if declared is not None and declared > rule.max_body:
+        raise proxy.too_large(rule)
+    chunks, seen = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > rule.max_body:
+            raise proxy.too_large(rule)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    """An ASGI ``receive`` giving the body already read, then whatever the client sends next."""
+    given = False
+
+    async def again() -> dict:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
 
 
 async def _http_problem(request: Request, exc: StarletteHTTPException) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import aiohttp
@@ -12,11 +13,12 @@ from achats.chassis.http import CircuitBreaker
 from achats.chassis.problems import Problem
 
 from .edge import HOP_BY_HOP
-from .routes import Rule
+from .routes import Rule, public_path
 
 log = structlog.get_logger(__name__)
 
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS"}
+MAX_REWRITTEN_PROBLEM = 64 * 1024
 # Headers a client must never be able to set for the services behind us.
 STRIPPED = {"forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "x-user",
             "x-user-id", "x-roles", "x-remote-user", "remote-user", "x-forwarded-user", "x-auth-request-user",
@@ -86,15 +88,16 @@ def upstream_headers(raw: list[tuple[bytes, bytes]], *, client: str, proto: str,
 
 async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
                   headers: dict[str, str], declared_length: int | None,
-                  extra_response_headers: list[tuple[bytes, bytes]]) -> None:
+                  extra_response_headers: list[tuple[bytes, bytes]], rules: list[Rule]) -> None:
     """Send the request on and stream the answer back; raise Problem before the answer starts."""
     method = scope["method"]
-    url = upstream.base_url + rule.upstream_path(scope["path"])
+    requested = rule.upstream_path(scope["path"])
+    url = upstream.base_url + requested
     if scope.get("query_string"):
         url += "?" + scope["query_string"].decode("latin-1")
     if declared_length is not None:
         if declared_length > rule.max_body:
-            raise _too_large(rule)
+            raise too_large(rule)
         headers["content-length"] = str(declared_length)
     has_body = declared_length not in (None, 0) or "transfer-encoding" in {
         k.decode().lower() for k, _ in scope["headers"]}
@@ -124,10 +127,12 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
         try:
             async with upstream.session.request(method, url, headers=headers, data=body() if has_body else None,
                                                 timeout=timeout, allow_redirects=False) as response:
-                await _relay(upstream, response, send, extra_response_headers)
+                await _relay(upstream, response, send, extra_response_headers,
+                             PublicPaths(upstream.name, requested, scope["path"], rules)
+                             if rule.target and method != "HEAD" else None)
                 return
         except BodyTooLarge:
-            raise _too_large(rule) from None
+            raise too_large(rule) from None
         except aiohttp.ClientConnectorError as exc:
             # Nothing reached the service: safe to try once more for a read.
             upstream.breaker.record_failure()
@@ -148,8 +153,42 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
                                  "réessayer.") from None
 
 
+class PublicPaths:
+    """Services name their own paths (``/registry/lookup/x``) in what they answer; the client knows the
+    gateway's (``/api/companies/lookup/x``): the route map turns one into the other."""
+
+    def __init__(self, upstream: str, requested: str, public: str, rules: list[Rule]):
+        self.upstream, self.requested, self.public, self.rules = upstream, requested, public, rules
+
+    def __call__(self, path: str) -> str | None:
+        return self.public if path == self.requested else public_path(path, self.upstream, self.rules)
+
+    def location(self, value: bytes) -> bytes:
+        text = value.decode("latin-1")
+        if not text.startswith("/") or text.startswith("//"):
+            return value  # absolute URLs are the service's business
+        path, mark, query = text.partition("?")
+        public = self(path)
+        return (public + mark + query).encode("latin-1") if public is not None else value
+
+    def problem(self, body: bytes) -> bytes:
+        """The problem document with ``instance`` the public path (dropped if there is none)."""
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(document, dict) or not isinstance(document.get("instance"), str):
+            return body
+        public = self(document["instance"])
+        if public is None:
+            del document["instance"]
+        else:
+            document["instance"] = public
+        return json.dumps(document, ensure_ascii=False).encode()
+
+
 async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
-                 extra_headers: list[tuple[bytes, bytes]]) -> None:
+                 extra_headers: list[tuple[bytes, bytes]], paths: PublicPaths | None) -> None:
     from .edge import with_security_headers
 
     problem = response.headers.get("Content-Type", "").startswith("application/problem+json")
@@ -164,8 +203,26 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
     headers = [(name.lower(), value) for name, value in response.raw_headers
                if name.decode("latin-1").lower() not in HOP_BY_HOP | connection_tokens
                and name.lower() not in (b"x-request-id", b"date", b"server")]
+    body = None
+    if paths is not None:
+        headers = [(name, paths.location(value) if name == b"location" else value) for name, value in headers]
+        small = response.content_length is not None and response.content_length <= MAX_REWRITTEN_PROBLEM
+        if problem and small and "Content-Encoding" not in response.headers:
+            # A problem document is small: read whole, its instance made public, its length told anew.
+            try:
+                body = paths.problem(await response.content.read())
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                log.warning("gateway.upstream_cut", upstream=upstream.name, error=repr(exc))
+                raise Problem(status=502, code="bad_gateway",
+                              detail=f"Le service {upstream.name} n'a pas répondu correctement. Veuillez "
+                                     "réessayer.") from None
+            headers = [(n, v) for n, v in headers if n != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": response.status,
                 "headers": with_security_headers(headers + extra_headers)})
+    if body is not None:
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+        return
     try:
         async for chunk in response.content.iter_any():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -174,7 +231,7 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _too_large(rule: Rule) -> Problem:
+def too_large(rule: Rule) -> Problem:
     from achats.chassis.observability import human_size
 
     return Problem(status=413, code="payload_too_large",

@@ -93,5 +93,20 @@ def match(method: str, path: str, rules: list[Rule] = RULES) -> Rule | None:
     return best
 
 
-DOCS = [("identity", "identity"), ("companies", "company-registry"), ("helpdesk", "helpdesk"),
-        ("signature", "signature"), ("notifier", "notifier")]
+# The contracts /api/docs lists: its name there, the service, and where the service serves it.
+def public_path(path: str, upstream: str, rules: list[Rule] = RULES) -> str | None:
+    """A service's own path as the gateway publishes it (``/registry/lookup/x`` ->
+    ``/api/companies/lookup/x``), by the most specific rule; None when the gateway publishes none."""
+    candidates = [r for r in rules if r.upstream == upstream and r.target
+                  and (path == r.target or path.startswith(r.target.rstrip("/") + "/"))]
+    if not candidates:
+        return None
+    rule = max(candidates, key=lambda r: len(r.target))
+    return rule.prefix + path[len(rule.target):]
+
+
+DOCS = [("identity", "identity", "/identity/openapi.json"),
+        ("companies", "company-registry", "/registry/openapi.json"),
+        ("helpdesk", "helpdesk", "/helpdesk/openapi.json"),
+        ("signature", "signature", "/signature/openapi.json"),
+        ("notifier", "notifier", "/notifier/openapi.json")]

@@ -17,7 +17,10 @@ class GatewaySettings(ServiceSettings):
     redis_url: str = ""
     rate_ip_per_minute: int = 600
     rate_user_per_minute: int = 1200
+    # Sensitive routes (logins, registrations, resets...): per target named in the request (an
+    # identifiant, an e-mail, a SIRET), and a ceiling per address high enough for an office's NAT.
     rate_sensitive_per_minute: int = 10
+    rate_sensitive_address_per_minute: int = 300
     trust_forwarded_for: bool = False
     cors_origins: tuple[str, ...] = ()
     upstream_connect_timeout: float = 2.0

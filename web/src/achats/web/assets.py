@@ -6,12 +6,14 @@ bundle's place, so the dist layout of fonts/ and icons/ is kept beside it), name
 content, and served with a year of caching. Fonts and icons keep their names, under a folder named
 after the DSFR version: a new version is a new address.
 
-`python -m achats.web.assets [DEST]` builds; the app builds at start when the manifest is missing.
+`python -m achats.web.assets [DEST [NODE_MODULES]]` builds (the image does, into /opt/web-assets); the app builds
+at start when the manifest is missing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -82,12 +84,19 @@ def build(dest: Path = DEFAULT_DEST, node_modules: Path = DEFAULT_NODE_MODULES) 
 
 
 def compile_catalogs(translations: Path = HERE / "translations") -> None:
-    """messages.po -> messages.mo for each language (the .mo files are built, not kept in git)."""
+    """messages.po -> messages.mo for each language (the .mo files are built, not kept in git).
+
+    A catalog already compiled from the same .po is not written again: the image compiles them at build time
+    and runs on a read-only root filesystem.
+    """
     for po in translations.glob("*/LC_MESSAGES/messages.po"):
         with po.open("rb") as source:
             catalog = read_po(source)
-        with po.with_suffix(".mo").open("wb") as target:
-            write_mo(target, catalog)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        mo = po.with_suffix(".mo")
+        if not mo.is_file() or mo.read_bytes() != compiled.getvalue():
+            mo.write_bytes(compiled.getvalue())
 
 
 def ensure_built(dest: Path, node_modules: Path) -> dict[str, str]:
@@ -109,5 +118,6 @@ def _expected_name(name: str) -> str:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DEST
+    modules = Path(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_NODE_MODULES
     compile_catalogs()
-    print(json.dumps(build(target), indent=1))
+    print(json.dumps(build(target, modules), indent=1))

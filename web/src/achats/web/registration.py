@@ -293,6 +293,17 @@ def reference(kind: str):
     return answer
 
 
+@blueprint.get("/inscription/regle-mot-de-passe")
+def password_policy():
+    """identity's published password policy, for the page's script (404 when identity publishes none)."""
+    response = _identity().get("/identity/password-policy")
+    if response.status_code != 200:
+        flask.abort(404)
+    answer = flask.jsonify(response.json())
+    answer.headers["Cache-Control"] = "public, max-age=300"
+    return answer
+
+
 def _countries() -> list[tuple[str, str]]:
     """Country names in the page's language (CLDR, through Babel): ISO 3166 alpha-2 codes only."""
     from .i18n import current_locale

@@ -55,6 +55,16 @@ def problems(password: str, *, min_length: int, max_length: int, login: str = ""
     return found
 
 
+def policy(*, min_length: int, max_length: int) -> dict:
+    """The policy ``problems`` applies, published for the pages that explain it as the user types."""
+    return {"min_length": min_length, "max_length": max_length, "rules": [
+        {"code": "length", "message": f"De {min_length} à {max_length} caractères (une phrase de passe de "
+                                      f"plusieurs mots est idéale)."},
+        {"code": "not_common", "message": "Ni un mot de passe courant, ni un mot de passe divulgué."},
+        {"code": "not_personal", "message": "Ni votre identifiant, ni votre adresse électronique, ni votre nom."},
+    ]}
+
+
 def _repetitive(normal: str) -> bool:
     if len(set(normal)) < 5:
         return True

@@ -77,3 +77,47 @@ function focusAsked() {
 nomenclatures();
 addEstablishment();
 focusAsked();
+
+// The password policy identity publishes, explained while the user types: its rules, and the length
+// one ticked once the password is long enough. The other rules (common passwords, one's own name) are
+// identity's to check when the form is sent; its message then shows beside the field.
+async function passwordPolicy() {
+  const field = document.querySelector("input[data-policy]");
+  if (!field) return;
+  const response = await fetch(field.dataset.policy, { headers: { Accept: "application/json" } });
+  if (!response.ok) return; // no published policy: identity's message after sending is the explanation
+  const policy = await response.json();
+  const box = document.getElementById("champ-password-regles");
+  const status = document.getElementById("champ-password-etat");
+  const list = document.createElement("ul");
+  const items = {};
+  for (const rule of policy.rules) {
+    const item = document.createElement("li");
+    item.textContent = rule.message;
+    item.dataset.rule = rule.code;
+    items[rule.code] = item;
+    list.append(item);
+  }
+  const counter = document.createElement("p");
+  counter.className = "fr-hint-text";
+  box.replaceChildren(list, counter);
+  box.hidden = false;
+  let wasLongEnough = null;
+  const update = () => {
+    const length = [...field.value].length;
+    const longEnough = length >= policy.min_length && length <= policy.max_length;
+    counter.textContent = `${length} / ${policy.min_length}`;
+    if (items.length) {
+      items.length.classList.toggle("achats-policy--met", longEnough);
+      items.length.classList.toggle("achats-policy--unmet", !longEnough && length > 0);
+    }
+    if (wasLongEnough !== null && longEnough !== wasLongEnough) {
+      status.textContent = longEnough ? `✓ ${items.length.textContent}` : `✗ ${items.length.textContent}`;
+    }
+    wasLongEnough = longEnough;
+  };
+  field.addEventListener("input", update);
+  update();
+}
+
+passwordPolicy();
