@@ -3,7 +3,8 @@
 
     .venv/bin/python scripts/simulate-image-build.py services/company-registry [--serve]
 
-Reads the Dockerfile with BuildKit's parser, copies what the builder stage COPYs into a scratch folder, runs its
+Reads the Dockerfile with BuildKit's parser, copies what the build stages COPY into a scratch folder (every stage
+but the final one, in order: the web's Node stage runs its npm ci with this machine's npm), runs their
 RUN steps there with /opt/venv redirected to a scratch venv made by this machine's Python 3.11 (--python; not
 the image's base: same minor version, not the same files), then checks the console script and its package data. With
 --serve, runs the final stage's CMD as uid/gid 10001 with the final stage's ENV, HOME=/tmp and the repository
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -38,30 +40,46 @@ def stages(path: Path) -> list[list]:
     return [commands[a:b] for a, b in itertools.pairwise(indexes)]
 
 
+def _local(text: str, work: Path) -> str:
+    """The image's absolute paths in the scratch folder: /opt/<name> -> <work>/opt-<name>, /src -> <work>/src."""
+    text = re.sub(r"/opt/([\w.-]+)", lambda m: str(work / f"opt-{m.group(1)}"), text)
+    return re.sub(r"(?<![\w.-])/src(?=/|\b)", str(work / "src"), text)
+
+
 def build(folder: str, work: Path, python: str) -> Path:
-    builder, _ = stages(ROOT / folder / "Dockerfile")
+    """Every stage but the final one, in order (the web's Node stage, then the builder), sharing one /src."""
+    *build_stages, _ = stages(ROOT / folder / "Dockerfile")
     venv = work / "opt-venv"
     src = work / "src"
     src.mkdir()
-    for command in builder:
-        if command.cmd == "COPY":
-            *sources, dest = command.value
-            for source in sources:
-                target = src / dest if dest not in ("./", ".") else src / Path(source).name
-                if (ROOT / source).is_dir():
-                    shutil.copytree(ROOT / source, target, ignore=shutil.ignore_patterns(
-                        "tests", "__pycache__", "*.egg-info", "build", "dist"))
-                else:
-                    shutil.copy2(ROOT / source, target)
-        elif command.cmd == "RUN":
-            line = command.value[0].replace("/opt/venv", str(venv)).replace("python -m venv", f"{python} -m venv")
-            print(f"+ {line}", flush=True)
-            subprocess.run(["/bin/bash", "-euo", "pipefail", "-c", line], cwd=src, check=True)  # noqa: S603
+    for stage in build_stages:
+        cwd = src
+        for command in stage:
+            if command.cmd == "WORKDIR":
+                cwd = Path(_local(command.value[0], work))
+                cwd.mkdir(parents=True, exist_ok=True)
+            elif command.cmd == "COPY":
+                *sources, dest = command.value
+                if any(flag.startswith("--from=") for flag in command.flags):
+                    # From an earlier stage: the same scratch /src, so already in place.
+                    assert all(Path(_local(p, work)).exists() for p in sources), command
+                    continue
+                for source in sources:
+                    target = cwd / Path(source).name if dest in ("./", ".") else cwd / dest
+                    if (ROOT / source).is_dir():
+                        shutil.copytree(ROOT / source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+                            "tests", "__pycache__", "*.egg-info", "build", "dist", "node_modules"))
+                    else:
+                        shutil.copy2(ROOT / source, target)
+            elif command.cmd == "RUN":
+                line = _local(command.value[0], work).replace("python -m venv", f"{python} -m venv")
+                print(f"+ {line}", flush=True)
+                subprocess.run(["/bin/bash", "-euo", "pipefail", "-c", line], cwd=cwd, check=True)  # noqa: S603
     return venv
 
 
 def smoke(folder: str, venv: Path, serve: bool) -> None:
-    _, final = stages(ROOT / folder / "Dockerfile")
+    final = stages(ROOT / folder / "Dockerfile")[-1]
     cmd = next(c for c in reversed(final) if c.cmd == "CMD").value
     script = venv / "bin" / cmd[0]
     subprocess.run([str(script), "--help"], check=True, stdout=subprocess.DEVNULL)  # noqa: S603
@@ -73,7 +91,7 @@ def smoke(folder: str, venv: Path, serve: bool) -> None:
         if command.cmd == "ENV":
             values = command.value
             for key, value in zip(values[::2], values[1::2], strict=True):
-                env[key] = value.replace("$PATH", env["PATH"]).replace("/opt/venv", str(venv))
+                env[key] = _local(value.replace("$PATH", env["PATH"]), venv.parent)
     tmp = Path(tempfile.mkdtemp(prefix="image-tmp-"))
     (tmp / "metrics").mkdir()
     os.chown(tmp, 10001, 10001)
@@ -102,7 +120,7 @@ def smoke(folder: str, venv: Path, serve: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", help="gateway or services/<name>")
+    parser.add_argument("folder", help="gateway, web or services/<name>")
     parser.add_argument("--serve", action="store_true", help="also run the CMD as uid 10001 (needs root)")
     # A Python 3.11 that uid 10001 may run (a pyenv Python under /root is not), like /usr/local/bin's in the image.
     parser.add_argument("--python", default="/usr/bin/python3.11" if Path("/usr/bin/python3.11").exists()

@@ -277,6 +277,10 @@ def test_compose_runs_the_web_front_end_as_migration_and_api_behind_the_gateway(
     assert {environment[f"WEB_{key}_URL"] for key in ("IDENTITY", "REGISTRY", "HELPDESK")} == {
         f"http://{name}:{port}" for name, port in WEB_CALLS.items()}
     assert len(environment["SECRET_KEY"]) >= 32 and environment["AMQP_URL"] == ""
+    # A login starts a session only once identity's access token is checked: identity's keys and issuer.
+    identity = services["identity"]["environment"]
+    assert environment["JWKS_URL"] == "http://identity:8101/identity/.well-known/jwks.json"
+    assert (environment["JWT_ISSUER"], environment["JWT_AUDIENCE"]) == (identity["ISSUER"], "achats")
     for name in WEB_CALLS:
         assert web["depends_on"][name]["condition"] == "service_healthy"
 
@@ -532,6 +536,10 @@ def test_each_service_has_its_deployment_objects(name):
                           and o["metadata"]["name"].startswith("gateway-config"))
     upstreams = dict(pair.split("=", 1) for pair in gateway_config["data"]["UPSTREAMS"].split(","))
     assert upstreams["web"] == f"http://web:{WEB_PORT}", "the gateway's WEB upstream"
+    configs = {name: next(o["data"] for o in objects if o["kind"] == "ConfigMap"
+                          and o["metadata"]["name"].startswith(f"{name}-config")) for name in ("web", "identity")}
+    assert configs["web"]["JWKS_URL"] == "http://identity:8101/identity/.well-known/jwks.json"
+    assert configs["web"]["JWT_ISSUER"] == configs["identity"]["ISSUER"], "the web checks identity's tokens"
     find(objects, "HorizontalPodAutoscaler", "gateway")
     find(objects, "PodDisruptionBudget", "gateway")
     ingress = find(objects, "Ingress", "gateway")

@@ -62,3 +62,13 @@ def platform(fresh_postgres_url, tmp_path, standin):
     standin.reset()
     with running_platform(fresh_postgres_url, tmp_path, standin, login_delay_after=3, login_lock_after=4) as urls:
         yield urls
+
+
+@pytest.fixture
+def platform_with_helpdesk(fresh_postgres_url, tmp_path, standin):
+    """The platform and the helpdesk: the pages its mails link to."""
+    from web_support import running_platform
+
+    standin.reset()
+    with running_platform(fresh_postgres_url, tmp_path, standin, helpdesk=True) as urls:
+        yield urls

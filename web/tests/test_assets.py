@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,3 +46,61 @@ def test_the_build_names_a_missing_design_system(tmp_path):
     result = subprocess.run([sys.executable, "-m", "achats.web.assets", str(tmp_path / "b"), str(tmp_path / "none")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "DSFR_ACCEPT_LICENSE=1" in result.stderr
+
+
+def test_workers_starting_together_build_the_assets_once_without_breaking_each_other(tmp_path):
+    # `serve --workers 2` without assets built beforehand: each worker builds at start, into the same folder.
+    dest = tmp_path / "assets"
+    code = ("import sys, json; from pathlib import Path; from achats.web import assets; "
+            "print(json.dumps(assets.ensure_built(Path(sys.argv[1]), assets.DEFAULT_NODE_MODULES)))")
+    workers = [subprocess.Popen([sys.executable, "-c", code, str(dest)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [(w.wait(timeout=180), *w.communicate()) for w in workers]
+    assert [r[0] for r in results] == [0] * 4, [r[2][-800:] for r in results]
+    manifests = {r[1] for r in results}
+    assert len(manifests) == 1
+    for built in json.loads(manifests.pop()).values():
+        assert (dest / built).is_file(), built
+
+
+def test_text_assets_are_sent_as_compressed_at_build_time(web_alone):
+    import re
+
+    import requests
+
+    home = requests.get(web_alone + "/", timeout=30).text
+    css = re.search(r'href="(/assets/dsfr-[^"]+\.css)"', home)[1]
+    plain = requests.get(web_alone + css, headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    answer = requests.get(web_alone + css, headers={"Accept-Encoding": "br, gzip"}, timeout=30, stream=True)
+    stored = answer.raw.read()
+    assert answer.headers["Content-Encoding"] == "br" and answer.headers["Content-Type"].startswith("text/css")
+    assert "Accept-Encoding" in answer.headers["Vary"]
+    assert "immutable" in answer.headers["Cache-Control"]
+    import brotli
+
+    assert brotli.decompress(stored) == plain.content
+    # The best level, once: smaller than what a request-time level 5 gives.
+    assert len(stored) < len(brotli.compress(plain.content, quality=5))
+
+
+def test_small_screens_get_the_header_menu_and_no_script_error(browser, web_alone):
+    # Lighthouse's mobile profile found DSFR's header script failing (no .fr-header__menu-links) and, on a small
+    # screen, the menu and « Se connecter » out of reach.
+    context = browser.new_context(locale="fr-FR", viewport={"width": 375, "height": 800})
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.goto(web_alone + "/")
+        page.wait_for_load_state("networkidle")
+        assert errors == []
+        page.get_by_role("button", name="Menu").click()
+        menu = page.locator("#menu-principal")
+        assert menu.get_by_role("link", name="Se connecter").is_visible()
+        assert menu.get_by_role("link", name="Aide").is_visible()
+        menu.get_by_role("button", name="Fermer").click()
+        assert not menu.get_by_role("link", name="Aide").is_visible()
+    finally:
+        context.close()

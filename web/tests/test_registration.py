@@ -11,12 +11,13 @@ from achats.company_registry.standin.dataset import (
     CCAS_METZ_SIREN,
     CCAS_METZ_SIRET,
     CLOSED_SIRET,
+    PARTIAL_SIRET,
     TEST_SARL_SECONDARY_SIRET,
     TEST_SARL_SIREN,
     TEST_SARL_SIRET,
 )
 
-from web_support import PASSWORD, assert_accessible, register
+from web_support import PASSWORD, assert_accessible, register, screenshot
 
 INSEE_DOWN = ("Le service est actuellement indisponible. Veuillez vérifier la validité du n° SIRET fourni par "
               "l'entreprise, et renouveler cette opération dans quelques minutes. Si le problème persiste, "
@@ -108,6 +109,8 @@ def test_a_siret_shows_the_insee_data_then_the_account_is_created(new_page, plat
     expect(page.get_by_role("heading", name="MON COMPTE PERSONNEL")).to_be_visible()
     expect(page.get_by_text("Le symbole * indique les champs obligatoires")).to_be_visible()
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "inscription-insee")
     fill_personal(page, fax="+33 3 87 00 00 01")
     submit(page)
     expect_sent(page, javascript)
@@ -162,6 +165,8 @@ def test_insee_down_gives_the_guides_message_then_the_manual_entreprise_form(new
     page.get_by_label("Code postal").fill("75008")
     page.get_by_label("Ville").fill("Paris")
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "inscription-insee-indisponible")
     fill_personal(page)
     submit(page)
     expect_sent(page, javascript)
@@ -365,3 +370,45 @@ def test_without_javascript_the_policy_is_identitys_message_beside_the_field(new
     submit(page)
     expect(page.locator("#champ-password-erreur")).to_contain_text(
         "Le mot de passe doit contenir au moins 15 caractères")
+
+
+def tab_to(page, element_id: str, limit: int = 80) -> None:
+    """Press Tab until the element has the focus, as a keyboard user does."""
+    for _ in range(limit):
+        if page.evaluate("() => document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"#{element_id} never got the focus with Tab")
+
+
+def test_registration_with_the_keyboard_only(new_page, platform, fresh_postgres_url):
+    page = new_page(True)
+    page.goto(platform["web"] + "/inscription")
+    tab_to(page, "champ-siret")
+    page.keyboard.type(CCAS_METZ_SIRET)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="MON COMPTE PERSONNEL")).to_be_visible()
+    for element_id, text in (("champ-last-name", "Curie"), ("champ-first-name", "Marie"),
+                             ("champ-email", "marie.curie@example.fr"), ("champ-phone", "+33 3 87 00 00 00"),
+                             ("champ-login", "mcurie"), ("champ-password", PASSWORD)):
+        tab_to(page, element_id)
+        page.keyboard.type(text)
+    page.keyboard.press("Tab")
+    # The next stop after the password is the form's button.
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Valider mon inscription"
+    page.keyboard.press("Enter")
+    expect_sent(page, True)
+    assert [u["login"] for u in users(fresh_postgres_url)] == ["mcurie"]
+
+
+def test_a_name_insee_does_not_publish_is_typed_by_the_user(new_page, platform, tmp_path):
+    page = new_page(False)
+    start_with(page, platform["web"], PARTIAL_SIRET, False)
+    expect(page.locator("#donnees-insee")).to_contain_text("Non diffusée par l’INSEE")
+    page.get_by_label("Raison sociale *").fill("Jeanne Martin")
+    fill_personal(page, last="Martin", first="Jeanne", email="jeanne.martin@example.fr", login="jmartin")
+    assert_accessible(page, False)
+    submit(page)
+    expect_sent(page, False, "jeanne.martin@example.fr")
+    [company] = rows(f"sqlite:///{tmp_path}/registry.db", "SELECT source, name FROM companies")
+    assert company == {"source": "insee", "name": "Jeanne Martin"}

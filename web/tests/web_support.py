@@ -53,14 +53,26 @@ def assert_accessible(page, javascript: bool = True) -> None:
     assert violations == [], f"{page.url}: " + json.dumps(violations, ensure_ascii=False, indent=1)
 
 
+def screenshot(page, name: str) -> None:
+    """With WEB_SCREENSHOTS=<dir> set, the page as the test sees it, for the README (docs/screenshots/)."""
+    import os
+
+    folder = os.environ.get("WEB_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.jpeg"), full_page=True, type="jpeg", quality=45)
+
+
 PASSWORD = "un cheval blanc galope dans la plaine"
 CCAS_SIRET = "26570134200148"
 
 
 @contextlib.contextmanager
-def running_platform(database_url: str, tmp_path: Path, standin, **identity_settings) -> Iterator[dict]:
+def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool = False,
+                     **identity_settings) -> Iterator[dict]:
     """identity (on ``database_url``) and the registry (SQLite, INSEE stand-in) over real HTTP, and the web
-    front end calling them; the web app checks identity's tokens with identity's own public keys."""
+    front end calling them; the web app checks identity's tokens with identity's own public keys.
+    ``helpdesk``: the helpdesk too (SQLite), for the pages its mails link to."""
     import uuid
 
     from achats.chassis import security
@@ -87,18 +99,22 @@ def running_platform(database_url: str, tmp_path: Path, standin, **identity_sett
     registry_runtime.extras["verifier"] = verifier()
     with serving(REGISTRY.create_app(registry_config, registry_runtime)) as registry_url:
         identity_runtime.extras["registry"].http.base_url = registry_url
-        with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url:
+        with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url, \
+                _maybe_helpdesk(helpdesk, tmp_path, namespace, verifier) as helpdesk_url:
             config = WEB.load_settings({}, **{
                 "database_url": f"sqlite:///{tmp_path}/web.db", "amqp_url": f"memory://web-{namespace}",
                 "secret_key": SECRET, "cookie_secure": False, "assets_dir": str(tmp_path / "assets"),
-                "log_json": True, "identity_url": identity_url, "registry_url": registry_url})
+                "log_json": True, "identity_url": identity_url, "registry_url": registry_url,
+                **({"helpdesk_url": helpdesk_url} if helpdesk_url else {})})
             WEB.migrate(config)
             web_runtime = WEB.runtime(config)
             web_runtime.extras["verifier"] = verifier()
-            _IDENTITY_DATABASES[identity_url] = identity_runtime.db
+            _IDENTITY_DATABASES[identity_url] = database_url
             try:
                 with serving(WEB.create_app(config, web_runtime)) as web_url:
-                    yield {"web": web_url, "identity": identity_url, "registry": registry_url}
+                    yield {"web": web_url, "identity": identity_url, "registry": registry_url,
+                           "helpdesk": helpdesk_url, "identity_database": database_url,
+                           "helpdesk_database": f"sqlite:///{tmp_path}/helpdesk.db"}
             finally:
                 _IDENTITY_DATABASES.pop(identity_url, None)
             web_runtime.db.dispose()
@@ -106,9 +122,64 @@ def running_platform(database_url: str, tmp_path: Path, standin, **identity_sett
     registry_runtime.db.dispose()
 
 
+@contextlib.contextmanager
+def _maybe_helpdesk(wanted: bool, tmp_path: Path, namespace: str, verifier) -> Iterator[str | None]:
+    if not wanted:
+        yield None
+        return
+    from achats.helpdesk.app import SERVICE as HELPDESK
+
+    config = HELPDESK.load_settings({}, database_url=f"sqlite:///{tmp_path}/helpdesk.db",
+                                    amqp_url=f"memory://helpdesk-{namespace}", log_json=True,
+                                    public_base_url="http://localhost:8080")
+    HELPDESK.migrate(config)
+    runtime = HELPDESK.runtime(config)
+    runtime.extras["verifier"] = verifier()
+    with serving(HELPDESK.create_app(config, runtime)) as url:
+        yield url
+    runtime.db.dispose()
+
+
+# The address the services put in their mails (the gateway's, in front of the web app).
+PUBLIC = "http://localhost:8080"
+
+
+def events(database_url: str, event_type: str) -> list[dict]:
+    """The data of the events of that type a service published (its outbox), oldest first."""
+    import sqlalchemy
+
+    from achats.chassis.bus import outbox
+
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            bodies = connection.execute(sqlalchemy.select(outbox.c.body).where(outbox.c.type == event_type)
+                                        .order_by(outbox.c.seq)).scalars().all()
+    finally:
+        engine.dispose()
+    return [json.loads(body)["data"] for body in bodies]
+
+
+def mail_of(event_type: str, data: dict, template: str | None = None, public_base_url: str = PUBLIC):
+    """The mail the notifier renders for that event (its own templates and rendering): subject, text, HTML."""
+    from achats.notifier.mails import mails_for
+    from achats.notifier.rendering import Renderer
+
+    renderer = Renderer(platform_name="Plateforme des achats", support_phone="08 20 20 77 43",
+                        public_base_url=public_base_url)
+    mail = next(m for m in mails_for(event_type, data) if template is None or m.template.name == template)
+    return renderer.render(mail)
+
+
+def on_web(url: str, web_url: str) -> str:
+    """A mailed address (the gateway's origin) opened on the web app the test serves."""
+    assert url.startswith(PUBLIC + "/") or url == PUBLIC, url
+    return web_url + url[len(PUBLIC):]
+
+
 # identity's database behind each running identity, where register() reads the confirmation link from the
 # outbox's event, as the notifier would mail it.
-_IDENTITY_DATABASES: dict = {}
+_IDENTITY_DATABASES: dict[str, str] = {}
 
 
 def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie@example.fr", *,
@@ -131,16 +202,20 @@ def confirm_email(identity_url: str, email: str) -> None:
     from urllib.parse import parse_qs, urlparse
 
     import requests
-    from sqlalchemy import select
 
-    from achats.chassis.bus import outbox
-
-    with _IDENTITY_DATABASES[identity_url].session() as session:
-        bodies = session.execute(select(outbox.c.body).where(outbox.c.type == "identity.user.registered")
-                                 .order_by(outbox.c.seq)).scalars().all()
-    urls = [json.loads(body)["data"]["verification_url"] for body in bodies
-            if json.loads(body)["data"]["email"] == email.lower()]
+    urls = [data["verification_url"] for data in events(_IDENTITY_DATABASES[identity_url], "identity.user.registered")
+            if data["email"] == email.lower()]
     assert urls, f"no confirmation mail to {email}"
     token = parse_qs(urlparse(urls[-1]).query)["token"][0]
     done = requests.post(f"{identity_url}/identity/email-verifications", json={"token": token}, timeout=30)
     assert done.status_code == 204, done.text
+
+
+def tab_to(page, element_id: str, limit: int = 80) -> None:
+    """Tab (the keyboard alone) until the element has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} is never reached with Tab")
+

@@ -135,3 +135,18 @@ def test_expiring_documents_are_announced_once(offline_registry, company):
     assert len(events) == 1
     assert '"days_left":10' in events[0].body
     assert '"email":"marie.curie@example.fr"' in events[0].body
+
+
+def test_each_document_says_whether_it_expired_or_expires_soon(offline_registry, company):
+    """The pages show the service's status: the horizon is the expiry notice's (EXPIRY_NOTICE_DAYS, 15)."""
+    user = offline_registry.token("supplier", company_id=company["id"])
+    today = date.today()
+    for label, valid_until in (("Passé", today - timedelta(days=1)), ("Aujourd'hui", today),
+                               ("Bientôt", today + timedelta(days=15)), ("Plus tard", today + timedelta(days=16)),
+                               ("Sans date", None)):
+        fields = {"label": label} | ({"valid_until": valid_until.isoformat()} if valid_until else {})
+        assert upload(offline_registry, company["id"], user, **fields).status_code == 201
+    items = offline_registry.client.get(f"/registry/companies/{company['id']}/documents", headers=user).json()["items"]
+    status = {item["label"]: (item["expired"], item["expires_soon"]) for item in items}
+    assert status == {"Passé": (True, False), "Aujourd'hui": (False, True), "Bientôt": (False, True),
+                      "Plus tard": (False, False), "Sans date": (False, False)}

@@ -244,3 +244,26 @@ def test_replaced_establishment_moves_its_users(stack):
         "new_establishment_id": new}) is Outcome.ACK
     assert stack.me(stack.auth())["establishment_id"] == new
     assert stack.me(stack.auth("pcurie"))["establishment_id"] == new
+
+
+def test_the_access_token_names_the_company_and_follows_its_new_name(stack):
+    """Issue 13 item 14: company_name in the token, the registry's name copied at registration, kept by
+    company.updated (services show it instead of the company's UUID)."""
+    import jwt
+
+    marie, _, _ = two_companies(stack)
+
+    def claims(login: str) -> dict:
+        return jwt.decode(stack.login(login)["access_token"], options={"verify_signature": False})
+
+    assert claims("mcurie")["company_name"] == "CENTRE COMMUNAL D'ACTION SOCIALE"
+    assert claims("pcurie")["company_name"] == "CENTRE COMMUNAL D'ACTION SOCIALE"
+    other = claims("ljolliot")["company_name"]
+    assert other and other != "CENTRE COMMUNAL D'ACTION SOCIALE"
+    company = stack.me(marie)["company_id"]
+    renamed = {"company_id": company, "siren": None, "name": "CCAS DE METZ", "source": "insee", "verified": True,
+               "country_code": "FR", "changes": ["name"]}
+    assert deliver(stack, "company.updated", renamed) is Outcome.ACK
+    assert claims("mcurie")["company_name"] == claims("pcurie")["company_name"] == "CCAS DE METZ"
+    assert claims("ljolliot")["company_name"] == other
+    assert deliver(stack, "company.updated", {"company_id": company}) is Outcome.DEAD

@@ -7,6 +7,7 @@ person typed and show identity's French answer, beside the field it names.
 from __future__ import annotations
 
 import flask
+from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
@@ -75,10 +76,103 @@ def password_forgotten_post():
     return flask.render_template("account/password_forgotten_sent.html")
 
 
+class LoginRequired(Exception):
+    """The page needs a logged-in user (or identity no longer knows the session): to the login page."""
+
+
+@blueprint.app_errorhandler(LoginRequired)
+def to_login(_exc: LoginRequired):
+    # flask.abort(redirect) would not do here: the chassis turns a bare HTTPException into problem+json.
+    return flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")), code=303)
+
+
 def require_login():
     """The page needs a logged-in user: to the login page (and back here after), or the user."""
     found = sessions.current()
     if found is None:
-        flask.abort(flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")),
-                                   code=303))
+        raise LoginRequired
     return found[1]
+
+
+# --- the pages the identity mails open -------------------------------------------------------------
+
+def _no_referrer(response) -> flask.Response:
+    """A page reached with a single-use token in its address: the address never leaves in a Referer."""
+    response = flask.make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@blueprint.get("/compte/confirmation")
+def email_confirmation():
+    """The link of « Création de votre compte » and « Confirmez votre nouvelle adresse e-mail »: the address is
+    confirmed by opening it (identity decides whether the token is still valid)."""
+    token = flask.request.args.get("token", "").strip()
+    if token:
+        response = _identity().post("/identity/email-verifications", json={"token": token}, retry=False)
+        if response.status_code == 204:
+            return _no_referrer(flask.render_template("account/email_confirmed.html"))
+        problem = forms.problem_of(response)
+        if response.status_code != 400:
+            flask.abort(503 if response.status_code >= 500 else response.status_code)
+        detail = problem.detail
+    else:
+        detail = None
+    return _no_referrer((flask.render_template("account/email_link_invalid.html", detail=detail), 400))
+
+
+@blueprint.get("/compte/confirmation/nouveau-lien")
+def email_confirmation_new():
+    """« Recevoir un nouveau lien », from the login page when identity says the address is not confirmed."""
+    return flask.render_template("account/email_resend.html", value=flask.request.args.get("identifiant", ""))
+
+
+@blueprint.post("/compte/confirmation/nouveau-lien")
+def email_confirmation_resend():
+    """« Recevoir un nouveau lien »: identity mails a new confirmation link (the same answer for everyone)."""
+    value = flask.request.form.get("login_or_email", "").strip()
+    response = _identity().post("/identity/email-verifications/resend", json={"login_or_email": value},
+                                retry=False)
+    if response.status_code >= 400:
+        problem = forms.problem_of(response)
+        return flask.render_template("account/email_resend.html", value=value, error=problem.detail,
+                                     errors=problem.field_errors({"login_or_email": "login_or_email"}),
+                                     ), response.status_code
+    return flask.render_template("account/email_link_sent.html", message=response.json().get("message"))
+
+
+@blueprint.get("/compte/mot-de-passe/nouveau")
+def password_new():
+    """The link of « Réinitialisation de votre mot de passe »: the form (the token is used when it is sent)."""
+    token = flask.request.args.get("token", "").strip()
+    if not token:
+        return _no_referrer((flask.render_template("account/password_link_invalid.html"), 400))
+    return _no_referrer(flask.render_template("account/password_new.html", token=token))
+
+
+@blueprint.post("/compte/mot-de-passe/nouveau")
+def password_new_post():
+    form = flask.request.form
+    token, password, confirmation = form.get("token", ""), form.get("password", ""), form.get("confirmation", "")
+    if not token:
+        return _no_referrer((flask.render_template("account/password_link_invalid.html"), 400))
+    if password != confirmation:
+        # Typing the same password twice is the form's own check, not a password rule (identity's).
+        return _no_referrer((flask.render_template(
+            "account/password_new.html", token=token,
+            errors={"confirmation": _("Les deux mots de passe saisis ne sont pas identiques.")}), 422))
+    response = _identity().post("/identity/password-resets/confirm", json={"token": token, "password": password},
+                                retry=False)
+    if response.status_code == 204:
+        return flask.render_template("account/password_new_done.html")
+    problem = forms.problem_of(response)
+    if problem.code == "link_invalid":
+        return _no_referrer((flask.render_template("account/password_link_invalid.html", detail=problem.detail),
+                             400))
+    if response.status_code >= 500:
+        flask.abort(503)
+    errors = problem.field_errors({"password": "password"})
+    return _no_referrer((flask.render_template(
+        "account/password_new.html", token=token, errors=errors, error=None if errors else problem.detail,
+        password_errors=[e.get("message", "") for e in problem.errors if e.get("field") == "password"]),
+        response.status_code))

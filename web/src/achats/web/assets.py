@@ -12,6 +12,8 @@ at start when the manifest is missing.
 
 from __future__ import annotations
 
+import fcntl
+import gzip
 import hashlib
 import io
 import json
@@ -20,6 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import brotli
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -31,7 +34,10 @@ MANIFEST = "manifest.json"
 # The DSFR components the templates use (dist/component/<name>/<name>.min.css), after the core.
 COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox", "radio", "alert", "notice",
               "callout", "card", "logo", "header", "footer", "translate", "skiplink", "navigation", "breadcrumb",
-              "badge", "table", "upload")
+              "badge", "table", "upload", "modal")
+# Text assets are also stored compressed at build time, brotli at its best level and gzip: served as they are,
+# never compressed again per request (pages.asset).
+PRECOMPRESSED = (".css", ".js", ".svg")
 OWN = ("web.css", "web.js")
 _URL = re.compile(r"url\((['\"]?)\.\./(?:\.\./)?(fonts|icons)/")
 
@@ -67,20 +73,44 @@ def build(dest: Path = DEFAULT_DEST, node_modules: Path = DEFAULT_NODE_MODULES) 
     (dest / base).mkdir(parents=True)
     for folder in ("fonts", "icons", "favicon"):
         shutil.copytree(dist / folder, dest / base / folder)
-    parts = [(dist / "core" / "core.min.css").read_text(encoding="utf-8")]
-    parts += [(dist / "component" / c / f"{c}.min.css").read_text(encoding="utf-8") for c in COMPONENTS]
+    # Each part's `main` and `print` styles; not its `legacy` ones (fallbacks for browsers without CSS custom
+    # properties, Internet Explorer 11: 22 % of the bytes, for browsers the platform does not support).
+    folders = [dist / "core", *(dist / "component" / c for c in COMPONENTS)]
+    parts = [(folder / f"{folder.name}.{kind}.min.css").read_text(encoding="utf-8")
+             for folder in folders for kind in ("main", "print")
+             if (folder / f"{folder.name}.{kind}.min.css").is_file()]
     # The bundle sits at <base>/, beside fonts/ and icons/.
     css = "\n".join(_URL.sub(lambda m: f"url({m.group(1)}{m.group(2)}/", part) for part in parts)
     manifest = {
         "dsfr.css": _fingerprinted(dest, f"{base}/dsfr.css", css.encode()),
-        "dsfr.js": _fingerprinted(dest, f"{base}/dsfr.module.js", (dist / "dsfr.module.min.js").read_bytes()),
+        "dsfr.js": _fingerprinted(dest, f"{base}/dsfr.module.js", _scripts(dist)),
         "favicon.svg": f"{base}/favicon/favicon.svg",
         "favicon.ico": f"{base}/favicon/favicon.ico",
     }
     for name in OWN:
         manifest[name] = _fingerprinted(dest, name, (HERE / "static" / name).read_bytes())
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    for path in dest.rglob("*"):
+        if path.suffix in PRECOMPRESSED:
+            content = path.read_bytes()
+            path.with_name(path.name + ".br").write_bytes(brotli.compress(content, quality=11))
+            path.with_name(path.name + ".gz").write_bytes(gzip.compress(content, compresslevel=9, mtime=0))
+    # Written last and whole (renamed into place): a manifest that exists names files that exist.
+    (dest / f"{MANIFEST}.tmp").write_text(json.dumps(manifest, indent=1))
+    (dest / f"{MANIFEST}.tmp").replace(dest / MANIFEST)
     return manifest
+
+
+def _scripts(dist: Path) -> bytes:
+    """DSFR's core script and the scripts of the components used, in one module (not the whole 115 KB bundle).
+
+    Each component's file declares its own top-level constants against `window.dsfr` (set by the core): each is
+    wrapped in a block so that their names stay apart."""
+    parts = [(dist / "core" / "core.module.min.js").read_text(encoding="utf-8")]
+    for component in COMPONENTS:
+        script = dist / "component" / component / f"{component}.module.min.js"
+        if script.is_file():
+            parts.append("{\n" + script.read_text(encoding="utf-8") + "\n}")
+    return "\n".join(parts).encode()
 
 
 def compile_catalogs(translations: Path = HERE / "translations") -> None:
@@ -100,15 +130,26 @@ def compile_catalogs(translations: Path = HERE / "translations") -> None:
 
 
 def ensure_built(dest: Path, node_modules: Path) -> dict[str, str]:
+    """The manifest of the built assets, building them first when missing or stale.
+
+    Under a file lock beside ``dest``: the workers of one `serve --workers N` start together, and two builds
+    into one folder would remove each other's files.
+    """
     compile_catalogs()
     manifest = dest / MANIFEST
-    if manifest.is_file():
-        built = json.loads(manifest.read_text())
-        own_current = all((dest / built.get(n, "-")).is_file()
-                          and built[n] == _expected_name(n) for n in OWN)
-        if own_current:
-            return built
-    return build(dest, node_modules)
+    if manifest.is_file() and _current(manifest, dest):
+        return json.loads(manifest.read_text())
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with (dest.parent / f".{dest.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest.is_file() and _current(manifest, dest):
+            return json.loads(manifest.read_text())
+        return build(dest, node_modules)
+
+
+def _current(manifest: Path, dest: Path) -> bool:
+    built = json.loads(manifest.read_text())
+    return all((dest / built.get(n, "-")).is_file() and built[n] == _expected_name(n) for n in OWN)
 
 
 def _expected_name(name: str) -> str:

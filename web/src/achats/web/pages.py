@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import flask
@@ -46,10 +48,20 @@ def language(code: str):
 @blueprint.get("/assets/<path:name>")
 def asset(name: str):
     """Built assets: fingerprinted names (or a versioned folder), so cached for a year."""
-    dest = flask.current_app.extensions["achats_assets"]["dest"]
-    response = flask.send_from_directory(dest, name, max_age=YEAR)
-    # Read whole (the files are small) so that the compression applies to them too.
-    response.direct_passthrough = False
+    dest = Path(flask.current_app.extensions["achats_assets"]["dest"])
+    accepted = flask.request.accept_encodings
+    for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+        # Compressed once at build time (assets.PRECOMPRESSED), at the best level: sent as stored.
+        if accepted[encoding] and (dest / f"{name}{suffix}").is_file() and not name.endswith((".br", ".gz")):
+            response = flask.send_from_directory(dest, name + suffix, max_age=YEAR,
+                                                 mimetype=mimetypes.guess_type(name)[0])
+            response.headers["Content-Encoding"] = encoding
+            break
+    else:
+        response = flask.send_from_directory(dest, name, max_age=YEAR)
+        # Read whole (the files are small) so that the compression applies to them too.
+        response.direct_passthrough = False
+    response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     return response
 

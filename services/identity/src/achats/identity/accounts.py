@@ -181,6 +181,15 @@ def deactivate_company(session: Session, company_id: uuid.UUID) -> int:
     return len(users)
 
 
+def rename_company(session: Session, company_id: uuid.UUID, name: str) -> int:
+    """The registry's new name of a company: its users' next tokens carry it (company_name)."""
+    users = [user for user in members(session, company_id) if user.company_name != name]
+    for user in users:
+        user.company_name = name
+    session.flush()
+    return len(users)
+
+
 def move_establishment(session: Session, old_id: uuid.UUID, new_id: uuid.UUID) -> int:
     users = list(session.execute(select(User).where(User.establishment_id == old_id)).scalars())
     for user in users:

@@ -28,6 +28,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list] = mapped_column(default=list)
     company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # The registry's name of the company, copied at registration and kept by its company.updated
+    # events: the access token's company_name claim, without a call to the registry at each login.
+    company_name: Mapped[str | None] = mapped_column(String(200))
     establishment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_verified_at: Mapped[datetime | None]

@@ -70,6 +70,7 @@ def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
                         last_name=person["last_name"].strip(), phone=person["phone"].strip(),
                         fax=(person.get("fax") or "").strip() or None, password_hash=password_hash,
                         roles=["supplier", "supplier_admin"] if first else ["supplier"], company_id=company_id,
+                        company_name=(registered["company"].get("name") or "")[:200] or None,
                         establishment_id=uuid.UUID(establishment["id"]) if establishment else None)
             session.add(user)
             session.flush()

@@ -63,6 +63,7 @@ class Identity:
     def access_token(self, user: User, family_id: uuid.UUID | None) -> str:
         claims = {"sub": str(user.id), "roles": list(user.roles),
                   "company_id": str(user.company_id) if user.company_id else None,
+                  "company_name": user.company_name,
                   "establishment_id": str(user.establishment_id) if user.establishment_id else None,
                   "email": user.email, "email_verified": user.email_verified_at is not None,
                   "name": f"{user.first_name} {user.last_name}", "given_name": user.first_name,

@@ -121,3 +121,16 @@ async function passwordPolicy() {
 }
 
 passwordPolicy();
+
+// The helpdesk's follow link carries its token in the address' fragment, which the server never sees:
+// put it in the page's form and send it at once (without JavaScript, the person pastes it there).
+function followFragment() {
+  const form = document.querySelector("form[data-fragment]");
+  const code = window.location.hash.slice(1);
+  if (!form || !code) return;
+  form.elements[form.dataset.fragment].value = decodeURIComponent(code);
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  form.submit();
+}
+
+followFragment();

@@ -22,8 +22,8 @@ def list(company_id: uuid.UUID, token_info: dict, limit: int = 50, cursor: str |
     with current_runtime().db.session() as session:
         items = vault.list_documents(session, companies_service.get(session, company_id))
         chunk, following = page(items, limit=limit, cursor=cursor)
-        today = vault.today()
-        return {"count": len(items), "items": [shapes.document(d, today) for d in chunk],
+        today, notice_days = vault.today(), current_runtime().settings.expiry_notice_days
+        return {"count": len(items), "items": [shapes.document(d, today, notice_days) for d in chunk],
                 "next_cursor": following}, 200
 
 
@@ -42,7 +42,7 @@ def create(company_id: uuid.UUID, body: dict, token_info: dict, file=None):
                                 valid_until=valid_until, filename=upload.filename or "document", content=content,
                                 uploaded_by=shapes.person(token_info), max_bytes=settings.vault_max_bytes,
                                 max_documents=settings.vault_max_documents)
-        answer = shapes.document(document, vault.today())
+        answer = shapes.document(document, vault.today(), settings.expiry_notice_days)
         uow.commit()
     return answer, 201
 
@@ -51,7 +51,8 @@ def get(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
     can_read(principal(token_info), company_id)
     with current_runtime().db.session() as session:
         company = companies_service.get(session, company_id)
-        return shapes.document(vault.get(session, company, document_id), vault.today()), 200
+        return shapes.document(vault.get(session, company, document_id), vault.today(),
+                               current_runtime().settings.expiry_notice_days), 200
 
 
 def download(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):

@@ -39,11 +39,16 @@ def establishment(item: Establishment) -> dict:
     }
 
 
-def document(item: Document, today: date) -> dict:
+def document(item: Document, today: date, notice_days: int) -> dict:
+    """``expired`` past its validity date; ``expires_soon`` within the ``notice_days`` of the expiry notice
+    (the same horizon as the mail the platform sends), so that pages show the service's own status."""
+    expired = bool(item.valid_until and item.valid_until < today)
     return {
         "id": str(item.id), "company_id": str(item.company_id), "type": item.type, "type_label": TYPES[item.type],
         "label": item.label, "valid_until": item.valid_until.isoformat() if item.valid_until else None,
-        "expired": bool(item.valid_until and item.valid_until < today), "filename": item.filename,
+        "expired": expired,
+        "expires_soon": bool(item.valid_until and not expired and (item.valid_until - today).days <= notice_days),
+        "filename": item.filename,
         "content_type": item.content_type, "size": item.size, "sha256": item.sha256,
         "uploaded_by": item.uploaded_by, "created_at": item.created_at.isoformat(),
     }

@@ -1,0 +1,248 @@
+"""Benchmark of the web front end, as a visitor meets it: through the gateway, the web app and the real services.
+
+A small platform is started here and stopped at the end: identity (PostgreSQL), the company registry (SQLite,
+INSEE stand-in), the web front end (PostgreSQL, its assets built) and the gateway in front of them (its WEB
+upstream), each under gunicorn with uvicorn workers as production runs them. Then:
+
+- Lighthouse 12.2.3 (bench/lighthouse, pinned; scripts/ensure-bench-tools.sh installs it), its default mobile
+  profile, headless Debian Chromium, on every page the web app serves: its GET routes without parameters (and
+  each of the fixed pages), found in its own URL map, so a page added later is measured without a change here.
+  A page that sends an anonymous visitor to « Se connecter » is measured logged in: the cookie of a session
+  opened through the login form is passed with --extra-headers. Scores: performance, accessibility,
+  best-practices; for a score under 100, the audits that cost it.
+- The home page's answer time through the gateway at 50 requests/s (a paced client), p50 and p99.
+- The bytes of a first visit (Lighthouse's total-byte-weight: what Chromium received, compressed) per page.
+
+Targets (issue 15): performance >= 95, accessibility 100, best-practices 100, home p99 < 150 ms, first visit
+< 250 KB. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+from achats.chassis.db import Database
+from achats.company_registry.standin.testing import running_standin
+from achats.identity.app import SERVICE as IDENTITY
+from achats.identity.models import User
+from achats.identity.passwords import Hasher
+from achats.web.app import SERVICE as WEB
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fresh_database, gunicorn, percentile
+
+HERE = Path(__file__).resolve().parent
+LIGHTHOUSE = HERE / "lighthouse" / "node_modules" / "lighthouse" / "cli" / "index.js"
+LIGHTHOUSE_VERSION = "12.2.3"
+CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+RATE = 50
+SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
+LOGIN, PASSWORD = "banc.web", "une phrase de passe du banc d'essai web"
+SECRET = "bench-web-secret-key-0123456789abcdef"
+CATEGORIES = ("performance", "accessibility", "best-practices")
+TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100}
+P99_TARGET_MS, FIRST_VISIT_TARGET_KB = 150, 250
+
+
+def page_paths() -> list[str]:
+    """The web app's GET pages without parameters, from its URL map (the fixed pages expanded)."""
+    from werkzeug.routing import AnyConverter
+
+    with tempfile.TemporaryDirectory() as folder:
+        config = WEB.load_settings({}, database_url=f"sqlite:///{folder}/w.db", amqp_url="", secret_key=SECRET,
+                                   cookie_secure=False, assets_dir=f"{folder}/assets", log_json=True)
+        flask_app = WEB.create_app(config).app
+        paths = []
+        for rule in flask_app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint.startswith(("static", "pages.asset", "pages.language")):
+                continue
+            converters = rule._converters
+            if not converters:
+                paths.append(rule.rule)
+            elif len(converters) == 1 and isinstance(only := next(iter(converters.values())), AnyConverter):
+                paths += [re.sub(r"<[^>]+>", item, rule.rule) for item in sorted(only.items)]
+    return sorted(p for p in paths if not p.startswith(("/healthz", "/readyz", "/metrics", "/openapi")))
+
+
+def create_user(database_url: str) -> None:
+    settings = IDENTITY.load_settings({}, database_url=database_url, amqp_url="memory://bench")
+    hasher = Hasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost,
+                    parallelism=settings.argon2_parallelism)
+    db = Database(database_url)
+    with db.unit_of_work() as uow:
+        uow.session.add(User(login=LOGIN, email="banc.web@example.fr", first_name="Banc", last_name="Essai",
+                             phone="+33 3 87 00 00 00", password_hash=hasher.hash(PASSWORD), roles=["supplier"],
+                             email_verified_at=datetime.now(UTC)))
+        uow.commit()
+    db.dispose()
+
+
+def log_in(base: str) -> str:
+    """The login form, as a browser sends it (CSRF cookie and token); returns the session cookie's value."""
+    browser = requests.Session()
+    form = browser.get(f"{base}/connexion", timeout=30)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)[1]
+    answer = browser.post(f"{base}/connexion", data={"csrf_token": token, "login": LOGIN, "password": PASSWORD},
+                          allow_redirects=False, timeout=30)
+    assert answer.status_code == 303, f"login through the gateway: {answer.status_code} {answer.text[:300]}"
+    return browser.cookies["achats_session"]
+
+
+def classify(base: str, paths: list[str]) -> tuple[dict[str, bool], dict[str, str]]:
+    """Which pages answer an anonymous visitor (False), which need a session (True), which are not pages."""
+    pages, skipped = {}, {}
+    for path in paths:
+        answer = requests.get(base + path, allow_redirects=False, timeout=30)
+        kind = answer.headers.get("Content-Type", "")
+        if answer.status_code == 200 and kind.startswith("text/html"):
+            pages[path] = False
+        elif answer.status_code in (302, 303) and answer.headers.get("Location", "").startswith("/connexion"):
+            pages[path] = True
+        else:
+            skipped[path] = f"{answer.status_code} {kind.split(';')[0]} {answer.headers.get('Location', '')}".strip()
+    return pages, skipped
+
+
+def lighthouse(url: str, folder: Path, cookie: str | None, keep: Path | None = None) -> dict:
+    out = folder / "report.json"
+    command = ["node", str(LIGHTHOUSE), url, "--output=json", f"--output-path={out}", "--quiet",
+               f"--only-categories={','.join(CATEGORIES)}",
+               # root here: Chromium's sandbox needs an unprivileged user.
+               "--chrome-flags=--headless=new --no-sandbox --disable-gpu"]
+    # Further Lighthouse options to find what costs points (--blocked-url-patterns=..., etc.).
+    command += os.environ.get("LIGHTHOUSE_FLAGS", "").split()
+    if cookie:
+        command.append("--extra-headers=" + json.dumps({"Cookie": f"achats_session={cookie}"}))
+    subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME}, check=True, timeout=300,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    report = json.loads(out.read_text())
+    if keep is not None:  # the whole report, to read the audits' details
+        keep.mkdir(parents=True, exist_ok=True)
+        name = url.split("//", 1)[1].split("/", 1)[1].replace("/", "_") or "home"
+        shutil.copy(out, keep / f"{name}.json")
+    scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
+    result = {**scores, "bytes": int(report["audits"]["total-byte-weight"]["numericValue"]),
+              "final_url": report.get("finalDisplayedUrl", report.get("finalUrl"))}
+    # What cost points: the category's weighted audits that did not pass.
+    costs = []
+    for category in CATEGORIES:
+        for ref in report["categories"][category]["auditRefs"]:
+            audit = report["audits"][ref["id"]]
+            if ref["weight"] > 0 and audit["score"] is not None and audit["score"] < 1:
+                costs.append(f"{category}:{ref['id']}={audit['score']}")
+    if costs:
+        result["not_passed"] = costs
+    return result
+
+
+def paced_latency(url: str, rate: int, count: int) -> tuple[float, float, int]:
+    session = requests.Session()
+    session.headers["Accept-Encoding"] = "br, gzip"
+    latencies, errors = [], 0
+    started = time.perf_counter()
+    for n in range(count):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        begin = time.perf_counter()
+        answer = session.get(url, timeout=10)
+        latencies.append(time.perf_counter() - begin)
+        errors += answer.status_code != 200
+    return percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", help="only these paths, comma-separated (default: every page)")
+    parser.add_argument("--reports", type=Path, help="keep each page's whole Lighthouse report (JSON) here")
+    args = parser.parse_args()
+    if not LIGHTHOUSE.is_file():
+        raise SystemExit(f"{LIGHTHOUSE} is missing: run scripts/ensure-bench-tools.sh")
+    if not Path(CHROME).is_file():
+        raise SystemExit(f"{CHROME} is missing: run scripts/ensure-browser.sh")
+    paths = args.pages.split(",") if args.pages else page_paths()
+    folder = Path(tempfile.mkdtemp(prefix="bench-web-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            standin = stack.enter_context(running_standin())
+            identity_db = stack.enter_context(fresh_database("web_identity"))
+            web_db = stack.enter_context(fresh_database("web"))
+            IDENTITY.migrate(IDENTITY.load_settings({}, database_url=identity_db, amqp_url="memory://bench"))
+            create_user(identity_db)
+            registry_db = f"sqlite:///{folder}/registry.db"
+            from achats.company_registry.app import SERVICE as REGISTRY
+
+            REGISTRY.migrate(REGISTRY.load_settings({}, database_url=registry_db, amqp_url="memory://bench",
+                                                    insee_base_url=standin.base_url))
+            common = {"LOG_LEVEL": "WARNING", "LOG_JSON": "true"}
+            registry_url, _ = stack.enter_context(gunicorn("achats.company_registry.app:SERVICE", {
+                **common, "COMPANY_REGISTRY_DATABASE_URL": registry_db, "COMPANY_REGISTRY_AMQP_URL": "memory://bench",
+                "COMPANY_REGISTRY_INSEE_BASE_URL": standin.base_url,
+                "COMPANY_REGISTRY_INSEE_API_KEY": standin.api_key}, workers=1))
+            issuer = "http://localhost:8080/identity"
+            identity_url, _ = stack.enter_context(gunicorn("achats.identity.app:SERVICE", {
+                **common, "IDENTITY_DATABASE_URL": identity_db, "IDENTITY_AMQP_URL": "memory://bench",
+                "IDENTITY_ISSUER": issuer, "IDENTITY_REGISTRY_URL": registry_url}, workers=1,
+                ready_path="/identity/.well-known/jwks.json"))
+            WEB.migrate(WEB.load_settings({}, database_url=web_db, amqp_url="", secret_key=SECRET))
+            web_url, _ = stack.enter_context(gunicorn("achats.web.app:SERVICE", {
+                **common, "WEB_DATABASE_URL": web_db, "WEB_AMQP_URL": "", "WEB_SECRET_KEY": SECRET,
+                "WEB_COOKIE_SECURE": "false", "WEB_ASSETS_DIR": str(folder / "assets"),
+                "WEB_IDENTITY_URL": identity_url, "WEB_REGISTRY_URL": registry_url,
+                "WEB_JWKS_URL": f"{identity_url}/identity/.well-known/jwks.json", "WEB_JWT_ISSUER": issuer,
+                "WEB_JWT_AUDIENCE": "achats"}))
+            gateway_url, _ = stack.enter_context(gunicorn("achats.gateway.app:SERVICE", {
+                **common, "GATEWAY_UPSTREAMS": f"identity={identity_url},company-registry={registry_url},"
+                                               f"web={web_url}",
+                "GATEWAY_JWKS_URL": f"{identity_url}/identity/.well-known/jwks.json", "GATEWAY_JWT_ISSUER": issuer,
+                "GATEWAY_JWT_AUDIENCE": "achats",
+                # Limits are checked as usual, set high enough never to refuse the load generator.
+                "GATEWAY_RATE_IP_PER_MINUTE": "1000000000"}))
+
+            pages, skipped = classify(gateway_url, paths)
+            cookie = log_in(gateway_url) if any(pages.values()) else None
+            reports = {}
+            for path, needs_login in pages.items():
+                reports[path] = lighthouse(gateway_url + path, folder, cookie if needs_login else None, args.reports)
+                if needs_login:
+                    reports[path]["logged_in"] = True
+            requests.get(gateway_url + "/", timeout=30)  # warm
+            p50, p99, errors = paced_latency(gateway_url + "/", RATE, RATE * SECONDS)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    misses = [f"{path} {c} {r[c]} < {TARGETS[c]}" for path, r in reports.items() for c in CATEGORIES
+              if r[c] < TARGETS[c]]
+    first_visit_kb = reports["/"]["bytes"] / 1000 if "/" in reports else 0
+    if p99 >= P99_TARGET_MS:
+        misses.append(f"home p99 {p99:.1f} ms >= {P99_TARGET_MS}")
+    if first_visit_kb >= FIRST_VISIT_TARGET_KB:
+        misses.append(f"first visit {first_visit_kb:.1f} KB >= {FIRST_VISIT_TARGET_KB}")
+    chromium = subprocess.run([CHROME, "--version"], capture_output=True, text=True).stdout.strip()
+    print(json.dumps({
+        "bench": "web",
+        "lighthouse": LIGHTHOUSE_VERSION, "profile": "mobile (default)", "browser": chromium,
+        "pages": {path: {k: v for k, v in r.items() if k != "final_url"} for path, r in reports.items()},
+        "not_pages": skipped,
+        "home_rate_per_s": RATE, "home_requests": RATE * SECONDS, "home_errors": errors,
+        "home_p50_ms": round(p50, 2), "home_p99_ms": round(p99, 2),
+        "first_visit_kb": round(first_visit_kb, 1),
+        "targets_met": not misses, "misses": misses,
+    }, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
