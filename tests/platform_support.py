@@ -75,6 +75,17 @@ def link_in(message: EmailMessage, pattern: str = r"https?://\S+") -> str:
     return found.group(0).rstrip(".,;)>")
 
 
+def confirm_email(platform: Platform, address: str) -> None:
+    """Follow the confirmation link of the latest account-creation mail to ``address``, as its reader would:
+    identity refuses a login before it."""
+    mails = [m for m in platform.mails_to(address) if "/compte/confirmation" in body_text(m)]
+    assert mails, f"no confirmation mail to {address}"
+    link = link_in(mails[-1], r"https?://\S+/compte/confirmation\S+")
+    done = requests.post(platform.url("/api/identity/email-verifications"), timeout=10,
+                         json={"token": link.split("token=")[1]})
+    assert done.status_code == 204, done.text
+
+
 def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

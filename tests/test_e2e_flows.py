@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from platform_support import embedded_platform, link_in, running_platform
+from platform_support import confirm_email, embedded_platform, link_in, running_platform
 
 PASSWORD = "un cheval blanc galope dans la plaine"
 
@@ -56,11 +56,13 @@ def test_registration_by_siret_then_a_colleague_joins(platform):
     created = requests.post(platform.url("/api/identity/registrations"), json=registration("mcurie", "marie@e2e.fr"),
                             timeout=30)
     assert created.status_code == 202, created.text
-    (welcome,) = platform.mails_to("marie@e2e.fr")
-    confirm = link_in(welcome)
-    token = confirm.split("token=")[1]
-    assert requests.post(platform.url("/api/identity/email-verifications"), json={"token": token},
-                         timeout=10).status_code == 204
+    # No login before the e-mail is confirmed: identity says so, and the mail's link opens the account.
+    early = requests.post(platform.url("/api/identity/sessions"), json={"login": "mcurie", "password": PASSWORD},
+                          timeout=10)
+    assert (early.status_code, early.json()["code"]) == (403, "email_not_verified")
+    confirm_email(platform, "marie@e2e.fr")
+    assert requests.post(platform.url("/api/identity/sessions"), json={"login": "mcurie", "password": PASSWORD},
+                         timeout=10).status_code == 200
     joined = requests.post(platform.url("/api/identity/registrations"),
                            json=registration("pcurie", "pierre@e2e.fr", first_name="Pierre"), timeout=30)
     assert joined.status_code == 202
@@ -93,7 +95,7 @@ def test_registration_while_insee_is_down_falls_back_to_the_manual_form(platform
 def test_login_and_forgotten_password_until_the_new_one_works(platform):
     requests.post(platform.url("/api/identity/registrations"), json=registration("lmeitner", "lise@e2e.fr"),
                   timeout=30)
-    platform.mails_to("lise@e2e.fr")
+    confirm_email(platform, "lise@e2e.fr")
     login = requests.post(platform.url("/api/identity/sessions"), json={"login": "lmeitner", "password": PASSWORD},
                           timeout=10)
     assert login.status_code == 200
@@ -213,7 +215,7 @@ def test_sign_a_pdf_in_two_steps_then_verify_it(platform):
     pki = Path(achats.signature.__file__).parent / "testpki" / "local"
     requests.post(platform.url("/api/identity/registrations"), json=registration("ejoliot", "eve@e2e.fr"),
                   timeout=30)
-    platform.mails_to("eve@e2e.fr")
+    confirm_email(platform, "eve@e2e.fr")
     token = requests.post(platform.url("/api/identity/sessions"), timeout=10,
                           json={"login": "ejoliot", "password": PASSWORD}).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import requests
 
+from platform_support import Platform, confirm_email
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,6 +53,9 @@ def test_launcher_serves_the_platform_and_stops_on_ctrl_c(tmp_path):
             "user": {"last_name": "Curie", "first_name": "Marie", "email": "marie@example.fr", "phone": "0102"},
             "credentials": {"login": "mcurie", "password": "un cheval blanc galope dans la plaine"}})
         assert registration.status_code == 202, registration.text
+        # The mail in var/mail carries the confirmation link; no login before it is followed.
+        confirm_email(Platform(gateway="http://127.0.0.1:8080", ports={}, env=env, smtp=var / "mail", insee=None),
+                      "marie@example.fr")
         login = requests.post("http://127.0.0.1:8080/api/identity/sessions", timeout=30, json={
             "login": "mcurie", "password": "un cheval blanc galope dans la plaine"})
         assert login.status_code == 200

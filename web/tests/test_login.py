@@ -68,3 +68,21 @@ def test_password_forgotten_gives_the_same_answer_for_every_identifiant(browser,
         answers.append(page.get_by_role("main").inner_text())
     assert answers[0] == answers[1]
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_an_account_not_yet_confirmed_is_told_why_beside_the_form(browser, platform, javascript):
+    register(platform["identity"], confirmed=False)
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(platform["web"] + "/connexion")
+    page.get_by_label("Identifiant").fill("mcurie")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Votre adresse électronique n'est pas encore confirmée : ouvrez le lien du courriel de confirmation, "
+        "ou demandez un nouveau courriel.")
+    expect(page.get_by_label("Identifiant")).to_have_value("mcurie")
+    assert not any(c["name"] == "achats_session" for c in context.cookies())
+    assert_accessible(page, javascript)
+    context.close()

@@ -109,9 +109,14 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
             WEB.migrate(config)
             web_runtime = WEB.runtime(config)
             web_runtime.extras["verifier"] = verifier()
-            with serving(WEB.create_app(config, web_runtime)) as web_url:
-                yield {"web": web_url, "identity": identity_url, "registry": registry_url, "helpdesk": helpdesk_url,
-                       "identity_database": database_url, "helpdesk_database": f"sqlite:///{tmp_path}/helpdesk.db"}
+            _IDENTITY_DATABASES[identity_url] = database_url
+            try:
+                with serving(WEB.create_app(config, web_runtime)) as web_url:
+                    yield {"web": web_url, "identity": identity_url, "registry": registry_url,
+                           "helpdesk": helpdesk_url, "identity_database": database_url,
+                           "helpdesk_database": f"sqlite:///{tmp_path}/helpdesk.db"}
+            finally:
+                _IDENTITY_DATABASES.pop(identity_url, None)
             web_runtime.db.dispose()
     identity_runtime.db.dispose()
     registry_runtime.db.dispose()
@@ -172,7 +177,15 @@ def on_web(url: str, web_url: str) -> str:
     return web_url + url[len(PUBLIC):]
 
 
-def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie@example.fr") -> None:
+# identity's database behind each running identity, where register() reads the confirmation link from the
+# outbox's event, as the notifier would mail it.
+_IDENTITY_DATABASES: dict[str, str] = {}
+
+
+def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie@example.fr", *,
+             confirmed: bool = True) -> None:
+    """An account, through identity's API; then, unless ``confirmed=False``, its e-mail confirmed by the
+    mail's link (no login before that)."""
     import requests
 
     answer = requests.post(f"{identity_url}/identity/registrations", json={
@@ -180,6 +193,22 @@ def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie
         "user": {"last_name": "Curie", "first_name": "Marie", "email": email, "phone": "+33 3 87 00 00 00"},
         "credentials": {"login": login, "password": PASSWORD}}, timeout=30)
     assert answer.status_code == 202, answer.text
+    if confirmed:
+        confirm_email(identity_url, email)
+
+
+def confirm_email(identity_url: str, email: str) -> None:
+    """Follow the latest confirmation link identity sent to ``email`` (read from its outbox)."""
+    from urllib.parse import parse_qs, urlparse
+
+    import requests
+
+    urls = [data["verification_url"] for data in events(_IDENTITY_DATABASES[identity_url], "identity.user.registered")
+            if data["email"] == email.lower()]
+    assert urls, f"no confirmation mail to {email}"
+    token = parse_qs(urlparse(urls[-1]).query)["token"][0]
+    done = requests.post(f"{identity_url}/identity/email-verifications", json={"token": token}, timeout=30)
+    assert done.status_code == 204, done.text
 
 
 def tab_to(page, element_id: str, limit: int = 80) -> None:

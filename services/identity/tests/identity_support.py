@@ -47,10 +47,25 @@ class Stack:
             bodies = session.execute(select(outbox.c.body).where(outbox.c.type == type_).order_by(outbox.c.seq))
             return [json.loads(body)["data"] for body in bodies.scalars()]
 
-    def register(self, **kwargs) -> dict:
+    def register(self, *, confirmed: bool = True, **kwargs) -> dict:
+        """Register; then, unless ``confirmed=False``, follow the mail's link as the new user would
+        (no login before the e-mail is confirmed)."""
         response = self.client.post("/identity/registrations", json=registration(**kwargs))
         assert response.status_code == 202, response.text
+        if confirmed:
+            self.confirm_email(kwargs.get("email", "marie.curie@example.fr"))
         return response.json()
+
+    def verification_token(self, email: str) -> str:
+        """The token of the latest confirmation link mailed to ``email`` (from the outbox's event)."""
+        urls = [data["verification_url"] for data in self.events("identity.user.registered")
+                if data["email"] == email.lower()]
+        assert urls, f"no confirmation mail to {email}"
+        return parse_qs(urlparse(urls[-1]).query)["token"][0]
+
+    def confirm_email(self, email: str) -> None:
+        response = self.client.post("/identity/email-verifications", json={"token": self.verification_token(email)})
+        assert response.status_code == 204, response.text
 
     def login(self, login: str = "mcurie", password: str = PASSWORD) -> dict:
         response = self.client.post("/identity/sessions", json={"login": login, "password": password})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
-from achats.identity.models import Throttle, User
+from achats.identity.models import RefreshToken, Throttle, User
 
 from identity_support import PASSWORD, TEST_SIRET, registration
 
@@ -30,15 +31,100 @@ def test_first_user_administers_the_company_later_users_join_it(stack):
     assert stack.me(stack.auth())["is_company_admin"] is True
 
 
-def test_email_verification_link_is_single_use(stack):
-    stack.register()
+def test_email_verification_link_is_single_use_and_opens_the_account_to_login(stack):
+    stack.register(confirmed=False)
     token = stack.link_token("identity.user.registered", "verification_url")
-    assert stack.me(stack.auth())["email_verified"] is False
+    refused = stack.client.post("/identity/sessions", json={"login": "mcurie", "password": PASSWORD})
+    assert (refused.status_code, refused.json()["code"]) == (403, "email_not_verified")
     assert stack.client.post("/identity/email-verifications", json={"token": token}).status_code == 204
     again = stack.client.post("/identity/email-verifications", json={"token": token})
     assert again.status_code == 400
     assert again.json()["code"] == "link_invalid"
     assert stack.me(stack.auth())["email_verified"] is True
+
+
+def test_no_login_before_the_email_is_confirmed_and_the_refusal_changes_nothing(stack):
+    stack.register(confirmed=False)
+    for _ in range(12):  # more than the lockout threshold: a right password is not a failure
+        refused = stack.client.post("/identity/sessions", json={"login": "mcurie", "password": PASSWORD})
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["detail"] == (
+            "Votre adresse électronique n'est pas encore confirmée : ouvrez le lien du courriel de confirmation, "
+            "ou demandez un nouveau courriel.")
+    with stack.runtime.db.session() as session:
+        assert session.scalars(select(Throttle)).all() == []
+        assert session.scalars(select(RefreshToken)).all() == []
+    # A wrong password is still the plain 401, counted like any other (nothing tells the account exists).
+    wrong = stack.client.post("/identity/sessions", json={"login": "mcurie", "password": "pas le bon"})
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "invalid_credentials")
+    stack.confirm_email("marie.curie@example.fr")
+    assert stack.login()["access_token"]
+
+
+def resend(stack, value: str):
+    return stack.client.post("/identity/email-verifications/resend", json={"login_or_email": value})
+
+
+def test_a_new_confirmation_mail_on_request_with_the_same_answer_for_everyone(stack):
+    stack.register(confirmed=False)
+    stack.register(login="pcurie", email="pierre.curie@example.fr", first_name="Pierre", confirmed=False)
+    stack.register(login="jcurie", email="jacques.curie@example.fr", first_name="Jacques")  # confirmed
+    old_pierre = stack.verification_token("pierre.curie@example.fr")
+    answers = [resend(stack, value) for value in ("pierre.curie@example.fr", "personne", "jcurie", "MCURIE")]
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.text for a in answers}) == 1
+    again = stack.events("identity.user.registered")[3:]
+    assert [(e["email"], e["company_administrators"], e["company_name"]) for e in again] == [
+        ("pierre.curie@example.fr", [], "CENTRE COMMUNAL D'ACTION SOCIALE"),
+        ("marie.curie@example.fr", [], "CENTRE COMMUNAL D'ACTION SOCIALE")]
+    # The previous link stops working; the new one confirms.
+    assert stack.client.post("/identity/email-verifications", json={"token": old_pierre}).status_code == 400
+    stack.confirm_email("pierre.curie@example.fr")
+    assert stack.login("pcurie")["access_token"]
+    # At most one mail every 5 minutes per account, the same answer.
+    assert resend(stack, "mcurie").text == answers[0].text
+    assert len(stack.events("identity.user.registered")) == 5
+
+
+def test_a_new_confirmation_mail_again_after_five_minutes(stack):
+    stack.register(confirmed=False)
+    assert resend(stack, "mcurie").status_code == 202
+    with stack.runtime.db.unit_of_work() as uow:
+        uow.session.execute(update(Throttle).values(locked_until=datetime.now(UTC) - timedelta(seconds=1),
+                                                    next_allowed_at=None))
+        uow.commit()
+    assert resend(stack, "mcurie").status_code == 202
+    assert len(stack.events("identity.user.registered")) == 3
+
+
+def test_existing_accounts_stay_usable_after_the_migration(database_url):
+    """Accounts made while login came before the confirmation count as confirmed (migration 0002)."""
+    from achats.chassis.db import Database
+    from achats.chassis.migrations import migrate
+    from achats.identity.app import SERVICE
+
+    migrate(database_url, SERVICE.migrations, revision="identity0001")
+    db = Database(database_url)
+    try:
+        created = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+        with db.engine.begin() as connection:
+            for login, verified in (("ancien", None), ("verifie", created + timedelta(hours=1))):
+                connection.execute(text(
+                    "INSERT INTO users (id, login, email, first_name, last_name, password_hash, roles, active,"
+                    " email_verified_at, password_changed_at, created_at, updated_at) VALUES (:id, :login, :email,"
+                    " 'A', 'B', 'x', '[]', :active, :verified, :created, :created, :created)"),
+                    {"id": uuid.uuid4().hex if db.engine.dialect.name == "sqlite" else str(uuid.uuid4()),
+                     "login": login, "email": f"{login}@example.fr", "active": True, "verified": verified,
+                     "created": created})
+        migrate(database_url, SERVICE.migrations)
+        with db.session() as session:
+            users = {u.login: u for u in session.scalars(select(User))}
+        assert users["ancien"].activated_at == created
+        assert users["ancien"].email_verified_at is None  # the claim stays true to what was confirmed
+        assert users["verifie"].activated_at == created + timedelta(hours=1)
+    finally:
+        db.dispose()
 
 
 def test_taken_email_or_login_answers_exactly_like_a_new_account(stack):

@@ -100,6 +100,14 @@ def test_the_new_address_is_asked_to_confirm_itself_with_the_link(renderer):
     assert 'href="https://achats.test/compte/confirmation?token=Ab-12&amp;x=1"' in mail.html
 
 
+def test_the_account_mail_says_no_login_before_the_confirmation(renderer):
+    """Identity refuses a login until the e-mail is confirmed (issue 13): the mail says so."""
+    mail = render_example(renderer, "identity.user.registered", "account_created")
+    for part in (mail.text, mail.html):
+        assert "Vous ne pourrez vous connecter qu'une fois votre adresse confirmée." in part.replace("&#39;", "'")
+        assert "demandez un nouveau courriel de confirmation" in part
+
+
 def test_the_previous_address_is_told_without_a_link(renderer):
     mail = render_example(renderer, "identity.user.email_change_requested", "email_changed_notice",
                           email="marie.sklodowska@exemple.fr", previous_email="marie.curie@exemple.fr")

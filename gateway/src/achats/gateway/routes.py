@@ -41,6 +41,9 @@ RULES: list[Rule] = [
             "POST", sensitive=True),
     _public("identity.email_verifications", "/api/identity/email-verifications", "identity",
             "/identity/email-verifications", "POST"),
+    # A new confirmation mail: sends mail, so limited like a password reset request.
+    _public("identity.email_verifications.resend", "/api/identity/email-verifications/resend", "identity",
+            "/identity/email-verifications/resend", "POST", sensitive=True),
     _public("identity.sessions", "/api/identity/sessions", "identity", "/identity/sessions", "POST", sensitive=True),
     _public("identity.oauth", "/api/identity/oauth/token", "identity", "/identity/oauth/token", "POST",
             sensitive=True),

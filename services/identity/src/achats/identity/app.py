@@ -37,6 +37,7 @@ def configure(runtime: Runtime) -> None:
     runtime.extras["registry"] = RegistryClient(s.registry_url, identity.service_token)
     runtime.extras["registration_timing"] = Equalizer(initial=0.1)
     runtime.extras["reset_timing"] = Equalizer(initial=0.02)
+    runtime.extras["resend_timing"] = Equalizer(initial=0.05)
     # Identity verifies its own tokens from its key ring: no HTTP round trip to itself.
     runtime.extras["verifier"] = security.TokenVerifier(
         security.JWKSCache("identity:local", fetch=lambda _url: identity.keys.jwks()), issuer=s.issuer,

@@ -99,7 +99,7 @@ def _admin(argv: list[str]) -> int:
                              last_name=args.last_name, password_hash=identity.hasher.hash(password),
                              roles=[args.role], phone=None,
                              # The operator vouches for a staff member's address: no confirmation mail.
-                             email_verified_at=datetime.now(UTC)))
+                             email_verified_at=datetime.now(UTC), activated_at=datetime.now(UTC)))
         uow.commit()
     print(f"{args.role} {args.login} created")
     return 0

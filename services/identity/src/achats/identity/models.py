@@ -34,6 +34,9 @@ class User(Base):
     establishment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_verified_at: Mapped[datetime | None]
+    # The first confirmation of an e-mail address (or the operator's, for staff): no login before it. A
+    # later change of address unverifies the e-mail (email_verified_at) but does not lock the account out.
+    activated_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

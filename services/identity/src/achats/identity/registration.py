@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from achats.chassis.problems import FieldError, Problem
@@ -111,10 +112,55 @@ def _taken(session, login: str, email: str) -> tuple[User, str] | None:
 
 
 def verify_email(identity: Identity, raw: str) -> None:
+    """The link's e-mail is confirmed; the first confirmation opens the account to login."""
     with identity.db.unit_of_work() as uow:
         user = links.consume(uow.session, raw, links.VERIFICATION)
+        moment = datetime.now(UTC)
         if user.email_verified_at is None:
-            from datetime import UTC, datetime
-
-            user.email_verified_at = datetime.now(UTC)
+            user.email_verified_at = moment
+        if user.activated_at is None:
+            user.activated_at = moment
         uow.commit()
+
+
+RESEND_ACCEPTED = {
+    "status": "accepted",
+    "message": ("Si un compte en attente de confirmation correspond à ces informations, un nouveau courriel de "
+                "confirmation vient d'être envoyé. Le lien du courriel précédent ne fonctionne plus."),
+}
+# At most one new confirmation mail per account every 5 minutes, whatever the caller asks.
+RESEND_POLICY = throttle.Policy(delay_after=1, lock_after=1, lock_seconds=300, window_seconds=300)
+
+
+def resend_verification(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
+                        login_or_email: str) -> dict:
+    """A new confirmation mail for an account never confirmed; the same answer, in about the same time,
+    for an unknown, confirmed or deactivated account, and for a repeat within the 5 minutes."""
+    started = time.perf_counter()
+    name = login_or_email.strip().lower()
+    with identity.db.session() as session:
+        user = session.execute(select(User).where(or_(User.login == name, User.email == name),
+                                                  User.active.is_(True), User.activated_at.is_(None))
+                               ).scalars().first()
+        key = f"verification-mail:{user.id}" if user is not None else ""
+        due = user is not None and throttle.check(session, key)[0].allowed
+        company_id = user.company_id if user is not None else None
+    if not due:
+        equalizer.pad(started)
+        return RESEND_ACCEPTED
+    # The mail names the company, as the first one did (outside the transaction: an HTTP call).
+    company_name = registry.company_name(company_id) if company_id else ""
+    with identity.db.unit_of_work() as uow:
+        user = uow.session.get(User, user.id)
+        if user is not None and user.activated_at is None and throttle.check(uow.session, key)[0].allowed:
+            throttle.record_failure(uow.session, key, RESEND_POLICY)
+            verification_url, expires_at = links.verification(
+                uow.session, user, public_base_url=identity.settings.public_base_url,
+                ttl=identity.settings.verification_link_ttl)
+            # The same event as at registration (the notifier mails `account_created` again), without
+            # the administrators: they heard of the new colleague the first time.
+            events.user_registered(uow.session, user, company_name=company_name, verification_url=verification_url,
+                                   verification_expires_at=expires_at, administrators=[])
+            uow.commit()
+    equalizer.observe(time.perf_counter() - started)
+    return RESEND_ACCEPTED

@@ -37,6 +37,15 @@ class RegistryClient:
                       errors=[FieldError(e["field"], e["message"]) for e in problem.get("errors", [])],
                       extra={k: v for k, v in problem.items() if k in ("fallback",)})
 
+    def company_name(self, company_id) -> str:
+        """The company's name, for a mail (retried once: a read)."""
+        try:
+            response = self.http.get(f"/registry/companies/{company_id}")
+        except ServiceUnavailable:
+            raise Problem(status=503, code="registry_unavailable", detail=UNAVAILABLE) from None
+        if response.status_code != 200:
+            raise Problem(status=503, code="registry_unavailable", detail=UNAVAILABLE)
+        return response.json()["name"]
 
 
 def _key(body: dict) -> str:

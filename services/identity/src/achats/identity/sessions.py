@@ -23,6 +23,8 @@ from .passwords import Hasher
 from .settings import IdentitySettings
 
 INVALID_CREDENTIALS = "Identifiant ou mot de passe incorrect."
+EMAIL_NOT_VERIFIED = ("Votre adresse électronique n'est pas encore confirmée : ouvrez le lien du courriel de "
+                      "confirmation, ou demandez un nouveau courriel.")
 TOO_MANY = "Trop de tentatives de connexion. Veuillez réessayer dans {wait}."
 
 
@@ -124,6 +126,10 @@ def login(identity: Identity, *, login: str, password: str, address: str) -> dic
                                    now() + timedelta(seconds=identity.settings.login_lock_seconds))
             uow.commit()
             raise Problem(status=401, code="invalid_credentials", detail=INVALID_CREDENTIALS)
+        if user.activated_at is None:
+            # The right password of an account whose e-mail was never confirmed: refused, and nothing
+            # changes (no failure counted, no throttle cleared, no session).
+            raise Problem(status=403, code="email_not_verified", detail=EMAIL_NOT_VERIFIED)
         throttle.clear(uow.session, keys[0])
         if identity.hasher.needs_rehash(user.password_hash):
             user.password_hash = identity.hasher.hash(password)

@@ -1,4 +1,4 @@
-"""POST /identity/registrations, POST /identity/email-verifications."""
+"""POST /identity/registrations, POST /identity/email-verifications(/resend), GET /identity/password-policy."""
 
 from achats.chassis.app import current_runtime
 
@@ -15,6 +15,12 @@ def create(body: dict):
 def verify_email(body: dict):
     service.verify_email(identity(), body["token"])
     return None, 204
+
+
+def resend_verification(body: dict):
+    extras = current_runtime().extras
+    return service.resend_verification(identity(), extras["registry"], extras["resend_timing"],
+                                       body["login_or_email"]), 202
 
 
 def password_policy():
