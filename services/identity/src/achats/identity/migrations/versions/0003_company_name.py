@@ -1,15 +1,15 @@
 """the user's company name, for the company_name claim of access tokens
 
-Revision ID: identity0002
-Revises: identity0001
+Revision ID: identity0003
+Revises: identity0002
 Create Date: 2026-12-06 13:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'identity0002'
-down_revision = 'identity0001'
+revision = 'identity0003'
+down_revision = 'identity0002'
 branch_labels = None
 depends_on = None
 
