@@ -53,14 +53,14 @@ def assert_accessible(page, javascript: bool = True) -> None:
     assert violations == [], f"{page.url}: " + json.dumps(violations, ensure_ascii=False, indent=1)
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, full_page: bool = True) -> None:
     """With WEB_SCREENSHOTS=<dir> set, the page as the test sees it, for the README (docs/screenshots/)."""
     import os
 
     folder = os.environ.get("WEB_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.jpeg"), full_page=True, type="jpeg", quality=45)
+        page.screenshot(path=str(Path(folder) / f"{name}.jpeg"), full_page=full_page, type="jpeg", quality=45)
 
 
 PASSWORD = "un cheval blanc galope dans la plaine"
