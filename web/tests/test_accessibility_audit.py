@@ -13,11 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from achats.web import audit
+
 from web_support import assert_accessible
 
 TESTS = Path(__file__).parent
 AUDIT = audit.load()
-PUBLIC = [p for p in AUDIT.pages]
 
 
 def test_every_proof_names_a_test_that_exists():
