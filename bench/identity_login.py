@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 
 import requests
 
@@ -107,7 +108,8 @@ def main() -> None:
             hashed = hasher.hash(PASSWORD)
             for n in range(CLIENTS):
                 uow.session.add(User(login=f"bench{n}", email=f"bench{n}@example.fr", first_name="Banc",
-                                     last_name="Essai", phone="0", password_hash=hashed, roles=["supplier"]))
+                                     last_name="Essai", phone="0", password_hash=hashed, roles=["supplier"],
+                                     activated_at=datetime.now(UTC)))
             uow.commit()
         db.dispose()
         env = {"IDENTITY_DATABASE_URL": url, "IDENTITY_AMQP_URL": "memory://bench", "LOG_LEVEL": "WARNING"}

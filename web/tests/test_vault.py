@@ -43,7 +43,8 @@ def logged_in(browser, platform, javascript: bool, login: str = "mcurie"):
 
 def to_vault(page, platform) -> None:
     page.goto(platform["web"] + "/compte")
-    page.get_by_role("navigation", name="Mon compte").get_by_role("link", name="Coffre-fort").click()
+    page.get_by_role("navigation", name="Mon compte").get_by_role("link", name="Mon entreprise").click()
+    page.get_by_role("navigation", name="Mon entreprise").get_by_role("link", name="Coffre-fort").click()
     expect(page.get_by_role("heading", name="Coffre-fort", exact=True)).to_be_visible()
 
 
