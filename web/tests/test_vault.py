@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -169,7 +170,8 @@ def test_a_user_of_company_b_never_reaches_company_as_documents(browser, platfor
     to_vault(page, platform)
     expect(page.get_by_text("Nombre de résultats : 0")).to_be_visible()
     expect(page.get_by_text("kbis-de-a.pdf")).to_have_count(0)
-    for address in (f"/entreprise/coffre-fort/{secret['id']}/telechargement",):
+    for address in (f"/entreprise/coffre-fort/{secret['id']}/telechargement",
+                    f"/entreprise/coffre-fort/{secret['id']}/suppression"):
         answer = page.goto(platform["web"] + address)
         assert answer.status == 404
         expect(page.get_by_role("heading", name="Page non trouvée")).to_be_visible()
@@ -177,5 +179,72 @@ def test_a_user_of_company_b_never_reaches_company_as_documents(browser, platfor
         assert_accessible(page, javascript)
     answer = page.request.get(platform["web"] + f"/entreprise/coffre-fort/{secret['id']}/telechargement")
     assert answer.status == 404 and PDF not in answer.body()
+    # Nor delete it, even with a valid form of its own session.
+    page.goto(platform["web"] + "/entreprise/coffre-fort")
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = page.request.post(platform["web"] + f"/entreprise/coffre-fort/{secret['id']}/suppression",
+                               form={"csrf_token": csrf})
+    assert answer.status == 404
     assert [d["id"] for d in stored(platform, "mcurie")] == [secret["id"]]
     page.context.close()
+
+
+@JS
+def test_a_document_is_deleted_after_its_confirmation(browser, platform, javascript):
+    register(platform["identity"])
+    kept = put_document(platform, "mcurie", "attestation_fiscale", None, "fiscale.pdf")
+    gone = put_document(platform, "mcurie", "kbis", None, "ancien-kbis.pdf")
+    page = logged_in(browser, platform, javascript)
+    to_vault(page, platform)
+    expect(page.get_by_text("Nombre de résultats : 2")).to_be_visible()
+    page.get_by_role("row").filter(has_text="ancien-kbis.pdf").get_by_role("link", name="Supprimer").click()
+    expect(page.get_by_role("heading", name="Supprimer ce document")).to_be_visible()
+    expect(page.get_by_text("ancien-kbis.pdf")).to_be_visible()
+    assert_accessible(page, javascript)
+    # « Annuler » changes nothing.
+    page.get_by_role("link", name="Annuler").click()
+    expect(page.get_by_text("Nombre de résultats : 2")).to_be_visible()
+    page.get_by_role("row").filter(has_text="ancien-kbis.pdf").get_by_role("link", name="Supprimer").click()
+    page.get_by_role("button", name="Supprimer définitivement ce document").click()
+    expect(page.get_by_role("status")).to_have_text("Le document a été supprimé du coffre-fort.")
+    expect(page.get_by_text("Nombre de résultats : 1")).to_be_visible()
+    expect(page.get_by_text("ancien-kbis.pdf")).to_have_count(0)
+    assert_accessible(page, javascript)
+    assert [d["id"] for d in stored(platform)] == [kept["id"]]
+    # Its address now answers the 404 page.
+    answer = page.goto(platform["web"] + f"/entreprise/coffre-fort/{gone['id']}/suppression")
+    assert answer.status == 404
+    expect(page.get_by_role("heading", name="Page non trouvée")).to_be_visible()
+    page.context.close()
+
+
+def test_badges_show_the_registrys_expired_and_expires_soon_status(browser, platform):
+    register(platform["identity"])
+    today = date.today()
+    put_document(platform, "mcurie", "attestation_urssaf", (today - timedelta(days=1)).isoformat(), "perime.pdf")
+    put_document(platform, "mcurie", "attestation_fiscale", (today + timedelta(days=5)).isoformat(), "bientot.pdf")
+    put_document(platform, "mcurie", "kbis", (today + timedelta(days=200)).isoformat(), "valide.pdf")
+    put_document(platform, "mcurie", "other", None, "sans-date.pdf")
+    for javascript in (True, False):
+        page = logged_in(browser, platform, javascript)
+        page.goto(platform["web"] + "/entreprise/coffre-fort")
+        expect(page.get_by_text("Nombre de résultats : 4")).to_be_visible()
+
+        def row(name: str, page=page):
+            return page.get_by_role("row").filter(has_text=name)
+
+        expect(row("perime.pdf").locator(".fr-badge")).to_have_text("Expiré")
+        expect(row("perime.pdf").locator(".fr-badge")).to_have_class(re.compile("fr-badge--error"))
+        expect(row("bientot.pdf").locator(".fr-badge")).to_have_text("Expire bientôt")
+        expect(row("bientot.pdf").locator(".fr-badge")).to_have_class(re.compile("fr-badge--warning"))
+        expect(row("valide.pdf").locator(".fr-badge")).to_have_count(0)
+        expect(row("sans-date.pdf")).to_contain_text("Sans date de fin")
+        expect(row("sans-date.pdf").locator(".fr-badge")).to_have_count(0)
+        assert_accessible(page, javascript)
+        if javascript:
+            screenshot(page, "coffre-fort-badges")
+        page.context.close()
+    # The same status as the registry's.
+    assert {d["filename"]: (d["expired"], d["expires_soon"]) for d in stored(platform)} == {
+        "perime.pdf": (True, False), "bientot.pdf": (False, True), "valide.pdf": (False, False),
+        "sans-date.pdf": (False, False)}

@@ -152,3 +152,22 @@ def download(document_id: uuid.UUID):
             out.headers[name] = response.headers[name]
     out.headers["Cache-Control"] = "private, no-store"
     return out
+
+
+@blueprint.get("/entreprise/coffre-fort/<uuid:document_id>/suppression")
+def delete(document_id: uuid.UUID):
+    _company_id()
+    return flask.render_template("vault/delete.html", document=_document(document_id), types=types())
+
+
+@blueprint.post("/entreprise/coffre-fort/<uuid:document_id>/suppression")
+def delete_post(document_id: uuid.UUID):
+    _company_id()
+    response = _registry("DELETE", _documents_path(document_id))
+    if response.status_code == 204:
+        return flask.redirect(flask.url_for("vault.index", supprime="1"), code=303)
+    if response.status_code == 404:
+        flask.abort(404)
+    problem = forms.problem_of(response)
+    return flask.render_template("vault/delete.html", document=_document(document_id), types=types(),
+                                 error=problem.detail), response.status_code
