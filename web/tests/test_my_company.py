@@ -47,9 +47,15 @@ def registry_sql(tmp_path, statement: str, **params) -> None:
 
 
 def two_users(platform) -> None:
-    """Marie, the company's first user (its administrator), and Bronia, a second user of the same company."""
+    """Marie, the CCAS's first user (its administrator), and Bronia Dluska, a second user of the same company."""
     register(platform["identity"])
-    register(platform["identity"], login="bsklodowska", email="bronia@example.fr")
+    answer = requests.post(f"{platform['identity']}/identity/registrations", json={
+        "company": {"source": "insee"}, "establishment": {"siret": "26570134200148"},
+        "user": {"last_name": "Dluska", "first_name": "Bronia", "email": "bronia@example.fr",
+                 "phone": "+33 3 87 00 00 01"},
+        "credentials": {"login": "bsklodowska", "password": PASSWORD}}, timeout=30)
+    assert answer.status_code == 202, answer.text
+    confirm_email(platform["identity"], "bronia@example.fr")
 
 
 def register_test_sarl(platform) -> None:
@@ -221,6 +227,57 @@ def test_establishment_typed_by_hand_when_insee_is_down_then_changed(browser, pl
     expect(page.get_by_role("status")).to_have_text("L’établissement a été modifié.")
     expect(page.get_by_role("row", name="39070200900049")).to_contain_text("14 RUE DE LA PAIX, 75002 PARIS 2E")
     assert_accessible(page, javascript)
+    page.context.close()
+
+
+@JS
+def test_company_users_for_its_administrator(browser, platform, javascript):
+    two_users(platform)
+    # A user who is not the company's administrator: identity's refusal, no list.
+    bronia = logged_in(browser, platform, javascript, "bsklodowska")
+    bronia.goto(platform["web"] + "/entreprise")
+    bronia.get_by_role("navigation", name="Mon entreprise").get_by_role("link", name="Utilisateurs").click()
+    expect(bronia.get_by_role("alert")).to_have_text(
+        "Seul l'administrateur du compte de l'entreprise peut gérer ses utilisateurs.")
+    expect(bronia.get_by_role("table")).to_have_count(0)
+    assert_accessible(bronia, javascript)
+    bronia.context.close()
+
+    page = logged_in(browser, platform, javascript)
+    page.goto(platform["web"] + "/entreprise/utilisateurs")
+    expect(page.get_by_role("heading", name="Utilisateurs de l’entreprise")).to_be_visible()
+    expect(page.get_by_text("Nombre de résultats : 2")).to_be_visible()
+    expect(page.get_by_role("row", name="Marie Curie")).to_contain_text("Administrateur")
+    expect(page.get_by_role("row", name="Bronia Dluska")).to_contain_text("bronia@example.fr")
+    assert_accessible(page, javascript)
+    # The last administrator cannot give the role up: identity's message.
+    page.get_by_role("button", name="Retirer le rôle d’administrateur à Marie Curie").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Le compte de l'entreprise doit garder au moins un administrateur : désignez-en un autre avant de retirer "
+        "ce rôle.")
+    assert_accessible(page, javascript)
+
+    page.get_by_role("button", name="Nommer administrateur Bronia Dluska").click()
+    expect(page.get_by_role("status")).to_contain_text("Le rôle d’administrateur a été donné")
+    expect(page.get_by_role("row", name="Bronia Dluska")).to_contain_text("Administrateur")
+    assert_accessible(page, javascript)
+    page.get_by_role("button", name="Retirer le rôle d’administrateur à Bronia Dluska").click()
+    expect(page.get_by_role("status")).to_have_text("Le rôle d’administrateur a été retiré.")
+    expect(page.get_by_role("button", name="Nommer administrateur Bronia Dluska")).to_be_visible()
+    if javascript:
+        screenshot(page, "mon-entreprise-utilisateurs")
+
+    page.get_by_role("link", name="Retirer de l’entreprise Bronia Dluska").click()
+    expect(page.get_by_role("heading", name="Retirer Bronia Dluska de l’entreprise")).to_be_visible()
+    assert_accessible(page, javascript)
+    page.get_by_role("button", name="Retirer définitivement de l’entreprise").click()
+    expect(page.get_by_role("status")).to_have_text("L’utilisateur a été retiré de l’entreprise.")
+    expect(page.get_by_text("Nombre de résultats : 1")).to_be_visible()
+    expect(page.get_by_role("row", name="Bronia Dluska")).to_have_count(0)
+    assert_accessible(page, javascript)
+    gone = requests.post(f"{platform['identity']}/identity/sessions",
+                         json={"login": "bsklodowska", "password": PASSWORD}, timeout=30)
+    assert gone.status_code == 401
     page.context.close()
 
 

@@ -25,7 +25,8 @@ blueprint = flask.Blueprint("company", __name__)
 def _menu() -> list[tuple[str, str]]:
     """The side menu of « Mon entreprise » (endpoint, label), in the page's language."""
     return [("company.information", _("Informations de l’entreprise")),
-            ("company.establishments", _("Établissements"))]
+            ("company.establishments", _("Établissements")),
+            ("company.users", _("Utilisateurs"))]
 
 
 @blueprint.app_context_processor
@@ -212,3 +213,73 @@ def establishments_replace_post(establishment_id: str):
     errors, detail, manual = _refused(response, manual)
     return flask.render_template("company/establishment_replace.html", establishment=_establishment(establishment_id),
                                  values=values, errors=errors, error=detail, manual=manual), response.status_code
+
+
+# --- « Utilisateurs »: the company's users, for its administrator ---------------------------------
+
+def _users_path(user_id: str | None = None, admin: bool = False) -> str:
+    path = f"/identity/companies/{_company_id()}/users"
+    if user_id:
+        path += f"/{user_id}" + ("/administrator" if admin else "")
+    return path
+
+
+def _users() -> tuple[dict | None, str | None, int]:
+    """identity's list of the company's users, or its refusal (who may see it is identity's rule)."""
+    response = _call("identity", "GET", _users_path(), params={"limit": 500})
+    if response.status_code == 200:
+        return response.json(), None, 200
+    if response.status_code >= 500:
+        flask.abort(503)
+    return None, forms.problem_of(response).detail, response.status_code
+
+
+def _render_users(error: str | None = None, status: int = 200, **context):
+    listing, refusal, listed = _users()
+    if refusal:
+        error, status = refusal, listed
+    return flask.render_template("company/users.html", listing=listing, error=error,
+                                 me_id=require_login().sub, **context), status
+
+
+@blueprint.get("/entreprise/utilisateurs")
+def users():
+    require_login()
+    return _render_users(done=flask.request.args.get("fait"))
+
+
+@blueprint.post("/entreprise/utilisateurs/<user_id>/administrateur")
+def users_admin(user_id: str):
+    """Grant (``role=oui``) or take back (``role=non``) the administrator role; identity decides whether it may."""
+    require_login()
+    granted = flask.request.form.get("role") == "oui"
+    response = _call("identity", "PUT" if granted else "DELETE", _users_path(user_id, admin=True))
+    if response.status_code == 200:
+        return flask.redirect(flask.url_for("company.users", fait="admin-oui" if granted else "admin-non"), code=303)
+    if response.status_code >= 500:
+        flask.abort(503)
+    return _render_users(forms.problem_of(response).detail, response.status_code)
+
+
+@blueprint.get("/entreprise/utilisateurs/<user_id>/retrait")
+def users_remove(user_id: str):
+    """The confirmation page before a user is removed from the company."""
+    require_login()
+    listing, refusal, status = _users()
+    if refusal:
+        return _render_users()
+    person = next((u for u in listing["items"] if u["id"] == user_id), None)
+    if person is None:
+        flask.abort(404)
+    return flask.render_template("company/user_remove.html", person=person)
+
+
+@blueprint.post("/entreprise/utilisateurs/<user_id>/retrait")
+def users_remove_post(user_id: str):
+    require_login()
+    response = _call("identity", "DELETE", _users_path(user_id))
+    if response.status_code == 204:
+        return flask.redirect(flask.url_for("company.users", fait="retrait"), code=303)
+    if response.status_code >= 500:
+        flask.abort(503)
+    return _render_users(forms.problem_of(response).detail, response.status_code)
