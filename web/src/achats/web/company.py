@@ -265,7 +265,7 @@ def users_admin(user_id: str):
 def users_remove(user_id: str):
     """The confirmation page before a user is removed from the company."""
     require_login()
-    listing, refusal, status = _users()
+    listing, refusal, _status = _users()
     if refusal:
         return _render_users()
     person = next((u for u in listing["items"] if u["id"] == user_id), None)
