@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import flask
 
-from . import i18n
+from . import audit, i18n
 
 blueprint = flask.Blueprint("pages", __name__)
 
@@ -33,7 +33,8 @@ def home():
 
 @blueprint.get("/<any(" + ",".join(f'"{p}"' for p in STATIC_PAGES) + "):page>")
 def static_page(page: str):
-    return flask.render_template(STATIC_PAGES[page], page=page)
+    extra = {"audit": audit.load()} if page == "accessibilite" else {}
+    return flask.render_template(STATIC_PAGES[page], page=page, **extra)
 
 
 @blueprint.get("/langue/<any(fr,en):code>")
