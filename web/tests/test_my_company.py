@@ -16,7 +16,7 @@ from achats.company_registry.standin.dataset import (
     TEST_SARL_SIRET,
 )
 
-from web_support import PASSWORD, assert_accessible, confirm_email, register, screenshot
+from web_support import PASSWORD, assert_accessible, confirm_email, register, screenshot, tab_to
 
 INSEE_DOWN = ("Le service est actuellement indisponible. Veuillez vérifier la validité du n° SIRET fourni par "
               "l'entreprise, et renouveler cette opération dans quelques minutes. Si le problème persiste, "
@@ -281,6 +281,42 @@ def test_company_users_for_its_administrator(browser, platform, javascript):
     page.context.close()
 
 
+@JS
+def test_company_account_deletion(browser, platform, javascript):
+    two_users(platform)
+    # Not the company's administrator: the registry's refusal, nothing deleted.
+    bronia = logged_in(browser, platform, javascript, "bsklodowska")
+    bronia.goto(platform["web"] + "/entreprise")
+    bronia.get_by_role("navigation", name="Mon entreprise").get_by_role(
+        "link", name="Supprimer le compte de l’entreprise").click()
+    expect(bronia.get_by_role("heading", name="Supprimer le compte de l’entreprise")).to_be_visible()
+    assert_accessible(bronia, javascript)
+    bronia.get_by_role("button", name="Supprimer définitivement le compte de l’entreprise").click()
+    expect(bronia.get_by_role("alert")).to_have_text(ADMIN_ONLY)
+    assert_accessible(bronia, javascript)
+    bronia.goto(platform["web"] + "/entreprise")
+    expect(bronia.get_by_role("main")).to_contain_text("CENTRE COMMUNAL D'ACTION SOCIALE")
+    bronia.context.close()
+
+    page = logged_in(browser, platform, javascript)
+    page.goto(platform["web"] + "/entreprise/suppression")
+    expect(page.get_by_role("main")).to_contain_text("CENTRE COMMUNAL D'ACTION SOCIALE")
+    page.get_by_role("button", name="Supprimer définitivement le compte de l’entreprise").click()
+    expect(page.get_by_role("heading", name="Compte de l’entreprise supprimé")).to_be_visible()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
+    assert_accessible(page, javascript)
+    assert not [c for c in page.context.cookies() if c["name"] == "achats_session"]
+    # The registry no longer has it (the same answer as for any unknown company).
+    tokens = requests.post(f"{platform['identity']}/identity/sessions",
+                           json={"login": "bsklodowska", "password": PASSWORD}, timeout=30).json()
+    company_id = requests.get(f"{platform['identity']}/identity/me", timeout=30, headers={
+        "Authorization": f"Bearer {tokens['access_token']}"}).json()["company_id"]
+    gone = requests.get(f"{platform['registry']}/registry/companies/{company_id}", timeout=30,
+                        headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert gone.status_code == 404
+    page.context.close()
+
+
 def test_mon_entreprise_in_english(browser, platform):
     register(platform["identity"])
     page = logged_in(browser, platform, True)
@@ -289,3 +325,21 @@ def test_mon_entreprise_in_english(browser, platform):
     expect(page.get_by_role("button", name="Update from INSEE")).to_be_visible()
     expect(page.get_by_role("navigation", name="My company")).to_be_visible()
     page.context.close()
+
+
+def test_establishment_added_with_the_keyboard_only(context, platform):
+    register_test_sarl(platform)
+    page = context.new_page()
+    page.goto(platform["web"] + "/connexion")
+    tab_to(page, "identifiant")
+    page.keyboard.type("mcurie")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+    page.goto(platform["web"] + "/entreprise/etablissements")
+    tab_to(page, "champ-siret")
+    page.keyboard.type(TEST_SARL_SECONDARY_SIRET)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text(f"L’établissement {TEST_SARL_SECONDARY_SIRET} a été ajouté.")
+    expect(page.get_by_text("Nombre de résultats : 2")).to_be_visible()

@@ -27,7 +27,8 @@ def _menu() -> list[tuple[str, str]]:
     return [("company.information", _("Informations de l’entreprise")),
             ("company.establishments", _("Établissements")),
             ("company.users", _("Utilisateurs")),
-            ("vault.index", _("Coffre-fort"))]
+            ("vault.index", _("Coffre-fort")),
+            ("company.delete", _("Supprimer le compte de l’entreprise"))]
 
 
 @blueprint.app_context_processor
@@ -284,3 +285,30 @@ def users_remove_post(user_id: str):
     if response.status_code >= 500:
         flask.abort(503)
     return _render_users(forms.problem_of(response).detail, response.status_code)
+
+
+# --- deletion of the company account --------------------------------------------------------------
+
+@blueprint.get("/entreprise/suppression")
+def delete():
+    require_login()
+    return flask.render_template("company/delete.html", company=_company())
+
+
+@blueprint.post("/entreprise/suppression")
+def delete_post():
+    """« Supprimer le compte de l’entreprise »: the registry decides who may (the company's administrator)."""
+    require_login()
+    response = _registry("DELETE", "")
+    if response.status_code == 204:
+        # The registry tells identity (company.deleted), which closes the company's accounts: this session ends.
+        sessions.end(flask.request.cookies.get(sessions.COOKIE))
+        done = flask.make_response(flask.render_template("company/deleted.html", user=None))
+        done.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="Lax",
+                           secure=current_runtime().settings.cookie_secure)
+        return done
+    if response.status_code >= 500:
+        flask.abort(503)
+    problem = forms.problem_of(response)
+    return flask.render_template("company/delete.html", company=_company(), error=problem.detail), \
+        response.status_code
