@@ -25,6 +25,9 @@ class WebSettings(ServiceSettings):
     node_modules: str = ""
     # The public FAQ the Assistance button leads to until the assistance pages exist (issue 15 part 2).
     faq_url: str = "/aide"
+    # The largest request: the vault's uploads pass through the pages (the gateway's page limit, 12 MB; the
+    # registry refuses, with its own message, a document over its VAULT_MAX_BYTES).
+    max_body_bytes: int = 12 * 1024 * 1024
 
     def __post_init__(self) -> None:
         problems = []

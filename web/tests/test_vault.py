@@ -1,0 +1,250 @@
+"""« Coffre-fort » of « Mon entreprise » against the real identity and registry, in Chromium with JavaScript on
+and off: the list (« Nombre de résultats »), upload, download, the registry's refusals beside the field, and
+company B never reaching company A's documents."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import date, timedelta
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from achats.company_registry.standin.dataset import TEST_SARL_SIRET
+
+from web_support import PASSWORD, assert_accessible, confirm_email, register, screenshot
+
+JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def register_company_b(identity_url: str, login: str = "pbrun", email: str = "paul.brun@example.fr") -> None:
+    """An account of another company (the stand-in's test SARL), its e-mail confirmed."""
+    answer = requests.post(f"{identity_url}/identity/registrations", json={
+        "company": {"source": "insee"}, "establishment": {"siret": TEST_SARL_SIRET},
+        "user": {"last_name": "Brun", "first_name": "Paul", "email": email, "phone": "+33 1 40 00 00 00"},
+        "credentials": {"login": login, "password": PASSWORD}}, timeout=30)
+    assert answer.status_code == 202, answer.text
+    confirm_email(identity_url, email)
+
+
+def logged_in(browser, platform, javascript: bool, login: str = "mcurie"):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript, accept_downloads=True)
+    page = context.new_page()
+    page.goto(platform["web"] + "/connexion")
+    page.get_by_label("Identifiant").fill(login)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+    return page
+
+
+def to_vault(page, platform) -> None:
+    page.goto(platform["web"] + "/compte")
+    page.get_by_role("navigation", name="Mon compte").get_by_role("link", name="Mon entreprise").click()
+    page.get_by_role("navigation", name="Mon entreprise").get_by_role("link", name="Coffre-fort").click()
+    expect(page.get_by_role("heading", name="Coffre-fort", exact=True)).to_be_visible()
+
+
+def fill_upload(page, kind: str, label: str, valid_until: str, name: str, content: bytes, mime: str) -> None:
+    page.get_by_label("Type de document").select_option(label=kind)
+    page.get_by_label("Intitulé").fill(label)
+    page.get_by_label("Date de fin de validité").fill(valid_until)
+    page.get_by_label("Fichier").set_input_files({"name": name, "mimeType": mime, "buffer": content})
+
+
+def api_session(platform, login: str = "mcurie") -> tuple[str, str]:
+    """identity's access token for ``login`` and the company id it carries."""
+    tokens = requests.post(f"{platform['identity']}/identity/sessions", json={"login": login, "password": PASSWORD},
+                           timeout=30)
+    assert tokens.status_code == 200, tokens.text
+    token = tokens.json()["access_token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    return token, claims["company_id"]
+
+
+def stored(platform, login: str = "mcurie") -> list[dict]:
+    token, company = api_session(platform, login)
+    answer = requests.get(f"{platform['registry']}/registry/companies/{company}/documents", timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+def put_document(platform, login: str, kind: str, valid_until: str | None, name: str = "kbis.pdf") -> dict:
+    """A document put in the vault through the registry's API (as another page or tool would)."""
+    token, company = api_session(platform, login)
+    data = {"type": kind, **({"valid_until": valid_until} if valid_until else {})}
+    answer = requests.post(f"{platform['registry']}/registry/companies/{company}/documents", data=data,
+                           files={"file": (name, PDF, "application/pdf")}, timeout=30,
+                           headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_the_vault_needs_a_login(context, platform):
+    register(platform["identity"])
+    page = context.new_page()
+    page.goto(platform["web"] + "/entreprise/coffre-fort")
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    page.get_by_label("Identifiant").fill("mcurie")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Coffre-fort", exact=True)).to_be_visible()
+    expect(page.get_by_text("Nombre de résultats : 0")).to_be_visible()
+
+
+@JS
+def test_a_document_is_uploaded_listed_and_downloaded(browser, platform, javascript):
+    register(platform["identity"])
+    page = logged_in(browser, platform, javascript)
+    to_vault(page, platform)
+    expect(page.get_by_text("Nombre de résultats : 0")).to_be_visible()
+    expect(page.get_by_text("Aucun document dans le coffre-fort.")).to_be_visible()
+    assert_accessible(page, javascript)
+    later = (date.today() + timedelta(days=200)).isoformat()
+    fill_upload(page, "Extrait Kbis", "Kbis de décembre", later, "kbis-decembre.pdf", PDF, "application/pdf")
+    page.get_by_role("button", name="Déposer le document").click()
+    expect(page.get_by_role("status")).to_have_text("Le document a été ajouté au coffre-fort.")
+    expect(page.get_by_text("Nombre de résultats : 1")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Kbis de décembre")
+    expect(row.get_by_role("cell", name="Extrait Kbis")).to_be_visible()
+    expect(row).to_contain_text("kbis-decembre.pdf")
+    expect(row).to_contain_text(str(date.fromisoformat(later).year))
+    assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "coffre-fort")
+    [document] = stored(platform)
+    assert (document["type"], document["label"], document["valid_until"]) == ("kbis", "Kbis de décembre", later)
+
+    with page.expect_download() as download_info:
+        row.get_by_role("link", name="Télécharger").click()
+    download = download_info.value
+    assert download.suggested_filename == "kbis-decembre.pdf"
+    with open(download.path(), "rb") as saved:
+        assert saved.read() == PDF
+    answer = page.request.get(platform["web"] + f"/entreprise/coffre-fort/{document['id']}/telechargement")
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert "kbis-decembre.pdf" in answer.headers["content-disposition"]
+    assert answer.body() == PDF
+    page.context.close()
+
+
+@JS
+def test_the_registrys_refusals_are_shown_beside_the_file_keeping_what_was_typed(browser, platform, javascript):
+    register(platform["identity"])
+    page = logged_in(browser, platform, javascript)
+    page.goto(platform["web"] + "/entreprise/coffre-fort")
+    # A text file: refused by its content, whatever its name says.
+    fill_upload(page, "Attestation de vigilance URSSAF", "URSSAF 2026", "2026-12-31", "attestation.pdf",
+                b"ceci n'est pas un PDF\n", "application/pdf")
+    page.get_by_role("button", name="Déposer le document").click()
+    expect(page.locator("#champ-file-erreur")).to_contain_text("Ce type de fichier n'est pas accepté.")
+    expect(page.get_by_label("Fichier")).to_have_attribute("aria-describedby", "champ-file-erreur")
+    expect(page.get_by_label("Type de document")).to_have_value("attestation_urssaf")
+    expect(page.get_by_label("Intitulé")).to_have_value("URSSAF 2026")
+    expect(page.get_by_label("Date de fin de validité")).to_have_value("2026-12-31")
+    expect(page.get_by_text("Nombre de résultats : 0")).to_be_visible()
+    assert_accessible(page, javascript)
+    # Over the registry's size limit (10 Mo): its message, beside the field too.
+    page.get_by_label("Fichier").set_input_files({"name": "gros.pdf", "mimeType": "application/pdf",
+                                                  "buffer": PDF + b"0" * (10 * 1024 * 1024)})
+    page.get_by_role("button", name="Déposer le document").click()
+    expect(page.locator("#champ-file-erreur")).to_contain_text("Le document dépasse la taille maximale autorisée")
+    expect(page.get_by_label("Intitulé")).to_have_value("URSSAF 2026")
+    assert_accessible(page, javascript)
+    assert stored(platform) == []
+    page.context.close()
+
+
+@JS
+def test_a_user_of_company_b_never_reaches_company_as_documents(browser, platform, javascript):
+    register(platform["identity"])
+    register_company_b(platform["identity"])
+    secret = put_document(platform, "mcurie", "kbis", None, "kbis-de-a.pdf")
+    page = logged_in(browser, platform, javascript, "pbrun")
+    to_vault(page, platform)
+    expect(page.get_by_text("Nombre de résultats : 0")).to_be_visible()
+    expect(page.get_by_text("kbis-de-a.pdf")).to_have_count(0)
+    for address in (f"/entreprise/coffre-fort/{secret['id']}/telechargement",
+                    f"/entreprise/coffre-fort/{secret['id']}/suppression"):
+        answer = page.goto(platform["web"] + address)
+        assert answer.status == 404
+        expect(page.get_by_role("heading", name="Page non trouvée")).to_be_visible()
+        assert "kbis-de-a" not in page.content()
+        assert_accessible(page, javascript)
+    answer = page.request.get(platform["web"] + f"/entreprise/coffre-fort/{secret['id']}/telechargement")
+    assert answer.status == 404 and PDF not in answer.body()
+    # Nor delete it, even with a valid form of its own session.
+    page.goto(platform["web"] + "/entreprise/coffre-fort")
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = page.request.post(platform["web"] + f"/entreprise/coffre-fort/{secret['id']}/suppression",
+                               form={"csrf_token": csrf})
+    assert answer.status == 404
+    assert [d["id"] for d in stored(platform, "mcurie")] == [secret["id"]]
+    page.context.close()
+
+
+@JS
+def test_a_document_is_deleted_after_its_confirmation(browser, platform, javascript):
+    register(platform["identity"])
+    kept = put_document(platform, "mcurie", "attestation_fiscale", None, "fiscale.pdf")
+    gone = put_document(platform, "mcurie", "kbis", None, "ancien-kbis.pdf")
+    page = logged_in(browser, platform, javascript)
+    to_vault(page, platform)
+    expect(page.get_by_text("Nombre de résultats : 2")).to_be_visible()
+    page.get_by_role("row").filter(has_text="ancien-kbis.pdf").get_by_role("link", name="Supprimer").click()
+    expect(page.get_by_role("heading", name="Supprimer ce document")).to_be_visible()
+    expect(page.get_by_text("ancien-kbis.pdf")).to_be_visible()
+    assert_accessible(page, javascript)
+    # « Annuler » changes nothing.
+    page.get_by_role("link", name="Annuler").click()
+    expect(page.get_by_text("Nombre de résultats : 2")).to_be_visible()
+    page.get_by_role("row").filter(has_text="ancien-kbis.pdf").get_by_role("link", name="Supprimer").click()
+    page.get_by_role("button", name="Supprimer définitivement ce document").click()
+    expect(page.get_by_role("status")).to_have_text("Le document a été supprimé du coffre-fort.")
+    expect(page.get_by_text("Nombre de résultats : 1")).to_be_visible()
+    expect(page.get_by_text("ancien-kbis.pdf")).to_have_count(0)
+    assert_accessible(page, javascript)
+    assert [d["id"] for d in stored(platform)] == [kept["id"]]
+    # Its address now answers the 404 page.
+    answer = page.goto(platform["web"] + f"/entreprise/coffre-fort/{gone['id']}/suppression")
+    assert answer.status == 404
+    expect(page.get_by_role("heading", name="Page non trouvée")).to_be_visible()
+    page.context.close()
+
+
+def test_badges_show_the_registrys_expired_and_expires_soon_status(browser, platform):
+    register(platform["identity"])
+    today = date.today()
+    put_document(platform, "mcurie", "attestation_urssaf", (today - timedelta(days=1)).isoformat(), "perime.pdf")
+    put_document(platform, "mcurie", "attestation_fiscale", (today + timedelta(days=5)).isoformat(), "bientot.pdf")
+    put_document(platform, "mcurie", "kbis", (today + timedelta(days=200)).isoformat(), "valide.pdf")
+    put_document(platform, "mcurie", "other", None, "sans-date.pdf")
+    for javascript in (True, False):
+        page = logged_in(browser, platform, javascript)
+        page.goto(platform["web"] + "/entreprise/coffre-fort")
+        expect(page.get_by_text("Nombre de résultats : 4")).to_be_visible()
+
+        def row(name: str, page=page):
+            return page.get_by_role("row").filter(has_text=name)
+
+        expect(row("perime.pdf").locator(".fr-badge")).to_have_text("Expiré")
+        expect(row("perime.pdf").locator(".fr-badge")).to_have_class(re.compile("fr-badge--error"))
+        expect(row("bientot.pdf").locator(".fr-badge")).to_have_text("Expire bientôt")
+        expect(row("bientot.pdf").locator(".fr-badge")).to_have_class(re.compile("fr-badge--warning"))
+        expect(row("valide.pdf").locator(".fr-badge")).to_have_count(0)
+        expect(row("sans-date.pdf")).to_contain_text("Sans date de fin")
+        expect(row("sans-date.pdf").locator(".fr-badge")).to_have_count(0)
+        assert_accessible(page, javascript)
+        if javascript:
+            screenshot(page, "coffre-fort-badges")
+        page.context.close()
+    # The same status as the registry's.
+    assert {d["filename"]: (d["expired"], d["expires_soon"]) for d in stored(platform)} == {
+        "perime.pdf": (True, False), "bientot.pdf": (False, True), "valide.pdf": (False, False),
+        "sans-date.pdf": (False, False)}
