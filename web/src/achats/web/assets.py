@@ -39,6 +39,8 @@ COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox
 # never compressed again per request (pages.asset).
 PRECOMPRESSED = (".css", ".js", ".svg")
 OWN = ("web.css", "web.js", "nojs.css")
+# The signature tools' upload progress (templates/signature/verify.html).
+OWN += ("signature.js",)
 _URL = re.compile(r"url\((['\"]?)\.\./(?:\.\./)?(fonts|icons)/")
 
 
