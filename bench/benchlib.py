@@ -54,9 +54,10 @@ def wait_for(url: str, timeout: float = 60.0, process: subprocess.Popen | None =
 
 @contextlib.contextmanager
 def gunicorn(definition: str, env: dict[str, str], *, workers: int = 2,
-             ready_path: str = "/healthz") -> Iterator[tuple[str, subprocess.Popen]]:
-    """A service as production runs it (gunicorn, uvicorn workers): its base URL and its process."""
-    port = free_port()
+             ready_path: str = "/healthz", port: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A service as production runs it (gunicorn, uvicorn workers): its base URL and its process. ``port``:
+    one chosen beforehand (a service started earlier must know this one's address)."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "-w", str(workers),
          "-b", f"127.0.0.1:{port}", "-c", "python:achats.chassis.gunicorn_conf",

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from achats.web import audit
 
-from web_support import assert_accessible
+from web_support import assert_accessible, screenshot
 
 TESTS = Path(__file__).parent
 AUDIT = audit.load()
@@ -172,6 +172,7 @@ def test_the_declaration_shows_the_audits_figures(context, web_alone):
     for criterion in AUDIT.failing():
         expect(main.get_by_role("listitem").filter(has_text=f"Critère {criterion['numero']}")).to_contain_text(
             criterion["note"])
+    screenshot(page, "accessibilite", full_page=False)
     page.get_by_role("link", name="EN – English").click()
     expect(page.get_by_role("heading", level=1, name="Accessibility statement")).to_be_visible()
     expect(page.locator("#taux")).to_have_text(re.compile(rf"evaluated: {rate.replace(',', '.')}%$"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, register
+from web_support import PASSWORD, assert_accessible, register, tab_to
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -87,3 +87,37 @@ def test_an_account_not_yet_confirmed_is_told_why_beside_the_form(browser, platf
     assert not any(c["name"] == "achats_session" for c in context.cookies())
     assert_accessible(page, javascript)
     context.close()
+
+
+def tab_to_text(page, text: str, limit: int = 80) -> None:
+    """Tab (the keyboard alone) until the focused link or button reads ``text``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => (document.activeElement.textContent || '').trim()") == text:
+            return
+    raise AssertionError(f"« {text} » is never reached with Tab")
+
+
+def test_login_logout_and_password_forgotten_with_the_keyboard_only(context, platform):
+    register(platform["identity"])
+    page = context.new_page()
+    page.goto(platform["web"] + "/")
+    tab_to(page, "identifiant")
+    page.keyboard.type("mcurie")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Mot de passe")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+    tab_to_text(page, "Se déconnecter")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible()
+    page.goto(platform["web"] + "/")
+    tab_to_text(page, "Mot de passe oublié")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Mot de passe oublié")).to_be_visible()
+    tab_to(page, "champ-login-or-email")
+    page.keyboard.type("mcurie")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Demande enregistrée")).to_be_visible()
+    assert_accessible(page)

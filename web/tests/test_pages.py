@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import assert_accessible
+from web_support import assert_accessible, screenshot
 
 FOOTER = ("Mentions légales", "Conditions d’utilisation", "Pré-requis techniques", "Accessibilité")
 MENU = ("Aide", "Se préparer à répondre", "Outils de signature")
@@ -33,6 +33,8 @@ def test_home_shows_the_new_user_block_and_the_login_box(browser, web_alone, jav
     expect(page.get_by_role("link", name="M’inscrire").first).to_be_visible()
     expect(page.get_by_role("link", name="Assistance")).to_be_visible()
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "accueil")
     # Every footer link is a real page, in the layout, accessible.
     for name in FOOTER:
         page.get_by_role("contentinfo").get_by_role("link", name=name).click()
