@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from achats.company_registry.standin.dataset import TEST_SARL_SIRET
 
-from web_support import PASSWORD, assert_accessible, confirm_email, register, screenshot
+from web_support import PASSWORD, assert_accessible, confirm_email, register, screenshot, tab_to
 
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -303,4 +303,48 @@ def test_with_javascript_a_large_file_shows_its_progress_then_the_list_in_place(
     expect(page.get_by_role("button", name="Déposer le document")).to_be_enabled()
     assert_accessible(page)
     assert len(stored(platform)) == 1
+    page.context.close()
+
+
+@JS
+def test_upload_and_deletion_with_the_keyboard_only(browser, platform, javascript):
+    register(platform["identity"])
+    page = logged_in(browser, platform, javascript)
+    page.goto(platform["web"] + "/entreprise/coffre-fort")
+    tab_to(page, "champ-type")
+    page.keyboard.press("ArrowDown")  # « Extrait Kbis », the first type
+    page.keyboard.press("Tab")
+    page.keyboard.type("Kbis au clavier")
+    page.keyboard.press("Tab")
+    tab_to(page, "champ-file")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files({"name": "clavier.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Le document a été ajouté au coffre-fort.")
+    [document] = stored(platform)
+    assert (document["type"], document["label"], document["filename"]) == ("kbis", "Kbis au clavier", "clavier.pdf")
+    tab_to(page, "supprimer-" + document["id"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Supprimer ce document")).to_be_visible()
+    tab_to(page, "confirmer-suppression")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Le document a été supprimé du coffre-fort.")
+    assert stored(platform) == []
+    page.context.close()
+
+
+def test_the_vault_in_english(browser, platform):
+    register(platform["identity"])
+    put_document(platform, "mcurie", "kbis", (date.today() - timedelta(days=3)).isoformat(), "old.pdf")
+    page = logged_in(browser, platform, True)
+    page.goto(platform["web"] + "/langue/en?next=/entreprise/coffre-fort")
+    expect(page.get_by_role("heading", name="Document vault")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="old.pdf")
+    expect(row.get_by_role("cell", name="Kbis extract")).to_be_visible()
+    expect(row.locator(".fr-badge")).to_have_text("Expired")
+    expect(page.get_by_label("Document type")).to_be_visible()
+    expect(page.get_by_role("button", name="Upload the document")).to_be_visible()
+    assert_accessible(page)
     page.context.close()
