@@ -160,6 +160,42 @@ def test_the_follow_page_of_the_mail_without_login(browser, platform_with_helpde
     context.close()
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_refused_file_then_a_closed_ticket_on_the_follow_page(browser, platform_with_helpdesk, monkeypatch,
+                                                                  tmp_path, javascript):
+    platform = platform_with_helpdesk
+    support = agent(platform, monkeypatch)
+    ticket = create_ticket(platform["helpdesk"], "Mon mémoire technique ne s'envoie pas.")
+    context, page = open_link(browser, mailed_link(platform, "helpdesk.ticket.created", ticket["id"]), javascript)
+    program = tmp_path / "outil.exe"
+    program.write_bytes(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200)
+    page.get_by_label("Message").fill("Voici l'outil que j'utilise.")
+    page.get_by_label("Pièces jointes").set_input_files(str(program))
+    page.get_by_role("button", name="Envoyer la réponse").click()
+    # The helpdesk's refusal beside « Pièces jointes », what was typed kept, nothing stored.
+    expect(page.locator("#champ-attachments-erreur")).to_contain_text(
+        "Le type du fichier « outil.exe » n'est pas accepté")
+    expect(page.get_by_label("Message")).to_have_value("Voici l'outil que j'utilise.")
+    assert_accessible(page, javascript)
+    stored = as_agent("GET", platform, support, ticket["id"])
+    assert not any(e["message"] == "Voici l'outil que j'utilise." for e in stored["history"])
+    # Closed by the support: the page says so and offers no reply any more.
+    answer = requests.put(f"{platform['helpdesk']}/helpdesk/agent/tickets/{ticket['id']}/status", headers=support,
+                          json={"status": "closed", "comment": "Demande close après notre appel."}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    page.goto(f"{platform['web']}/assistance/demande/{ticket['reference']}")
+    expect(page.get_by_text("Fermée", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Cette demande est fermée : vous ne pouvez plus y répondre.")).to_be_visible()
+    expect(page.get_by_role("button", name="Envoyer la réponse")).to_have_count(0)
+    assert_accessible(page, javascript)
+    # In English, the same page.
+    page.get_by_role("link", name="EN – English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Support request no. {ticket['reference']}")
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    expect(page.get_by_text("This request is closed: you can no longer reply to it.")).to_be_visible()
+    context.close()
+
+
 def expire_links(platform, ticket_id: str) -> None:
     """Every follow link of the ticket past its expiry, in the helpdesk's database."""
     engine = sqlalchemy.create_engine(platform["helpdesk_database"])

@@ -99,7 +99,7 @@ def _files() -> list:
 def _reply_errors(response) -> tuple[dict, str | None]:
     problem = forms.problem_of(response)
     errors = problem.field_errors({"message": "message", "attachments": "attachments"})
-    if problem.code in FILE_CODES and "attachments" not in errors:
+    if problem.code in FILE_CODES:  # its whole sentence (the accepted formats, the limit), not the short one
         errors["attachments"] = problem.detail
     return errors, None if errors else problem.detail
 
