@@ -348,3 +348,19 @@ def test_the_vault_in_english(browser, platform):
     expect(page.get_by_role("button", name="Upload the document")).to_be_visible()
     assert_accessible(page)
     page.context.close()
+
+
+def test_an_account_without_a_company_gets_the_403_page(browser, platform, monkeypatch):
+    """A support agent (identity's create-agent: no company in its token) has no vault of its own here."""
+    from achats.identity.cli import main as identity_cli
+
+    monkeypatch.setenv("DATABASE_URL", platform["identity_database"])
+    monkeypatch.setenv("AMQP_URL", "memory://vault-agent")
+    assert identity_cli(["create-agent", "--login", "agent.vault", "--email", "agent.vault@example.fr",
+                         "--first-name", "Alice", "--last-name", "Martin", "--password", PASSWORD]) == 0
+    page = logged_in(browser, platform, True, "agent.vault")
+    answer = page.goto(platform["web"] + "/entreprise/coffre-fort")
+    assert answer.status == 403
+    expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()
+    assert_accessible(page)
+    page.context.close()
