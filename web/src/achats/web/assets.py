@@ -38,7 +38,7 @@ COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox
 # Text assets are also stored compressed at build time, brotli at its best level and gzip: served as they are,
 # never compressed again per request (pages.asset).
 PRECOMPRESSED = (".css", ".js", ".svg")
-OWN = ("web.css", "web.js", "nojs.css", "assistance_request.js")
+OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js")
 _URL = re.compile(r"url\((['\"]?)\.\./(?:\.\./)?(fonts|icons)/")
 
 
