@@ -300,6 +300,8 @@ def test_my_assistance_requests_when_logged_in(browser, platform_with_helpdesk, 
     expect(rows.nth(2)).to_contain_text(first["reference"])
     expect(page.get_by_role("columnheader", name="Date")).to_be_visible()
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "mes-demandes-assistance")
 
     page.get_by_role("link", name=f"Demande n° {second['reference']}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Demande d’assistance n° {second['reference']}")
