@@ -17,7 +17,20 @@ from achats.chassis.app import Runtime, create_app
 from achats.chassis.http import ServiceClient
 from achats.chassis.service import ServiceDefinition
 
-from . import account, assets, assistance, company, errors, i18n, me, pages, registration, sessions, vault
+from . import (
+    account,
+    assets,
+    assistance,
+    assistance_request,
+    company,
+    errors,
+    i18n,
+    me,
+    pages,
+    registration,
+    sessions,
+    vault,
+)
 from .settings import WebSettings
 
 HERE = Path(__file__).parent
@@ -62,6 +75,7 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     Babel(flask_app, locale_selector=i18n.select_locale)
     Compress(flask_app)
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
+                      assistance_request.blueprint,
                       me.blueprint, company.blueprint, vault.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)

@@ -34,11 +34,11 @@ MANIFEST = "manifest.json"
 # The DSFR components the templates use (dist/component/<name>/<name>.min.css), after the core.
 COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox", "radio", "alert", "notice",
               "callout", "card", "logo", "header", "footer", "translate", "skiplink", "navigation", "breadcrumb",
-              "badge", "table", "upload", "modal")
+              "badge", "table", "upload", "modal", "accordion")
 # Text assets are also stored compressed at build time, brotli at its best level and gzip: served as they are,
 # never compressed again per request (pages.asset).
 PRECOMPRESSED = (".css", ".js", ".svg")
-OWN = ("web.css", "web.js", "nojs.css", "vault.js")
+OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js")
 _URL = re.compile(r"url\((['\"]?)\.\./(?:\.\./)?(fonts|icons)/")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 
