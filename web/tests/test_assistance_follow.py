@@ -300,6 +300,8 @@ def test_my_assistance_requests_when_logged_in(browser, platform_with_helpdesk, 
     expect(rows.nth(2)).to_contain_text(first["reference"])
     expect(page.get_by_role("columnheader", name="Date")).to_be_visible()
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "mes-demandes-assistance")
 
     page.get_by_role("link", name=f"Demande n° {second['reference']}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Demande d’assistance n° {second['reference']}")
@@ -342,3 +344,59 @@ def test_my_assistance_requests_need_a_login(context, platform_with_helpdesk):
     page.goto(platform_with_helpdesk["web"] + "/assistance/mes-demandes")
     expect(page.get_by_role("heading", name="Se connecter")).to_be_visible()
     assert "next=/assistance/mes-demandes" in page.url
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_guides_assistance_scenario_end_to_end(browser, platform_with_helpdesk, monkeypatch, javascript):
+    """The issue's scenario: the « Demande d'assistance » page (item 1) sent with a screenshot, the creation mail
+    received with its link, the follow page opened in another browser without login, a reply, the support's
+    answer through its API, the update mail, and the new message on the follow page."""
+    from test_assistance_request import PNG, choose, choose_category, go_on, open_assistance_from
+
+    platform = platform_with_helpdesk
+    support = agent(platform, monkeypatch)
+    requester = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = requester.new_page()
+    open_assistance_from(page, platform["web"] + "/se-preparer-a-repondre")
+    choose_category(page, javascript)
+    go_on(page)
+    choose(page, "Bloquant")
+    choose(page, "Une fois seulement")
+    page.get_by_label("Message").fill("Le bouton de dépôt reste grisé.")
+    page.get_by_label("Pièce jointe (ex. : copie d'écran)").set_input_files(
+        {"name": "bouton-grise.png", "mimeType": "image/png", "buffer": PNG})
+    page.get_by_label("Adresse électronique").fill("helene.lefevre@example.fr")
+    page.get_by_label("Prénom").fill("Hélène")
+    page.get_by_label("Nom", exact=True).fill("Lefèvre")
+    page.get_by_role("button", name="Envoyer").click()
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Référence de votre demande :")
+    reference = re.search(r"\d{8}", status.inner_text()).group(0)
+    requester.close()
+
+    # The mail « Assistance - Création d'une demande - Réf. … » and its link, in another browser, no login.
+    data = next(d for d in events(platform["helpdesk_database"], "helpdesk.ticket.created")
+                if d["reference"] == reference)
+    created = mail_of("helpdesk.ticket.created", data)
+    assert created.subject == f"Assistance - Création d'une demande - Réf. {reference}"
+    context, follow = open_link(browser, on_web(link_in(created.text), platform["web"]), javascript)
+    expect(follow.get_by_role("heading", level=1)).to_have_text(f"Demande d’assistance n° {reference}")
+    expect(follow.get_by_text("Le bouton de dépôt reste grisé.")).to_be_visible()
+    expect(follow.get_by_role("link", name=re.compile("Télécharger bouton-grise.png"))).to_be_visible()
+    follow.get_by_label("Message").fill("Cela se produit aussi avec un autre navigateur.")
+    follow.get_by_role("button", name="Envoyer la réponse").click()
+    expect(follow.get_by_role("status")).to_be_visible()
+    assert_accessible(follow, javascript)
+
+    # The support answers through its API: the update mail, then its message on the follow page.
+    as_agent("POST", platform, support, f"{data['ticket_id']}/replies",
+             data={"message": "Videz le cache du navigateur puis réessayez."})
+    answered = [d for d in events(platform["helpdesk_database"], "helpdesk.ticket.answered")
+                if d["ticket_id"] == data["ticket_id"]][-1]
+    update = mail_of("helpdesk.ticket.answered", answered)
+    assert update.subject == f"Assistance - Réponse à votre demande - Réf. {reference}"
+    follow.goto(on_web(link_in(update.text), platform["web"]))
+    expect(follow.get_by_text("Cela se produit aussi avec un autre navigateur.")).to_be_visible()
+    expect(follow.get_by_text("Videz le cache du navigateur puis réessayez.")).to_be_visible()
+    assert_accessible(follow, javascript)
+    context.close()

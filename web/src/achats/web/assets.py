@@ -40,6 +40,7 @@ COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox
 PRECOMPRESSED = (".css", ".js", ".svg")
 OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js")
 _URL = re.compile(r"url\((['\"]?)\.\./(?:\.\./)?(fonts|icons)/")
+_FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 
 
 class AssetsMissing(RuntimeError):
@@ -81,8 +82,14 @@ def build(dest: Path = DEFAULT_DEST, node_modules: Path = DEFAULT_NODE_MODULES) 
              if (folder / f"{folder.name}.{kind}.min.css").is_file()]
     # The bundle sits at <base>/, beside fonts/ and icons/.
     css = "\n".join(_URL.sub(lambda m: f"url({m.group(1)}{m.group(2)}/", part) for part in parts)
+    # The Marianne @font-face rules go to a stylesheet of their own, which the pages apply after their first
+    # paint (web.js; <noscript> without JavaScript): the fonts (177 KB) are then never fetched before it, the
+    # text shows at once in the fallback scaled to Marianne (web.css), and swaps without moving.
+    fonts = "\n".join(_FONT_FACE.findall(css))
+    css = _FONT_FACE.sub("", css)
     manifest = {
         "dsfr.css": _fingerprinted(dest, f"{base}/dsfr.css", css.encode()),
+        "fonts.css": _fingerprinted(dest, f"{base}/fonts.css", fonts.encode()),
         "dsfr.js": _fingerprinted(dest, f"{base}/dsfr.module.js", _scripts(dist)),
         "favicon.svg": f"{base}/favicon/favicon.svg",
         "favicon.ico": f"{base}/favicon/favicon.ico",
