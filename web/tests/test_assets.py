@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
+
 from achats.web import assets
 
 
@@ -104,3 +106,44 @@ def test_small_screens_get_the_header_menu_and_no_script_error(browser, web_alon
         assert not menu.get_by_role("link", name="Aide").is_visible()
     finally:
         context.close()
+
+
+def test_the_marianne_fonts_are_fetched_after_the_first_paint_and_used(browser, web_alone):
+    # Lighthouse counted the three Marianne fonts (177 KB) in the first paint whenever Chromium painted after
+    # they arrived: their @font-face rules now sit in fonts.css, applied after the first paint by web.js.
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    fonts: list[str] = []
+    page.on("request", lambda request: request.url.endswith(".woff2") and fonts.append(request.url))
+    page.goto(web_alone + "/", wait_until="commit")
+    first_paint = page.evaluate("""() => new Promise(resolve => {
+        const seen = () => performance.getEntriesByName('first-contentful-paint').length > 0;
+        if (seen()) return resolve(performance.now());
+        new PerformanceObserver(() => seen() && resolve(performance.now())).observe({type: 'paint', buffered: true});
+    })""")
+    page.wait_for_load_state("networkidle")
+    assert any("Marianne-Regular" in url for url in fonts)
+    started = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(e => e.name.endsWith('.woff2')).map(e => e.startTime)""")
+    paint = page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime")
+    assert started and min(started) >= paint, (started, paint, first_paint)
+    # The text is in Marianne once they are there, and no DSFR rule is lost with them.
+    assert page.evaluate("() => document.fonts.check('16px Marianne')")
+    assert page.evaluate("""() => [...document.fonts].some(f => f.family.replace(/"/g, '') === 'Marianne'
+        && f.status === 'loaded')""")
+    css = requests.get(web_alone + page.locator("link[data-fonts]").get_attribute("href"), timeout=30).text
+    assert css.count("@font-face") == 10 and "url(fonts/Marianne-Regular.woff2)" in css
+    dsfr = requests.get(web_alone + page.locator("link[rel=stylesheet]").first.get_attribute("href"), timeout=30).text
+    assert "@font-face" not in dsfr and ".fr-btn" in dsfr
+    context.close()
+
+
+def test_without_javascript_the_fonts_come_from_the_noscript_stylesheet(browser, web_alone):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    fonts: list[str] = []
+    page.on("request", lambda request: request.url.endswith(".woff2") and fonts.append(request.url))
+    page.goto(web_alone + "/")
+    page.wait_for_load_state("networkidle")
+    assert any("Marianne-Regular" in url for url in fonts)
+    context.close()

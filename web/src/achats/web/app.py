@@ -21,6 +21,7 @@ from . import (
     account,
     assets,
     assistance,
+    assistance_request,
     company,
     errors,
     i18n,
@@ -77,6 +78,7 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     Babel(flask_app, locale_selector=i18n.select_locale)
     Compress(flask_app)
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
+                      assistance_request.blueprint,
                       me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)

@@ -34,14 +34,15 @@ MANIFEST = "manifest.json"
 # The DSFR components the templates use (dist/component/<name>/<name>.min.css), after the core.
 COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox", "radio", "alert", "notice",
               "callout", "card", "logo", "header", "footer", "translate", "skiplink", "navigation", "breadcrumb",
-              "badge", "table", "upload", "modal")
+              "badge", "table", "upload", "modal", "accordion")
 # Text assets are also stored compressed at build time, brotli at its best level and gzip: served as they are,
 # never compressed again per request (pages.asset).
 PRECOMPRESSED = (".css", ".js", ".svg")
-OWN = ("web.css", "web.js", "nojs.css")
-# The signature tools' upload progress (templates/signature/verify.html).
-OWN += ("signature.js",)
+OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js",
+       # The signature tools' upload progress (templates/signature/verify.html).
+       "signature.js")
 _URL = re.compile(r"url\((['\"]?)\.\./(?:\.\./)?(fonts|icons)/")
+_FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 
 
 class AssetsMissing(RuntimeError):
@@ -83,8 +84,14 @@ def build(dest: Path = DEFAULT_DEST, node_modules: Path = DEFAULT_NODE_MODULES) 
              if (folder / f"{folder.name}.{kind}.min.css").is_file()]
     # The bundle sits at <base>/, beside fonts/ and icons/.
     css = "\n".join(_URL.sub(lambda m: f"url({m.group(1)}{m.group(2)}/", part) for part in parts)
+    # The Marianne @font-face rules go to a stylesheet of their own, which the pages apply after their first
+    # paint (web.js; <noscript> without JavaScript): the fonts (177 KB) are then never fetched before it, the
+    # text shows at once in the fallback scaled to Marianne (web.css), and swaps without moving.
+    fonts = "\n".join(_FONT_FACE.findall(css))
+    css = _FONT_FACE.sub("", css)
     manifest = {
         "dsfr.css": _fingerprinted(dest, f"{base}/dsfr.css", css.encode()),
+        "fonts.css": _fingerprinted(dest, f"{base}/fonts.css", fonts.encode()),
         "dsfr.js": _fingerprinted(dest, f"{base}/dsfr.module.js", _scripts(dist)),
         "favicon.svg": f"{base}/favicon/favicon.svg",
         "favicon.ico": f"{base}/favicon/favicon.ico",

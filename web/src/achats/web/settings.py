@@ -30,6 +30,11 @@ class WebSettings(ServiceSettings):
     # The largest request: the vault's uploads pass through the pages (the gateway's page limit, 12 MB; the
     # registry refuses, with its own message, a document over its VAULT_MAX_BYTES).
     max_body_bytes: int = 12 * 1024 * 1024
+    # « Demande d'assistance »: what JavaScript checks before an upload, as a convenience only — the helpdesk checks
+    # every file again (its ATTACHMENT_MAX_BYTES, its types judged by content) and its message is the one shown.
+    assistance_max_file_bytes: int = 5 * 1024 * 1024
+    assistance_accepted_types: str = (".png,.jpg,.jpeg,.gif,.webp,.bmp,.tif,.tiff,.pdf,.doc,.docx,.xls,.xlsx,.ppt,"
+                                      ".pptx,.odt,.ods,.odp,.txt,.csv,.log")
 
     def __post_init__(self) -> None:
         problems = []

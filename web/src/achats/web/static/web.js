@@ -135,15 +135,33 @@ function followFragment() {
 
 followFragment();
 
-// DSFR's own script (header menu, modals, password toggles) starts after the first paint: run as a
+// DSFR's own script (header menu, modals, password toggles) starts after the first contentful paint: run as a
 // parser-inserted module it sometimes went before it, and the page stayed blank while it started
 // (Lighthouse's first paint 1.2 s instead of 0.14 s on a loaded machine). The page is whole without it.
+// The Marianne fonts too (base.html): their stylesheet, fetched as print-only, applies to the screen now.
 function startDsfr() {
   const url = document.querySelector("script[data-dsfr]")?.dataset.dsfr;
-  if (!url) return;
-  const start = () => import(url);
-  if (document.visibilityState === "hidden") start();
-  else requestAnimationFrame(() => setTimeout(start, 0));
+  const start = () => {
+    document.querySelectorAll("link[data-fonts]").forEach((link) => { link.media = "all"; });
+    if (url) import(url);
+  };
+  if (document.visibilityState === "hidden") {
+    start();
+  } else if (PerformanceObserver.supportedEntryTypes?.includes("paint")) {
+    // After the first contentful paint as the browser reports it (a frame is shown a few ms after its
+    // requestAnimationFrame: fonts asked for then still came before the paint).
+    let started = false;
+    const observer = new PerformanceObserver((list) => {
+      if (!started && list.getEntriesByName("first-contentful-paint").length) {
+        started = true;
+        observer.disconnect();
+        setTimeout(start, 0);
+      }
+    });
+    observer.observe({ type: "paint", buffered: true });
+  } else {
+    requestAnimationFrame(() => setTimeout(start, 0));
+  }
 }
 
 startDsfr();

@@ -1,0 +1,189 @@
+"""« Demande d'assistance » (issue 16 item 1): the page the fixed « Assistance » button opens.
+
+Everything the page shows and decides comes from the helpdesk (``WEB_HELPDESK_URL``): the automatic context
+(``GET /helpdesk/context`` with the person's token when logged in, the page they came from and their browser's
+User-Agent), the categories of « Ma demande » and their FAQ, the deflection (``POST /helpdesk/faq/outcomes``),
+the ticket (``POST /helpdesk/tickets``, multipart, the files passed through) and its refusals, shown beside the
+field they name with what was typed kept. Without JavaScript every step is a plain form: the category by a GET,
+« je poursuis ma demande » by a GET, the request by a multipart POST. With JavaScript (``assistance_request.js``)
+the FAQ is suggested while the message is typed (``/assistance/suggestions``, the helpdesk's French search as an
+HTML fragment), the files are checked before upload, and the screen, language and cookies are shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import flask
+from flask_babel import gettext as _
+
+from achats.chassis.app import current_runtime
+from achats.chassis.observability import human_size
+
+from . import forms, sessions
+
+blueprint = flask.Blueprint("assistance_request", __name__)
+
+SEVERITIES = ("minor", "major", "blocking", "suggestion")
+FREQUENCIES = ("once", "random", "systematic")
+CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "company")
+TEXT_FIELDS = ("severity", "frequency", "message", *CONTACT_FIELDS)
+# « Contexte technique »: what the page's script read of the browser (hidden fields it fills; absent without it).
+BROWSER_FIELDS = ("screen", "language", "cookies")
+# The helpdesk's field pointers -> the form's fields.
+FIELDS = {"category_id": "category_id", "severity": "severity", "frequency": "frequency", "message": "message",
+          "email": "email", "first_name": "first_name", "last_name": "last_name", "phone": "phone",
+          "company": "company", "attachments": "attachments", "subject": "message"}
+# The helpdesk's codes about the files, which carry no field of their own in every case.
+FILE_CODES = ("attachment_too_large", "attachment_type_refused", "attachment_empty", "too_many_attachments",
+              "payload_too_large")
+
+
+def _helpdesk(method: str, path: str, *, token: bool = True, **kwargs):
+    headers = dict(kwargs.pop("headers", {}) or {})
+    access = sessions.access_token() if token else None
+    if access:
+        headers["Authorization"] = f"Bearer {access}"
+    # The technical context (operating system, browser) is the helpdesk's reading of the person's User-Agent.
+    headers.setdefault("User-Agent", flask.request.headers.get("User-Agent", ""))
+    response = current_runtime().extras["helpdesk"].request(method, path, headers=headers, retry=False, **kwargs)
+    if response.status_code == 401 and access:
+        # A token the helpdesk no longer takes: the form works anonymously too.
+        return _helpdesk(method, path, token=False, headers=headers, **kwargs)
+    if response.status_code >= 500:
+        flask.abort(503)
+    return response
+
+
+def _local(path: str | None) -> str | None:
+    """The page the person came from, when it is one of ours (a path, never another site)."""
+    path = (path or "").strip()
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 2000:
+        return None
+    return path
+
+
+def _context(page: str | None) -> dict:
+    response = _helpdesk("GET", "/helpdesk/context", params={"page": page} if page else None)
+    if response.status_code != 200:
+        flask.abort(503)
+    return response.json()
+
+
+def _categories() -> list[dict]:
+    response = _helpdesk("GET", "/helpdesk/categories")
+    if response.status_code != 200:
+        flask.abort(503)
+    return response.json().get("items", [])
+
+
+def _faq(category_id: str | None) -> list[dict] | None:
+    if not category_id:
+        return None
+    response = _helpdesk("GET", "/helpdesk/faq", params={"category_id": category_id, "limit": 100})
+    if response.status_code != 200:
+        return None
+    return response.json().get("items", [])
+
+
+def _render(status: int = 200, *, category_id: str | None, page: str | None, go_on: bool, values: dict | None = None,
+            errors: dict | None = None, error: str | None = None, category_error: str | None = None):
+    context = _context(page)
+    categories = _categories()
+    known = {c["id"] for c in categories}
+    if category_id and category_id not in known:
+        category_error = category_error or _("Choisissez l'objet de votre demande dans la liste.")
+        category_id = None
+    if values is None:
+        contact = context.get("contact") or {}
+        values = {k: contact.get(k) or "" for k in CONTACT_FIELDS}
+    settings = current_runtime().settings
+    return flask.render_template(
+        "assistance/request.html", context=context, categories=categories, category_id=category_id,
+        category=next((c for c in categories if c["id"] == category_id), None), faq=_faq(category_id),
+        page_from=page or "", assistance_from=page or "", go_on=go_on and bool(category_id), values=values,
+        errors=errors or {}, error=error, category_error=category_error,
+        idempotency_key=flask.request.form.get("idempotency_key") or uuid.uuid4().hex,
+        max_file_bytes=settings.assistance_max_file_bytes, max_file_size=human_size(settings.assistance_max_file_bytes),
+        accepted_types=settings.assistance_accepted_types), status
+
+@blueprint.get("/assistance")
+def form():
+    args = flask.request.args
+    category_id = args.get("categorie") or None
+    error = None
+    if "categorie" in args and not category_id:
+        error = _("Choisissez l'objet de votre demande dans la liste.")
+    return _render(category_id=category_id, page=_local(args.get("page")), go_on=args.get("poursuivre") == "1",
+                   category_error=error)
+
+
+@blueprint.post("/assistance")
+def send():
+    form = flask.request.form
+    page = _local(form.get("page"))
+    category_id = form.get("category_id") or None
+    values = {k: form.get(k, "").strip() for k in TEXT_FIELDS}
+    values["message"] = form.get("message", "")
+    data = {k: v for k, v in values.items() if v}
+    data["category_id"] = category_id or ""
+    data.update({k: form[k].strip() for k in BROWSER_FIELDS if form.get(k, "").strip()})
+    if page:
+        data["page"] = page
+    files = [("attachments", (f.filename, f.stream, f.mimetype or "application/octet-stream"))
+             for f in flask.request.files.getlist("attachments") if f and f.filename]
+    if not category_id:
+        return _render(422, category_id=None, page=page, go_on=False, values=values,
+                       category_error=_("Choisissez l'objet de votre demande dans la liste."))
+    headers = {"Idempotency-Key": form.get("idempotency_key") or uuid.uuid4().hex}
+    # multipart/form-data always (the helpdesk's contract): the fields as parts without a file name, then the files.
+    parts = [(k, (None, v)) for k, v in data.items()] + files
+    response = _helpdesk("POST", "/helpdesk/tickets", files=parts, headers=headers)
+    if response.status_code in (200, 201):
+        return flask.render_template("assistance/request_sent.html", ticket=response.json(), page_from=page,
+                                     assistance_from=page or ""), 201
+    problem = forms.problem_of(response)
+    errors = problem.field_errors(FIELDS)
+    if problem.code in FILE_CODES:
+        # The helpdesk's whole sentence names the file and the limit or the accepted formats.
+        errors["attachments"] = problem.detail
+    return _render(response.status_code if response.status_code < 500 else 503, category_id=category_id, page=page,
+                   go_on=True, values=values, errors=errors, error=problem.detail)
+
+
+@blueprint.post("/assistance/faq-resolue")
+def resolved():
+    form = flask.request.form
+    body = {"outcome": "resolved"}
+    if form.get("category_id"):
+        body["category_id"] = form["category_id"]
+    response = _helpdesk("POST", "/helpdesk/faq/outcomes", json=body)
+    if response.status_code != 204:
+        page = _local(form.get("page"))
+        return _render(response.status_code, category_id=form.get("category_id"), page=page, go_on=False,
+                       error=forms.problem_of(response).detail)
+    return flask.redirect(flask.url_for("assistance_request.thanks", page=_local(form.get("page"))), code=303)
+
+
+@blueprint.get("/assistance/merci")
+def thanks():
+    page = _local(flask.request.args.get("page"))
+    return flask.render_template("assistance/request_thanks.html", page_from=page, assistance_from=page or "")
+
+
+@blueprint.get("/assistance/suggestions")
+def suggestions():
+    """The FAQ questions matching what is typed (the helpdesk's French search), as an HTML fragment."""
+    query = flask.request.args.get("q", "").strip()[:200]
+    items: list[dict] = []
+    if query:
+        params = {"q": query, "limit": 5}
+        if flask.request.args.get("categorie"):
+            params["category_id"] = flask.request.args["categorie"]
+        response = _helpdesk("GET", "/helpdesk/faq/search", params=params)
+        if response.status_code == 200:
+            items = response.json().get("items", [])
+    answer = flask.make_response(flask.render_template("assistance/request_suggestions.html", items=items,
+                                                       query=query))
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
