@@ -135,6 +135,13 @@ def test_the_guides_scenario_anonymous_with_a_screenshot(browser, platform_with_
     assert context["business"]["page"] == "/se-preparer-a-repondre"
     assert context["technical"]["operating_system"] == "Linux"
     assert "Chrom" in context["technical"]["browser"]
+    # What the page's script told (screen, language, cookies): kept with JavaScript, absent without it.
+    if javascript:
+        assert re.fullmatch(r"\d+ × \d+", context["technical"]["screen"])
+        assert context["technical"]["language"].startswith("fr")
+        assert context["technical"]["cookies"] == "enabled"
+    else:
+        assert not {"screen", "language", "cookies"} & context["technical"].keys()
     created = ticket["history"][0]
     assert created["message"].startswith("Je ne parviens pas")
     assert [(a["filename"], a["content_type"], a["size"]) for a in created["attachments"]] == [

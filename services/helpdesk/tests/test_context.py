@@ -55,6 +55,16 @@ def test_logged_in_context_names_the_account():
     assert context["technical"]["assistant_version"] == "3.2"
 
 
+def test_what_the_pages_script_told_is_kept_in_the_technical_context():
+    anonymous = Requester(email="a@example.fr")
+    context = build(platform="P", version="V", requester=anonymous, page=None, resource=None, user_agent=FIREFOX,
+                    assistant_version=None, browser_facts={"screen": "1920 × 1080", "language": "fr-FR, fr",
+                                                           "cookies": "enabled"})
+    assert context["technical"] | {"user_agent": None} == {
+        "operating_system": "Windows 10", "browser": "Mozilla Firefox 83.0", "assistant_version": "Non connu",
+        "user_agent": None, "screen": "1920 × 1080", "language": "fr-FR, fr", "cookies": "enabled"}
+
+
 def test_settings_are_checked_at_start_up():
     from achats.chassis.settings import SettingsError
     from achats.helpdesk.app import SERVICE

@@ -65,3 +65,15 @@ def test_a_reference_already_taken_is_drawn_again(helpdesk, monkeypatch):
     second = helpdesk.created(email="b@example.fr")
     assert second["reference"] == "87654321"
     assert len(helpdesk.events("helpdesk.ticket.created")) == 2
+
+
+def test_what_the_pages_script_tells_of_the_browser_is_kept(helpdesk):
+    # « Contexte technique »: the screen, languages and cookies the form's script read, when it ran.
+    ticket = helpdesk.created(email="a@example.fr", screen="1920 × 1080", language="fr-FR, fr", cookies="enabled")
+    technical = ticket["context"]["technical"]
+    assert (technical["operating_system"], technical["browser"]) == ("Windows 10", "Mozilla Firefox 83.0")
+    assert (technical["screen"], technical["language"], technical["cookies"]) == ("1920 × 1080", "fr-FR, fr", "enabled")
+    # Without a script nothing is sent, and nothing is made up.
+    assert "screen" not in helpdesk.created(email="b@example.fr")["context"]["technical"]
+    refused = helpdesk.create(email="c@example.fr", cookies="peut-être")
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (400, "cookies")

@@ -28,6 +28,8 @@ SEVERITIES = ("minor", "major", "blocking", "suggestion")
 FREQUENCIES = ("once", "random", "systematic")
 CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "company")
 TEXT_FIELDS = ("severity", "frequency", "message", *CONTACT_FIELDS)
+# « Contexte technique »: what the page's script read of the browser (hidden fields it fills; absent without it).
+BROWSER_FIELDS = ("screen", "language", "cookies")
 # The helpdesk's field pointers -> the form's fields.
 FIELDS = {"category_id": "category_id", "severity": "severity", "frequency": "frequency", "message": "message",
           "email": "email", "first_name": "first_name", "last_name": "last_name", "phone": "phone",
@@ -125,6 +127,7 @@ def send():
     values["message"] = form.get("message", "")
     data = {k: v for k, v in values.items() if v}
     data["category_id"] = category_id or ""
+    data.update({k: form[k].strip() for k in BROWSER_FIELDS if form.get(k, "").strip()})
     if page:
         data["page"] = page
     files = [("attachments", (f.filename, f.stream, f.mimetype or "application/octet-stream"))

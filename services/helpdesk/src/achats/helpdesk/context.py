@@ -65,9 +65,10 @@ def describe_user_agent(user_agent: str) -> tuple[str, str]:
 
 
 def build(*, platform: str, version: str, requester: Requester, page: str | None, resource: str | None,
-          user_agent: str | None, assistant_version: str | None) -> dict:
+          user_agent: str | None, assistant_version: str | None, browser_facts: dict | None = None) -> dict:
     """The three blocks of the form. The applicative one names the logged-in user only: an anonymous
-    request shows « Non connu » there, its contact data being what the requester typed."""
+    request shows « Non connu » there, its contact data being what the requester typed. ``browser_facts``: what
+    the page's script told (screen, language, cookies), kept in the technical block when sent."""
     system, browser = describe_user_agent(user_agent or "")
     logged_in = requester.logged_in
     return {
@@ -89,5 +90,6 @@ def build(*, platform: str, version: str, requester: Requester, page: str | None
             "browser": browser,
             "assistant_version": assistant_version or UNKNOWN,
             "user_agent": (user_agent or "")[:500] or None,
+            **{k: v for k, v in (browser_facts or {}).items() if v},
         },
     }

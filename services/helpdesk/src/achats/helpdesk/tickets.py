@@ -56,6 +56,8 @@ class RequestForm:
     resource: str | None = None
     assistant_version: str | None = None
     user_agent: str | None = None
+    # What the page's script told of the browser (screen, language, cookies), when it did.
+    browser_facts: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def create(session: Session, *, settings: HelpdeskSettings, requester: Requester
         company=requester.company,
         context=build(platform=settings.platform_name, version=settings.platform_version, requester=requester,
                       page=form.page, resource=form.resource, user_agent=form.user_agent,
-                      assistant_version=form.assistant_version),
+                      assistant_version=form.assistant_version, browser_facts=form.browser_facts),
         reference=new_reference(), entry_count=0, attachment_count=0, idempotency_scope=scope,
         idempotency_key=idempotency_key, created_at=now, updated_at=now)
     session.add(ticket)

@@ -4,10 +4,19 @@
 function technicalContext() {
   const cell = (name) => document.querySelector(`[data-technique="${name}"]`);
   if (!cell("screen")) return;
-  cell("screen").textContent = `${window.screen.width} × ${window.screen.height}`;
-  cell("language").textContent = navigator.languages?.join(", ") || navigator.language || cell("language").textContent;
+  const facts = {
+    screen: `${window.screen.width} × ${window.screen.height}`,
+    language: (navigator.languages?.length ? navigator.languages.join(", ") : navigator.language) || "",
+    cookies: navigator.cookieEnabled ? "enabled" : "disabled",
+  };
+  cell("screen").textContent = facts.screen;
+  if (facts.language) cell("language").textContent = facts.language;
   const cookies = cell("cookies");
   cookies.textContent = navigator.cookieEnabled ? cookies.dataset.yes : cookies.dataset.no;
+  // Sent with the request (the helpdesk keeps them in the ticket's technical context).
+  for (const field of document.querySelectorAll("input[data-technique-field]")) {
+    field.value = facts[field.dataset.techniqueField].slice(0, field.dataset.techniqueField === "language" ? 100 : 50);
+  }
 }
 
 // The FAQ questions matching the message as it is typed (the helpdesk's French search, through the page's

@@ -24,7 +24,8 @@ def create(body: dict, token_info: dict | None = None):
     form = RequestForm(category_id=uuid.UUID(fields["category_id"]), severity=fields["severity"],
                        frequency=fields.get("frequency") or None, message=fields.get("message") or "",
                        subject=fields.get("subject"), page=fields.get("page"), resource=fields.get("resource"),
-                       assistant_version=fields.get("assistant_version"), user_agent=common.user_agent())
+                       assistant_version=fields.get("assistant_version"), user_agent=common.user_agent(),
+                       browser_facts={k: fields.get(k) for k in ("screen", "language", "cookies") if fields.get(k)})
     files = common.uploads()
     key = flask.request.headers.get("Idempotency-Key") or None
     requester = common.requester(claims, fields)
