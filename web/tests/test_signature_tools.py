@@ -324,3 +324,17 @@ def test_signing_needs_a_login_and_explains_the_assistant(browser, platform, jav
     assert_accessible(page, javascript)
     page.get_by_role("link", name="Se connecter pour signer").click()
     expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+
+
+@JS
+def test_a_detached_signature_over_the_services_limit_is_refused_beside_its_field(browser, platform, javascript):
+    page = new_page(browser, javascript)
+    to_verification(page, platform)
+    # A CMS of 6 MB: under the web app's 12 MB body limit, over the service's 5 MiB for a detached signature.
+    big = p7m(platform["pki"], b"A" * (6 * 1024 * 1024))
+    verify(page, javascript, ("memoire.txt", TEXT), ("memoire.txt.p7s", big),
+           heading="Vérifier la signature électronique")
+    expect(page.get_by_label("Signature détachée")).to_have_accessible_description(
+        re.compile("Taille maximale : 5 Mo"), timeout=30_000)
+    expect(page.get_by_role("alert")).to_contain_text("dépasse la taille maximale autorisée")
+    assert_accessible(page, javascript)
