@@ -7,6 +7,7 @@ plain Flask routes on that same Flask app, with HTML error pages instead of prob
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import flask
@@ -15,6 +16,7 @@ from flask_compress import Compress
 
 from achats.chassis.app import Runtime, create_app
 from achats.chassis.http import ServiceClient
+from achats.chassis.observability import RequestContextMiddleware
 from achats.chassis.service import ServiceDefinition
 
 from . import (
@@ -51,6 +53,11 @@ def build_app(settings: WebSettings, runtime: Runtime):
     app = create_app(settings, spec=HERE / "openapi.yaml", db=runtime.db, transport=runtime.transport,
                      extras=runtime.extras, api_module="achats.web.api")
     setup_flask(app.app, settings)
+    # Outside the chassis' body limit (the first middleware after Starlette's error one): its problem+json 413
+    # becomes the DSFR page for a browser's navigation (errors.HtmlRefusals).
+    stack = app.middleware.middlewares
+    chassis = next(i for i, m in enumerate(stack) if getattr(m, "func", m) is RequestContextMiddleware)
+    stack.insert(chassis, functools.partial(errors.HtmlRefusals, limit=settings.max_body_bytes))
     return app
 
 
