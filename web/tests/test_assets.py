@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -147,3 +148,24 @@ def test_without_javascript_the_fonts_come_from_the_noscript_stylesheet(browser,
     page.wait_for_load_state("networkidle")
     assert any("Marianne-Regular" in url for url in fonts)
     context.close()
+
+
+def test_every_icon_the_pages_name_is_drawn_not_a_square(browser, web_alone):
+    # Without its rule out of DSFR's icon utilities, an fr-icon-* class draws a filled square (its ::before
+    # has a background colour and no mask): every button of the header did.
+    used = assets.icons_used()
+    assert {"fr-icon-account-circle-line", "fr-icon-translate-2", "fr-icon-question-line"} <= used
+    page = browser.new_page()
+    page.goto(web_alone + "/")
+    css = requests.get(web_alone + page.locator("link[rel=stylesheet]").first.get_attribute("href"), timeout=30).text
+    for icon in used:
+        rule = re.search(rf"\.{icon}:after,\.{icon}:before\{{[^}}]*mask-image:url\(icons/[a-z]+/{icon[8:]}\.svg\)", css)
+        assert rule, f"{icon} has no mask in the bundle"
+    for name in ("Se connecter", "EN – English", "Assistance"):
+        mask = page.get_by_role("link", name=name).first.evaluate(
+            "(e) => getComputedStyle(e, '::before').maskImage || getComputedStyle(e, '::before').webkitMaskImage")
+        assert mask.startswith("url("), f"« {name} »: {mask}"
+    bundle = page.locator("link[rel=stylesheet]").first.get_attribute("href").rsplit("/", 1)[0]
+    svg = requests.get(f"{web_alone}{bundle}/icons/user/account-circle-line.svg", timeout=30)
+    assert svg.status_code == 200 and "<svg" in svg.text
+    page.close()

@@ -29,6 +29,7 @@ from . import (
     pages,
     registration,
     sessions,
+    signature_tools,
     vault,
 )
 from .settings import WebSettings
@@ -45,6 +46,8 @@ def configure(runtime: Runtime) -> None:
     runtime.extras["identity"] = ServiceClient(s.identity_url, service="identity")
     runtime.extras["registry"] = ServiceClient(s.registry_url, service="company-registry")
     runtime.extras["helpdesk"] = ServiceClient(s.helpdesk_url, service="helpdesk")
+    # A verification or a signing runs in the service's sandbox (its own 30 s budget): wait for it.
+    runtime.extras["signature"] = ServiceClient(s.signature_url, service="signature", read_timeout=60)
 
 
 def build_app(settings: WebSettings, runtime: Runtime):
@@ -76,7 +79,7 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     Compress(flask_app)
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
                       assistance_request.blueprint,
-                      me.blueprint, company.blueprint, vault.blueprint):
+                      me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
 

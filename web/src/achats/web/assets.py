@@ -38,8 +38,11 @@ COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox
 # Text assets are also stored compressed at build time, brotli at its best level and gzip: served as they are,
 # never compressed again per request (pages.asset).
 PRECOMPRESSED = (".css", ".js", ".svg")
-OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js")
-_URL = re.compile(r"url\((['\"]?)\.\./(?:\.\./)?(fonts|icons)/")
+OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js",
+       # The signature tools' upload progress (templates/signature/verify.html).
+       "signature.js")
+_URL = re.compile(r"url\((['\"]?)(?:\.\./)+(fonts|icons)/")
+_ICON = re.compile(r"fr-icon-[a-z0-9-]+")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 
 
@@ -80,6 +83,7 @@ def build(dest: Path = DEFAULT_DEST, node_modules: Path = DEFAULT_NODE_MODULES) 
     parts = [(folder / f"{folder.name}.{kind}.min.css").read_text(encoding="utf-8")
              for folder in folders for kind in ("main", "print")
              if (folder / f"{folder.name}.{kind}.min.css").is_file()]
+    parts.append(_icon_rules(dist))
     # The bundle sits at <base>/, beside fonts/ and icons/.
     css = "\n".join(_URL.sub(lambda m: f"url({m.group(1)}{m.group(2)}/", part) for part in parts)
     # The Marianne @font-face rules go to a stylesheet of their own, which the pages apply after their first
@@ -105,6 +109,25 @@ def build(dest: Path = DEFAULT_DEST, node_modules: Path = DEFAULT_NODE_MODULES) 
     (dest / f"{MANIFEST}.tmp").write_text(json.dumps(manifest, indent=1))
     (dest / f"{MANIFEST}.tmp").replace(dest / MANIFEST)
     return manifest
+
+
+def icons_used() -> set[str]:
+    """The DSFR icon classes (fr-icon-…) our templates and scripts name."""
+    sources = [*(HERE / "templates").rglob("*.html"), *(HERE / "static").glob("*.js")]
+    return {name for source in sources for name in _ICON.findall(source.read_text(encoding="utf-8"))}
+
+
+def _icon_rules(dist: Path) -> str:
+    """The rules of the icons used, out of DSFR's icon utilities (1,500 icons, 250 KB): without its rule, an
+    icon class draws its mask-less ::before, a filled square."""
+    wanted = icons_used()
+    rules = []
+    for sheet in sorted((dist / "utility" / "icons").glob("icons-*/icons-*.main.min.css")):
+        for rule in re.findall(r"[^{}]+\{[^}]*\}", sheet.read_text(encoding="utf-8")):
+            selector = rule.split("{", 1)[0]
+            if {m for m in _ICON.findall(selector)} & wanted:
+                rules.append(rule)
+    return "\n".join(rules)
 
 
 def _scripts(dist: Path) -> bytes:

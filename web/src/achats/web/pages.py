@@ -22,7 +22,6 @@ STATIC_PAGES = {
     "accessibilite": "pages/accessibilite.html",
     "aide": "pages/aide.html",
     "se-preparer-a-repondre": "pages/se_preparer.html",
-    "outils-de-signature": "pages/outils_signature.html",
 }
 
 
