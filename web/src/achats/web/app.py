@@ -100,6 +100,12 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
 
     @flask_app.after_request
     def page_headers(response: flask.Response) -> flask.Response:
+        if flask.request.endpoint == "pages.asset":
+            # The same bytes for everyone: no Vary: Cookie (a shared cache keeps one copy); a policy only for
+            # what a browser may open as a document (an SVG can hold scripts).
+            if response.mimetype == "image/svg+xml":
+                response.headers.setdefault("Content-Security-Policy", CSP)
+            return response
         response.headers.setdefault("Content-Security-Policy", CSP)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
