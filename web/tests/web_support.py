@@ -68,11 +68,13 @@ CCAS_SIRET = "26570134200148"
 
 
 @contextlib.contextmanager
-def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool = False,
+def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool = False, signature: bool = False,
                      **identity_settings) -> Iterator[dict]:
     """identity (on ``database_url``) and the registry (SQLite, INSEE stand-in) over real HTTP, and the web
     front end calling them; the web app checks identity's tokens with identity's own public keys.
-    ``helpdesk``: the helpdesk too (SQLite), for the pages its mails link to."""
+    ``helpdesk``: the helpdesk too (SQLite), for the pages its mails link to. ``signature``: the signature
+    service too (SQLite), with a test PKI of its own and its OCSP/CRL, TSA and trusted-list stand-ins (as
+    services/signature's tests run it); ``urls["pki"]`` is that PKI (``RunningPki``)."""
     import uuid
 
     from achats.chassis import security
@@ -100,12 +102,14 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
     with serving(REGISTRY.create_app(registry_config, registry_runtime)) as registry_url:
         identity_runtime.extras["registry"].http.base_url = registry_url
         with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url, \
-                _maybe_helpdesk(helpdesk, tmp_path, namespace, verifier) as helpdesk_url:
+                _maybe_helpdesk(helpdesk, tmp_path, namespace, verifier) as helpdesk_url, \
+                _maybe_signature(signature, tmp_path, namespace, verifier) as (signature_url, pki):
             config = WEB.load_settings({}, **{
                 "database_url": f"sqlite:///{tmp_path}/web.db", "amqp_url": f"memory://web-{namespace}",
                 "secret_key": SECRET, "cookie_secure": False, "assets_dir": str(tmp_path / "assets"),
                 "log_json": True, "identity_url": identity_url, "registry_url": registry_url,
-                **({"helpdesk_url": helpdesk_url} if helpdesk_url else {})})
+                **({"helpdesk_url": helpdesk_url} if helpdesk_url else {}),
+                **({"signature_url": signature_url} if signature_url else {})})
             WEB.migrate(config)
             web_runtime = WEB.runtime(config)
             web_runtime.extras["verifier"] = verifier()
@@ -113,7 +117,8 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
             try:
                 with serving(WEB.create_app(config, web_runtime)) as web_url:
                     yield {"web": web_url, "identity": identity_url, "registry": registry_url,
-                           "helpdesk": helpdesk_url, "identity_database": database_url,
+                           "helpdesk": helpdesk_url, "signature": signature_url, "pki": pki,
+                           "identity_database": database_url,
                            "helpdesk_database": f"sqlite:///{tmp_path}/helpdesk.db"}
             finally:
                 _IDENTITY_DATABASES.pop(identity_url, None)
@@ -138,6 +143,31 @@ def _maybe_helpdesk(wanted: bool, tmp_path: Path, namespace: str, verifier) -> I
     with serving(HELPDESK.create_app(config, runtime)) as url:
         yield url
     runtime.db.dispose()
+
+
+@contextlib.contextmanager
+def _maybe_signature(wanted: bool, tmp_path: Path, namespace: str, verifier) -> Iterator[tuple]:
+    if not wanted:
+        yield None, None
+        return
+    from achats.signature.app import SERVICE as SIGNATURE
+    from achats.signature.testpki.testing import running_pki
+
+    with running_pki(tmp_path / "pki") as pki:
+        config = SIGNATURE.load_settings({}, **{
+            "database_url": f"sqlite:///{tmp_path}/signature.db", "amqp_url": f"memory://signature-{namespace}",
+            "log_json": True, "lotl_url": pki.lotl_url, "lotl_signer_certs": (str(pki.pki.cert_path("lotl-signer")),),
+            "tsa_url": pki.tsa_url, "trust_lists_cache_dir": str(tmp_path / "trust-lists"),
+            "validation_workers": 2, "revocation_cache_seconds": 0})
+        SIGNATURE.migrate(config)
+        runtime = SIGNATURE.runtime(config)
+        runtime.extras["verifier"] = verifier()
+        try:
+            with serving(SIGNATURE.create_app(config, runtime)) as url:
+                yield url, pki
+        finally:
+            runtime.extras["trust_lists"].close()
+            runtime.db.dispose()
 
 
 # The address the services put in their mails (the gateway's, in front of the web app).

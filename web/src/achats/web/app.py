@@ -31,6 +31,7 @@ from . import (
     pages,
     registration,
     sessions,
+    signature_tools,
     vault,
 )
 from .settings import WebSettings
@@ -47,6 +48,8 @@ def configure(runtime: Runtime) -> None:
     runtime.extras["identity"] = ServiceClient(s.identity_url, service="identity")
     runtime.extras["registry"] = ServiceClient(s.registry_url, service="company-registry")
     runtime.extras["helpdesk"] = ServiceClient(s.helpdesk_url, service="helpdesk")
+    # A verification or a signing runs in the service's sandbox (its own 30 s budget): wait for it.
+    runtime.extras["signature"] = ServiceClient(s.signature_url, service="signature", read_timeout=60)
 
 
 def build_app(settings: WebSettings, runtime: Runtime):
@@ -83,7 +86,7 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     Compress(flask_app)
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
                       assistance_request.blueprint,
-                      me.blueprint, company.blueprint, vault.blueprint):
+                      me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
 
@@ -104,6 +107,12 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
 
     @flask_app.after_request
     def page_headers(response: flask.Response) -> flask.Response:
+        if flask.request.endpoint == "pages.asset":
+            # The same bytes for everyone: no Vary: Cookie (a shared cache keeps one copy); a policy only for
+            # what a browser may open as a document (an SVG can hold scripts).
+            if response.mimetype == "image/svg+xml":
+                response.headers.setdefault("Content-Security-Policy", CSP)
+            return response
         response.headers.setdefault("Content-Security-Policy", CSP)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")

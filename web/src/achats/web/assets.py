@@ -38,7 +38,9 @@ COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox
 # Text assets are also stored compressed at build time, brotli at its best level and gzip: served as they are,
 # never compressed again per request (pages.asset).
 PRECOMPRESSED = (".css", ".js", ".svg")
-OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js")
+OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js",
+       # The signature tools' upload progress (templates/signature/verify.html).
+       "signature.js")
 _URL = re.compile(r"url\((['\"]?)(?:\.\./)+(fonts|icons)/")
 _ICON = re.compile(r"fr-icon-[a-z0-9-]+")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
