@@ -112,11 +112,14 @@ def test_the_guides_scenario_anonymous_with_a_screenshot(browser, platform_with_
     page.get_by_label("Message").fill("Je ne parviens pas à modifier l'adresse de l'établissement ajouté.")
     page.get_by_label("Pièce jointe (ex. : copie d'écran)").set_input_files(
         {"name": "copie-ecran.png", "mimeType": "image/png", "buffer": PNG})
+    # No message line under the files until a check has something to say.
+    expect(page.locator("#champ-attachments-erreur")).to_be_hidden()
     page.get_by_label("Adresse électronique").fill("helene.lefevre@example.fr")
     page.get_by_label("Prénom").fill("Hélène")
     page.get_by_label("Nom", exact=True).fill("Lefèvre")
     assert_accessible(page, javascript)
-    screenshot(page, "assistance-demande")
+    if javascript:
+        screenshot(page, "assistance-demande")
     page.get_by_role("button", name="Envoyer").click()
     expect(page.get_by_role("heading", name="Demande d’assistance enregistrée")).to_be_visible()
     status = page.get_by_role("status")
@@ -125,6 +128,8 @@ def test_the_guides_scenario_anonymous_with_a_screenshot(browser, platform_with_
     expect(page.get_by_role("link", name=PHONE)).to_be_visible()
     expect(status).to_contain_text(PHONE)
     assert_accessible(page, javascript)
+    if javascript:
+        screenshot(page, "assistance-demande-envoyee")
     ticket = followed(platform, reference)
     assert ticket["category"]["label"] == CATEGORY
     assert (ticket["severity"], ticket["frequency"]) == ("major", "systematic")
@@ -338,4 +343,23 @@ def test_the_assistance_button_of_every_page_opens_the_request_page(browser, web
     page.goto(web_alone + "/mentions-legales")
     link = page.get_by_role("complementary", name="Assistance").get_by_role("link", name="Assistance")
     expect(link).to_have_attribute("href", "/assistance?page=/mentions-legales")
+    page.context.close()
+
+
+def test_the_request_page_in_english(browser, platform_with_helpdesk):
+    platform = platform_with_helpdesk
+    page = new_page(browser, True)
+    page.goto(platform["web"] + "/aide")
+    page.get_by_role("banner").get_by_role("link", name="EN – English").click()
+    page.get_by_role("complementary", name="Support").get_by_role("link", name="Support").click()
+    expect(page.get_by_role("heading", name="Assistance request", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Technical context")).to_be_visible()
+    page.get_by_label("My request").select_option(label=CATEGORY)
+    page.get_by_role("button", name="See the frequently asked questions").click()
+    expect(page.get_by_role("button", name="The FAQ solved my problem")).to_be_visible()
+    page.get_by_role("button", name="I found no satisfying answer, I go on with my request").click()
+    expect(page.get_by_role("group", name="My problem is *")).to_be_visible()
+    expect(page.get_by_label("Attachment (e.g. a screenshot)")).to_be_visible()
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    assert_accessible(page)
     page.context.close()
