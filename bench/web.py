@@ -214,16 +214,25 @@ def main() -> None:
                 "IDENTITY_ISSUER": issuer, "IDENTITY_REGISTRY_URL": registry_url}, workers=1,
                 ready_path="/identity/.well-known/jwks.json", port=identity_port))
             create_user(identity_url, identity_db)
+            # The helpdesk (SQLite): the assistance pages (request form, follow page, « Mes demandes »).
+            from achats.helpdesk.app import SERVICE as HELPDESK
+
+            helpdesk_db = f"sqlite:///{folder}/helpdesk.db"
+            HELPDESK.migrate(HELPDESK.load_settings({}, database_url=helpdesk_db, amqp_url="memory://bench"))
+            helpdesk_url, _ = stack.enter_context(gunicorn("achats.helpdesk.app:SERVICE", {
+                **common, "HELPDESK_DATABASE_URL": helpdesk_db, "HELPDESK_AMQP_URL": "memory://bench",
+                "HELPDESK_JWKS_URL": jwks, "HELPDESK_JWT_ISSUER": issuer, "HELPDESK_JWT_AUDIENCE": "achats"},
+                workers=1))
             WEB.migrate(WEB.load_settings({}, database_url=web_db, amqp_url="", secret_key=SECRET))
             web_url, _ = stack.enter_context(gunicorn("achats.web.app:SERVICE", {
                 **common, "WEB_DATABASE_URL": web_db, "WEB_AMQP_URL": "", "WEB_SECRET_KEY": SECRET,
                 "WEB_COOKIE_SECURE": "false", "WEB_ASSETS_DIR": str(folder / "assets"),
-                "WEB_IDENTITY_URL": identity_url, "WEB_REGISTRY_URL": registry_url,
+                "WEB_IDENTITY_URL": identity_url, "WEB_REGISTRY_URL": registry_url, "WEB_HELPDESK_URL": helpdesk_url,
                 "WEB_JWKS_URL": f"{identity_url}/identity/.well-known/jwks.json", "WEB_JWT_ISSUER": issuer,
                 "WEB_JWT_AUDIENCE": "achats"}))
             gateway_url, _ = stack.enter_context(gunicorn("achats.gateway.app:SERVICE", {
                 **common, "GATEWAY_UPSTREAMS": f"identity={identity_url},company-registry={registry_url},"
-                                               f"web={web_url}",
+                                               f"helpdesk={helpdesk_url},web={web_url}",
                 "GATEWAY_JWKS_URL": f"{identity_url}/identity/.well-known/jwks.json", "GATEWAY_JWT_ISSUER": issuer,
                 "GATEWAY_JWT_AUDIENCE": "achats",
                 # Limits are checked as usual, set high enough never to refuse the load generator.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from achats.chassis.testing.keys import TestKeys
@@ -25,6 +25,7 @@ class Echo:
     """Records what reached it; answers with what it received."""
 
     seen: list[dict] = field(default_factory=list)
+    error_pages: list[str] = field(default_factory=list)  # the web app's /erreur/<status> pages fetched
 
     def app(self) -> Starlette:
         async def echo(request: Request) -> Response:
@@ -56,6 +57,20 @@ class Echo:
             return JSONResponse(body, status_code=404, media_type="application/problem+json",
                                 headers={"Location": request.query_params.get("location", "/svc/public/1?x=y")})
 
+        async def error_page(request: Request) -> Response:
+            # The web front end's page of an error the gateway answers (web/errors.py): 200, the gateway
+            # fills in the status.
+            status, query = request.path_params["status"], request.url.query
+            self.error_pages.append(f"{request.url.path}?{query}")
+            page = (f'<!doctype html><html lang="fr"><head><title>Page du web {status}</title></head><body>'
+                    f'<main><h1>Page DSFR {status}</h1><p>{query}</p><a href="/">Page d’accueil</a></main></body>'
+                    "</html>")
+            return HTMLResponse(page, headers={"Content-Security-Policy": "default-src 'self'"})
+
+        async def web_page_down(_request: Request) -> Response:
+            # The web front end's own 503 page (a service behind it down): a DSFR page, no internals.
+            return HTMLResponse("<h1>Service indisponible</h1><p>Page du web</p>", status_code=503)
+
         async def big(_request: Request) -> Response:
             async def chunks():
                 for _ in range(64):
@@ -66,6 +81,8 @@ class Echo:
         return Starlette(routes=[Route("/readyz", readyz), Route("/svc/slow", slow), Route("/svc/boom", boom),
                                  Route("/svc/big", big), Route("/svc/problem/{rest:path}", problem),
                                  Route("/svc/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+                                 Route("/erreur/{status:int}", error_page), Route("/en-panne", web_page_down),
+                                 Route("/plantage", boom), Route("/lent/{rest:path}", slow),
                                  # The web front end's pages: any other path.
                                  Route("/{rest:path}", echo, methods=["GET", "POST"])])
 
@@ -146,15 +163,15 @@ class Edge:
 
 
 @contextlib.contextmanager
-def running_gateway(**settings) -> Iterator[Edge]:
+def running_gateway(web: str | None = None, page_rules: list | None = None, **settings) -> Iterator[Edge]:
     keys = TestKeys("EC", issuer=ISSUER, audience=AUDIENCE)
     echo, identity = Echo(), Identity(keys)
     with serving(echo.app()) as echo_url, serving(identity.app()) as identity_url:
         config = SERVICE.load_settings({}, **{
             "upstreams": (f"echo={echo_url}", f"identity={identity_url}", "down=http://127.0.0.1:1",
-                          f"web={echo_url}"),
+                          f"web={web or echo_url}"),
             "jwks_url": f"{identity_url}/identity/.well-known/jwks.json", "jwt_issuer": ISSUER,
             "jwt_audience": AUDIENCE, "log_json": True, **settings})
-        app = build_app(config, SERVICE.runtime(config), rules=RULES)
+        app = build_app(config, SERVICE.runtime(config), rules=RULES, page_rules=page_rules)
         with serving(app) as gateway_url:
             yield Edge(gateway_url, echo, identity, keys)

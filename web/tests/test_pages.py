@@ -106,6 +106,11 @@ def test_assets_are_fingerprinted_compressed_and_cached_for_a_year(web_alone):
         if sent >= 500:  # the smallest files are not worth compressing
             assert asset.headers["Content-Encoding"] == "br", path
         assert "immutable" in asset.headers["Cache-Control"] and "max-age=31536000" in asset.headers["Cache-Control"]
+        # The same bytes for every visitor, never revalidated: nothing that splits a shared cache or weighs on
+        # each of the page's requests.
+        assert "cookie" not in asset.headers.get("Vary", "").lower(), path
+        for header in ("Expires", "Last-Modified", "ETag", "Content-Disposition", "Content-Security-Policy"):
+            assert header not in asset.headers, (path, header)
         total += sent
     # Page, CSS and JS compressed: 87 KB measured (the budget is 250 KB with the fonts).
     assert total < 120_000, total

@@ -19,13 +19,14 @@ from starlette.staticfiles import StaticFiles
 from achats.chassis import security
 from achats.chassis.app import Runtime
 from achats.chassis.logging import configure_logging
+from achats.chassis.negotiation import prefers_html
 from achats.chassis.observability import RequestContextMiddleware, _route, metrics_payload
 from achats.chassis.problems import PROBLEM_JSON, Problem
 from achats.chassis.service import ServiceDefinition
 
-from . import auth, edge, proxy, targets
+from . import auth, edge, pages, proxy, targets
 from .ratelimit import MemoryCounter, RateLimiter, RedisCounter, announced_wait, spoken_wait
-from .routes import DOCS, NONE, PAGES, REQUIRED, RULES, is_page, match, public_path
+from .routes import DOCS, NONE, PAGE_RULES, REQUIRED, RULES, is_page, match, page_rule, public_path
 from .settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
@@ -33,9 +34,10 @@ HERE = Path(__file__).parent
 
 
 class Gateway:
-    def __init__(self, settings: GatewaySettings, rules: list | None = None):
+    def __init__(self, settings: GatewaySettings, rules: list | None = None, page_rules: list | None = None):
         self.settings = settings
         self.rules = rules if rules is not None else RULES
+        self.page_rules = page_rules if page_rules is not None else PAGE_RULES
         self.upstreams: dict[str, proxy.Upstream] = {}
         for pair in settings.upstreams:
             name, _, url = pair.partition("=")
@@ -45,6 +47,7 @@ class Gateway:
         verifier = (security.TokenVerifier(security.JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
                                            audience=settings.jwt_audience or None) if settings.jwks_url else None)
         self.verified = auth.Verified(verifier) if verifier else None
+        self.error_pages = pages.ErrorPages(self.upstreams.get("web"))
         counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
         self.limiter = RateLimiter(counter, per_ip=settings.rate_ip_per_minute,
                                    per_user=settings.rate_user_per_minute,
@@ -76,20 +79,44 @@ class Gateway:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         cors = edge.cors_headers(headers.get("origin"), self.settings.cors_origins)
+        rule = None
         try:
             if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
                 await self._preflight(send, headers, cors)
                 return
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
+                # The largest body anywhere, checked here (not by the chassis' middleware) so that a page
+                # gets its HTML refusal too.
+                raise proxy.too_large_bytes(self.settings.max_body_bytes)
             rule = match(scope["method"], scope["path"], self.rules)
             if rule is None and "web" in self.upstreams and is_page(scope["path"]):
-                rule = PAGES
+                rule = page_rule(scope["path"], self.page_rules)
             if rule is None:
                 await self.own(scope, receive, self._decorate(send, cors, docs=scope["path"].startswith("/api/docs")))
                 return
             scope.setdefault("extensions", {})["achats_route"] = rule.name
             await self._proxy(rule, scope, receive, send, headers, cors)
         except Problem as problem:
+            if is_page(scope["path"]) and prefers_html(headers.get("accept")):
+                await self._send_page(send, problem, rule, cors)
+                return
             await edge.send_problem(send, problem, scope["path"], cors)
+
+    async def _send_page(self, send, problem: Problem, rule, cors: list) -> None:
+        """A refusal on a page for a browser: the web app's DSFR page (or the built-in one), the real status
+        and the problem's headers (``Retry-After``); the API keeps problem+json."""
+        limit = min(rule.max_body, self.settings.max_body_bytes) if rule is not None else self.settings.max_body_bytes
+        retry = problem.headers.get("Retry-After", "")
+        wait = int(retry) if problem.status == 429 and retry.isdigit() else None
+        body, csp = await self.error_pages.page(problem.status, web_down=problem.code == "service_unavailable",
+                                                limit=limit, wait=wait, spoken=spoken_wait(wait) if wait else None)
+        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+                   (b"cache-control", b"no-store"),
+                   *[(k.lower().encode(), v.encode()) for k, v in problem.headers.items()], *cors]
+        await send({"type": "http.response.start", "status": problem.status,
+                    "headers": edge.with_security_headers(headers, csp=csp)})
+        await send({"type": "http.response.body", "body": body})
 
     def _decorate(self, send, cors: list, docs: bool):
         async def wrapped(message: dict) -> None:
@@ -144,7 +171,7 @@ class Gateway:
             scope["headers"], client=address, proto=headers.get("x-forwarded-proto", scope.get("scheme", "http"))
             if self.settings.trust_forwarded_for else scope.get("scheme", "http"),
             host=headers.get("host", ""), authorization=f"Bearer {token}" if token else None,
-            keep_cookies=rule is PAGES)
+            keep_cookies=rule.upstream == "web")
         await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded, declared_length=length,
                             extra_response_headers=cors, rules=self.rules)
 
@@ -296,16 +323,22 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 
 def _problem(problem: Problem, request: Request) -> Response:
+    if is_page(request.url.path) and prefers_html(request.headers.get("accept")):
+        # A page path the gateway answers itself (no web front end behind it): the built-in page.
+        return HTMLResponse(pages.builtin(problem.status), status_code=problem.status,
+                            headers={**problem.headers, "Content-Security-Policy": pages.BUILTIN_CSP.decode()})
     return JSONResponse(problem.to_dict(instance=request.url.path), status_code=problem.status,
                         media_type=PROBLEM_JSON, headers=problem.headers)
 
 
-def build_app(settings: GatewaySettings, runtime: Runtime, rules: list | None = None):
+def build_app(settings: GatewaySettings, runtime: Runtime, rules: list | None = None,
+              page_rules: list | None = None):
     configure_logging(settings.log_level, settings.log_json)
-    gateway = Gateway(settings, rules)
+    gateway = Gateway(settings, rules, page_rules)
     runtime.extras["gateway"] = gateway
+    # MAX_BODY_BYTES is checked by the gateway itself (a page gets an HTML refusal): none here.
     return RequestContextMiddleware(
-        gateway, service="gateway", max_body_bytes=settings.max_body_bytes, buffer_chunked=False,
+        gateway, service="gateway", max_body_bytes=1 << 62, buffer_chunked=False,
         route_of=lambda scope: scope.get("extensions", {}).get("achats_route") or _route(scope))
 
 

@@ -129,7 +129,7 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
                                                 timeout=timeout, allow_redirects=False) as response:
                 await _relay(upstream, response, send, extra_response_headers,
                              PublicPaths(upstream.name, requested, scope["path"], rules)
-                             if rule.target and method != "HEAD" else None)
+                             if rule.target and method != "HEAD" else None, html_pages=rule.upstream == "web")
                 return
         except BodyTooLarge:
             raise too_large(rule) from None
@@ -188,11 +188,16 @@ class PublicPaths:
 
 
 async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
-                 extra_headers: list[tuple[bytes, bytes]], paths: PublicPaths | None) -> None:
+                 extra_headers: list[tuple[bytes, bytes]], paths: PublicPaths | None,
+                 html_pages: bool = False) -> None:
     from .edge import with_security_headers
 
-    problem = response.headers.get("Content-Type", "").startswith("application/problem+json")
-    if response.status >= 500 and not problem:
+    kind = response.headers.get("Content-Type", "")
+    problem = kind.startswith("application/problem+json")
+    # The web front end's own error pages (a service behind it down: its 503 page) are French DSFR pages
+    # without internals (web/errors.py): passed on as they are; any other 5xx is replaced.
+    own_page = html_pages and kind.startswith("text/html")
+    if response.status >= 500 and not problem and not own_page:
         # Not one of our problem documents: a crash page or a proxy's error, maybe with internals.
         upstream.breaker.record_failure()
         log.warning("gateway.upstream_failed", upstream=upstream.name, status=response.status)
@@ -232,7 +237,11 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
 
 
 def too_large(rule: Rule) -> Problem:
+    return too_large_bytes(rule.max_body)
+
+
+def too_large_bytes(limit: int) -> Problem:
     from achats.chassis.observability import human_size
 
     return Problem(status=413, code="payload_too_large",
-                   detail=f"Le contenu envoyé dépasse la taille maximale autorisée ({human_size(rule.max_body)}).")
+                   detail=f"Le contenu envoyé dépasse la taille maximale autorisée ({human_size(limit)}).")

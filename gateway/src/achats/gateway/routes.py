@@ -75,13 +75,27 @@ RULES: list[Rule] = [
 
 
 # Pages for people: every path that is neither the API (/api/...) nor the gateway's own probes goes to
-# the web front end, unchanged (its forms post files to the vault: the vault's body limit).
+# the web front end, unchanged. Their forms post files, so the body limit depends on the page (the most
+# specific prefix wins, as for the API): the signature tools carry documents up to the signature
+# service's 55 MB (and wait for its 60 s validation), « Demande d'assistance » attachments up to the
+# helpdesk's 25 MB, every other page (the vault's uploads) 12 MB.
 PAGES = Rule("web", "", "web", "", auth=NONE, max_body=12 * MB, timeout=15.0)
+PAGE_RULES: list[Rule] = [
+    PAGES,
+    Rule("web.signature_tools", "/outils-de-signature", "web", "/outils-de-signature", auth=NONE, max_body=55 * MB,
+         timeout=65.0),
+    Rule("web.assistance", "/assistance", "web", "/assistance", auth=NONE, max_body=25 * MB, timeout=15.0),
+]
 GATEWAY_OWN = ("/healthz", "/readyz", "/metrics")
 
 
 def is_page(path: str) -> bool:
     return not (path == "/api" or path.startswith("/api/") or path in GATEWAY_OWN)
+
+
+def page_rule(path: str, rules: list[Rule] = PAGE_RULES) -> Rule:
+    """The rule of a page path (``is_page``): its body limit and timeout."""
+    return match("GET", path, rules) or PAGES
 
 
 def match(method: str, path: str, rules: list[Rule] = RULES) -> Rule | None:

@@ -7,6 +7,7 @@ plain Flask routes on that same Flask app, with HTML error pages instead of prob
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import flask
@@ -15,6 +16,7 @@ from flask_compress import Compress
 
 from achats.chassis.app import Runtime, create_app
 from achats.chassis.http import ServiceClient
+from achats.chassis.observability import RequestContextMiddleware
 from achats.chassis.service import ServiceDefinition
 
 from . import (
@@ -54,6 +56,11 @@ def build_app(settings: WebSettings, runtime: Runtime):
     app = create_app(settings, spec=HERE / "openapi.yaml", db=runtime.db, transport=runtime.transport,
                      extras=runtime.extras, api_module="achats.web.api")
     setup_flask(app.app, settings)
+    # Outside the chassis' body limit (the first middleware after Starlette's error one): its problem+json 413
+    # becomes the DSFR page for a browser's navigation (errors.HtmlRefusals).
+    stack = app.middleware.middlewares
+    chassis = next(i for i, m in enumerate(stack) if getattr(m, "func", m) is RequestContextMiddleware)
+    stack.insert(chassis, functools.partial(errors.HtmlRefusals, limit=settings.max_body_bytes))
     return app
 
 
@@ -100,6 +107,12 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
 
     @flask_app.after_request
     def page_headers(response: flask.Response) -> flask.Response:
+        if flask.request.endpoint == "pages.asset":
+            # The same bytes for everyone: no Vary: Cookie (a shared cache keeps one copy); a policy only for
+            # what a browser may open as a document (an SVG can hold scripts).
+            if response.mimetype == "image/svg+xml":
+                response.headers.setdefault("Content-Security-Policy", CSP)
+            return response
         response.headers.setdefault("Content-Security-Policy", CSP)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")

@@ -63,6 +63,10 @@ def asset(name: str):
         response.direct_passthrough = False
     response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    # A name that changes with its content is never revalidated: no validators, no Expires beside
+    # Cache-Control, and not send_file's « attachment » name (of the .br file, at that).
+    for header in ("Expires", "Last-Modified", "ETag", "Content-Disposition"):
+        response.headers.pop(header, None)
     return response
 
 

@@ -23,8 +23,8 @@ function showAnswer(html, address) {
   enhanceUpload();
 }
 
-// A refusal that is not a page (the gateway's or the web app's body limit answers problem+json): its French
-// detail beside « Fichier », as the page does for the registry's.
+// A refusal that is not a page (the gateway's or the web app's body limit answers problem+json to this
+// script): its French detail beside « Fichier », as the page does for the registry's.
 function showProblem(form, detail) {
   const group = form.querySelector(".fr-upload-group");
   const input = group.querySelector("input[type=file]");
@@ -62,6 +62,9 @@ function send(form) {
   button.disabled = true;
   const request = new XMLHttpRequest();
   request.open("POST", form.action);
+  // The pages come back as HTML; a refusal of the gateway or of the web app's body limit as problem+json (a
+  // browser's navigation would get their HTML error page instead: issue 15 item 8).
+  request.setRequestHeader("Accept", "application/problem+json, text/html;q=0.9");
   request.upload.addEventListener("progress", (event) => {
     if (event.lengthComputable) progress(Math.floor((event.loaded * 100) / event.total));
   });

@@ -1,0 +1,75 @@
+"""The pages of the errors the gateway answers for pages (issue 15 item 8) and the web app's own body limit:
+French, in the layout, accessible, never indexed; a script asking JSON keeps the problem."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from web_support import assert_accessible
+
+HEADINGS = {413: "Fichier trop volumineux", 429: "Trop de demandes",
+            502: "Le service n’a pas répondu correctement", 503: "Service indisponible",
+            504: "Le service n’a pas répondu à temps"}
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_gateways_error_pages_are_french_dsfr_pages(browser, web_alone, javascript):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    for status, heading in HEADINGS.items():
+        answer = page.goto(f"{web_alone}/erreur/{status}")
+        # 200 here: the gateway fills in the status when it serves the page.
+        assert answer.status == 200 and "noindex" in answer.headers["x-robots-tag"]
+        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        expect(page.get_by_text(f"Erreur {status}")).to_be_visible()
+        expect(page.get_by_role("banner")).to_be_visible()
+        expect(page.get_by_role("main").get_by_role("link", name="Page d’accueil")).to_have_attribute("href", "/")
+        assert "Traceback" not in page.content()
+        assert_accessible(page, javascript)
+    # What the gateway knows of the refusal, in words.
+    page.goto(f"{web_alone}/erreur/413?limite={55 * 1024 * 1024}")
+    expect(page.get_by_text("Le contenu envoyé dépasse la taille maximale autorisée (55 Mo).")).to_be_visible()
+    page.goto(f"{web_alone}/erreur/429?attente=40")
+    expect(page.get_by_text("Réessayez dans 40 secondes.")).to_be_visible()
+    page.goto(f"{web_alone}/erreur/429?attente=120")
+    expect(page.get_by_text("Réessayez dans 2 minutes.")).to_be_visible()
+    context.close()
+
+
+def test_only_the_known_statuses_have_a_page(web_alone):
+    for status in (200, 400, 401, 418, 500, 999):
+        assert requests.get(f"{web_alone}/erreur/{status}").status_code == 404, status
+
+
+def test_a_form_over_the_body_limit_without_javascript_gets_the_413_page(browser, web_alone):
+    """The chassis refuses a body over MAX_BODY_BYTES (12 MB) before Flask: a form posted by the browser gets
+    the DSFR page, with the limit; a script asking JSON keeps the problem+json and its French detail."""
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{web_alone}/erreur/413")
+    page.set_content('<html lang="fr"><head><title>Envoi</title></head><body><main><form method="post" '
+                     'action="/connexion" enctype="multipart/form-data"><label for="f">Fichier</label>'
+                     '<input id="f" type="file" name="file"><button type="submit">Envoyer</button></form></main>'
+                     '</body></html>')
+    page.get_by_label("Fichier").set_input_files({"name": "enorme.pdf", "mimeType": "application/pdf",
+                                                  "buffer": b"%PDF-1.7\n" + b"0" * (13 * 1024 * 1024)})
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Envoyer").click()
+    answer = navigation.value
+    assert answer.status == 413 and answer.headers["content-type"].startswith("text/html")
+    expect(page.get_by_role("heading", level=1, name="Fichier trop volumineux")).to_be_visible()
+    expect(page.get_by_text("Le contenu envoyé dépasse la taille maximale autorisée (12 Mo).")).to_be_visible()
+    expect(page.get_by_role("link", name="Page d’accueil").first).to_be_visible()
+    assert_accessible(page, javascript=False)
+    context.close()
+    big = b"x" * (13 * 1024 * 1024)
+    html = requests.post(f"{web_alone}/connexion", data=big, headers={"Accept": BROWSER_ACCEPT})
+    assert (html.status_code, html.headers["content-type"]) == (413, "text/html; charset=utf-8")
+    assert "Fichier trop volumineux" in html.text
+    for accept in ("*/*", "application/json", "application/problem+json, text/html;q=0.9"):
+        problem = requests.post(f"{web_alone}/connexion", data=big, headers={"Accept": accept})
+        assert (problem.status_code, problem.headers["content-type"]) == (413, "application/problem+json"), accept
+        assert problem.json()["detail"] == "Le contenu envoyé dépasse la taille maximale autorisée (12 Mo)."
