@@ -324,3 +324,43 @@ def test_signing_needs_a_login_and_explains_the_assistant(browser, platform, jav
     assert_accessible(page, javascript)
     page.get_by_role("link", name="Se connecter pour signer").click()
     expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+
+
+@JS
+def test_a_detached_signature_over_the_services_limit_is_refused_beside_its_field(browser, platform, javascript):
+    page = new_page(browser, javascript)
+    to_verification(page, platform)
+    # A CMS of 6 MB: under the web app's 12 MB body limit, over the service's 5 MiB for a detached signature.
+    big = p7m(platform["pki"], b"A" * (6 * 1024 * 1024))
+    verify(page, javascript, ("memoire.txt", TEXT), ("memoire.txt.p7s", big),
+           heading="Vérifier la signature électronique")
+    expect(page.get_by_label("Signature détachée")).to_have_accessible_description(
+        re.compile("Taille maximale : 5 Mo"), timeout=30_000)
+    expect(page.get_by_role("alert")).to_contain_text("dépasse la taille maximale autorisée")
+    assert_accessible(page, javascript)
+
+
+def test_the_signature_tools_in_english(browser, platform):
+    from test_catalog import PLACEHOLDER, english
+
+    catalog = english()
+    french = [m.id for m in catalog if isinstance(m.id, str) and m.id and len(m.id) >= 12
+              and not PLACEHOLDER.search(m.id) and m.string and m.string != m.id]
+    page = new_page(browser, True)
+    page.goto(platform["web"] + "/outils-de-signature")
+    page.get_by_role("banner").get_by_role("link", name="EN – English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("link", name="Verify the electronic signature").click()
+    page.get_by_label("Signed document").set_input_files(
+        {"name": "offre.pdf", "mimeType": "application/pdf", "buffer": sign(platform["pki"], "qesig", make_pdf())})
+    page.get_by_role("button", name="Verify the signature").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Signature verification report", timeout=90_000)
+    expect(row(page, 1, "Signer")).to_contain_text("Marie Curie")
+    expect(row(page, 1, "Revocation")).to_contain_text("Certificate not revoked")
+    for path in (page.url, platform["web"] + "/outils-de-signature/signature"):
+        page.goto(path)
+        text = " ".join(page.locator("body").inner_text().split())
+        left = [f for f in french if " ".join(f.split()) in text]
+        assert not left, f"{path} still shows French in English: {left}"
+    expect(page.get_by_role("link", name="Log in to sign")).to_be_visible()
+    assert_accessible(page)
