@@ -99,6 +99,7 @@ def test_the_guides_scenario_anonymous_with_a_screenshot(browser, platform_with_
     for name in ("Nom de l'utilisateur", "Courriel de l'utilisateur", "Entreprise"):
         expect(fact(page, name)).to_have_text("Non connu")
     expect(fact(page, "Page")).to_have_text("/se-preparer-a-repondre")
+    expect(fact(page, "Sujet")).to_have_text("Se préparer à répondre")
     expect(fact(page, "Système d'exploitation")).to_have_text("Linux")
     expect(fact(page, "Navigateur")).to_contain_text("Chrom")
     cookies = fact(page, "Cookies")
@@ -138,6 +139,7 @@ def test_the_guides_scenario_anonymous_with_a_screenshot(browser, platform_with_
     context = ticket["context"]
     assert context["applicative"]["user_name"] == "Non connu"
     assert context["business"]["page"] == "/se-preparer-a-repondre"
+    assert context["business"]["resource"] == "Se préparer à répondre"
     assert context["technical"]["operating_system"] == "Linux"
     assert "Chrom" in context["technical"]["browser"]
     # What the page's script told (screen, language, cookies): kept with JavaScript, absent without it.
@@ -342,7 +344,8 @@ def test_the_assistance_button_of_every_page_opens_the_request_page(browser, web
     page = new_page(browser, False)
     page.goto(web_alone + "/mentions-legales")
     link = page.get_by_role("complementary", name="Assistance").get_by_role("link", name="Assistance")
-    expect(link).to_have_attribute("href", "/assistance?page=/mentions-legales")
+    # The page's path and what it is about (its title): « Contexte métier ».
+    expect(link).to_have_attribute("href", "/assistance?page=/mentions-legales&objet=Mentions+l%C3%A9gales")
     page.context.close()
 
 

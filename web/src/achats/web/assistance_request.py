@@ -63,8 +63,15 @@ def _local(path: str | None) -> str | None:
     return path
 
 
-def _context(page: str | None) -> dict:
-    response = _helpdesk("GET", "/helpdesk/context", params={"page": page} if page else None)
+def _about(value: str | None) -> str | None:
+    """What the page the person came from was about (its title), as the helpdesk takes it."""
+    value = " ".join((value or "").split())[:300]
+    return value or None
+
+
+def _context(page: str | None, about: str | None) -> dict:
+    params = {k: v for k, v in (("page", page), ("resource", about)) if v}
+    response = _helpdesk("GET", "/helpdesk/context", params=params or None)
     if response.status_code != 200:
         flask.abort(503)
     return response.json()
@@ -86,9 +93,10 @@ def _faq(category_id: str | None) -> list[dict] | None:
     return response.json().get("items", [])
 
 
-def _render(status: int = 200, *, category_id: str | None, page: str | None, go_on: bool, values: dict | None = None,
-            errors: dict | None = None, error: str | None = None, category_error: str | None = None):
-    context = _context(page)
+def _render(status: int = 200, *, category_id: str | None, page: str | None, about: str | None, go_on: bool,
+            values: dict | None = None, errors: dict | None = None, error: str | None = None,
+            category_error: str | None = None):
+    context = _context(page, about)
     categories = _categories()
     known = {c["id"] for c in categories}
     if category_id and category_id not in known:
@@ -101,11 +109,12 @@ def _render(status: int = 200, *, category_id: str | None, page: str | None, go_
     return flask.render_template(
         "assistance/request.html", context=context, categories=categories, category_id=category_id,
         category=next((c for c in categories if c["id"] == category_id), None), faq=_faq(category_id),
-        page_from=page or "", assistance_from=page or "", go_on=go_on and bool(category_id), values=values,
-        errors=errors or {}, error=error, category_error=category_error,
-        idempotency_key=flask.request.form.get("idempotency_key") or uuid.uuid4().hex,
+        page_from=page or "", assistance_from=page or "", about=about or "", assistance_about=about or "",
+        go_on=go_on and bool(category_id), values=values, errors=errors or {}, error=error,
+        category_error=category_error, idempotency_key=flask.request.form.get("idempotency_key") or uuid.uuid4().hex,
         max_file_bytes=settings.assistance_max_file_bytes, max_file_size=human_size(settings.assistance_max_file_bytes),
         accepted_types=settings.assistance_accepted_types), status
+
 
 @blueprint.get("/assistance")
 def form():
@@ -114,14 +123,14 @@ def form():
     error = None
     if "categorie" in args and not category_id:
         error = _("Choisissez l'objet de votre demande dans la liste.")
-    return _render(category_id=category_id, page=_local(args.get("page")), go_on=args.get("poursuivre") == "1",
-                   category_error=error)
+    return _render(category_id=category_id, page=_local(args.get("page")), about=_about(args.get("objet")),
+                   go_on=args.get("poursuivre") == "1", category_error=error)
 
 
 @blueprint.post("/assistance")
 def send():
     form = flask.request.form
-    page = _local(form.get("page"))
+    page, about = _local(form.get("page")), _about(form.get("objet"))
     category_id = form.get("category_id") or None
     values = {k: form.get(k, "").strip() for k in TEXT_FIELDS}
     values["message"] = form.get("message", "")
@@ -130,10 +139,12 @@ def send():
     data.update({k: form[k].strip() for k in BROWSER_FIELDS if form.get(k, "").strip()})
     if page:
         data["page"] = page
+    if about:
+        data["resource"] = about
     files = [("attachments", (f.filename, f.stream, f.mimetype or "application/octet-stream"))
              for f in flask.request.files.getlist("attachments") if f and f.filename]
     if not category_id:
-        return _render(422, category_id=None, page=page, go_on=False, values=values,
+        return _render(422, category_id=None, page=page, about=about, go_on=False, values=values,
                        category_error=_("Choisissez l'objet de votre demande dans la liste."))
     headers = {"Idempotency-Key": form.get("idempotency_key") or uuid.uuid4().hex}
     # multipart/form-data always (the helpdesk's contract): the fields as parts without a file name, then the files.
@@ -141,14 +152,14 @@ def send():
     response = _helpdesk("POST", "/helpdesk/tickets", files=parts, headers=headers)
     if response.status_code in (200, 201):
         return flask.render_template("assistance/request_sent.html", ticket=response.json(), page_from=page,
-                                     assistance_from=page or ""), 201
+                                     assistance_from=page or "", assistance_about=about or ""), 201
     problem = forms.problem_of(response)
     errors = problem.field_errors(FIELDS)
     if problem.code in FILE_CODES:
         # The helpdesk's whole sentence names the file and the limit or the accepted formats.
         errors["attachments"] = problem.detail
     return _render(response.status_code if response.status_code < 500 else 503, category_id=category_id, page=page,
-                   go_on=True, values=values, errors=errors, error=problem.detail)
+                   about=about, go_on=True, values=values, errors=errors, error=problem.detail)
 
 
 @blueprint.post("/assistance/faq-resolue")
@@ -159,16 +170,18 @@ def resolved():
         body["category_id"] = form["category_id"]
     response = _helpdesk("POST", "/helpdesk/faq/outcomes", json=body)
     if response.status_code != 204:
-        page = _local(form.get("page"))
-        return _render(response.status_code, category_id=form.get("category_id"), page=page, go_on=False,
+        return _render(response.status_code, category_id=form.get("category_id"), page=_local(form.get("page")),
+                       about=_about(form.get("objet")), go_on=False,
                        error=forms.problem_of(response).detail)
-    return flask.redirect(flask.url_for("assistance_request.thanks", page=_local(form.get("page"))), code=303)
+    return flask.redirect(flask.url_for("assistance_request.thanks", page=_local(form.get("page")),
+                                        objet=_about(form.get("objet"))), code=303)
 
 
 @blueprint.get("/assistance/merci")
 def thanks():
     page = _local(flask.request.args.get("page"))
-    return flask.render_template("assistance/request_thanks.html", page_from=page, assistance_from=page or "")
+    return flask.render_template("assistance/request_thanks.html", page_from=page, assistance_from=page or "",
+                                 assistance_about=_about(flask.request.args.get("objet")) or "")
 
 
 @blueprint.get("/assistance/suggestions")
