@@ -364,3 +364,27 @@ def test_the_signature_tools_in_english(browser, platform):
         assert not left, f"{path} still shows French in English: {left}"
     expect(page.get_by_role("link", name="Log in to sign")).to_be_visible()
     assert_accessible(page)
+
+
+@JS
+def test_a_report_past_the_services_retention_says_so(browser, platform, javascript):
+    import sqlalchemy
+
+    page = new_page(browser, javascript)
+    to_verification(page, platform)
+    verify(page, javascript, ("offre.pdf", sign(platform["pki"], "qesig", make_pdf())))
+    address = page.url
+    # What the service's purge does after REPORT_RETENTION: the report goes, the audit record stays.
+    engine = sqlalchemy.create_engine(platform["signature_database"])
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("DELETE FROM verification_reports"))
+    engine.dispose()
+    page.goto(address)
+    expect(page.get_by_role("main")).to_contain_text("Ce rapport n’est plus disponible (il est conservé 24 heures)")
+    expect(page.get_by_role("main")).to_contain_text("verdict « conforme »")
+    expect(page.get_by_role("link", name="Rapport de vérification (PDF)")).to_have_count(0)
+    # An old download link leads to that page.
+    page.goto(address + "/rapport.pdf")
+    expect(page.get_by_role("heading", name="Rapport de vérification de signature")).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text("Ce rapport n’est plus disponible")
+    assert_accessible(page, javascript)

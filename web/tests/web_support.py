@@ -119,7 +119,8 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
                     yield {"web": web_url, "identity": identity_url, "registry": registry_url,
                            "helpdesk": helpdesk_url, "signature": signature_url, "pki": pki,
                            "identity_database": database_url,
-                           "helpdesk_database": f"sqlite:///{tmp_path}/helpdesk.db"}
+                           "helpdesk_database": f"sqlite:///{tmp_path}/helpdesk.db",
+                           "signature_database": f"sqlite:///{tmp_path}/signature.db"}
             finally:
                 _IDENTITY_DATABASES.pop(identity_url, None)
             web_runtime.db.dispose()

@@ -101,6 +101,8 @@ def labels() -> dict[str, dict[str, str]]:
                           "annotations": _("annotations ajoutées après la signature"),
                           "other": _("modifications après la signature")},
         "basis": {"timestamp": _("prouvée par l’horodatage"), "claimed": _("déclarée par le signataire")},
+        "verdict_name": {"compliant": _("conforme"), "to_verify": _("à vérifier"),
+                         "non_compliant": _("non conforme")},
         "verdict": {"compliant": "fr-badge--success", "to_verify": "fr-badge--warning",
                     "non_compliant": "fr-badge--error"},
     }
@@ -176,7 +178,10 @@ def download(verification_id: uuid.UUID, what: str):
     response = _service("GET", f"/signature/verifications/{verification_id}/{DOWNLOADS[what]}", stream=True)
     if response.status_code != 200:
         response.close()
-        if response.status_code in (404, 410):
+        if response.status_code == 410:
+            # The service's retention is over: the report page says so (and gives the recorded verdict).
+            return flask.redirect(flask.url_for("signature_tools.report", verification_id=verification_id), code=303)
+        if response.status_code == 404:
             flask.abort(404)
         flask.abort(503)
     return _stream(response)
