@@ -346,6 +346,9 @@ def test_the_assistance_button_of_every_page_opens_the_request_page(browser, web
     link = page.get_by_role("complementary", name="Assistance").get_by_role("link", name="Assistance")
     # The page's path and what it is about (its title): « Contexte métier ».
     expect(link).to_have_attribute("href", "/assistance?page=/mentions-legales&objet=Mentions+l%C3%A9gales")
+    # The suggestions' fragment, with nothing typed: nothing, and no page.
+    empty = requests.get(web_alone + "/assistance/suggestions", timeout=30)
+    assert (empty.status_code, empty.content) == (204, b"")
     page.context.close()
 
 

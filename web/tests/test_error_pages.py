@@ -73,3 +73,50 @@ def test_a_form_over_the_body_limit_without_javascript_gets_the_413_page(browser
         problem = requests.post(f"{web_alone}/connexion", data=big, headers={"Accept": accept})
         assert (problem.status_code, problem.headers["content-type"]) == (413, "application/problem+json"), accept
         assert problem.json()["detail"] == "Le contenu envoyé dépasse la taille maximale autorisée (12 Mo)."
+
+
+@pytest.fixture(scope="module")
+def through_gateway(web_alone):
+    """The real gateway in front of the web app: it fetches the web app's /erreur/<status> pages."""
+    from achats.chassis.testing.server import serving
+    from achats.gateway.app import SERVICE as GATEWAY
+    from achats.gateway.app import build_app
+
+    config = GATEWAY.load_settings({}, upstreams=(f"web={web_alone}",), log_json=True)
+    with serving(build_app(config, GATEWAY.runtime(config))) as url:
+        yield url
+
+
+def post_a_big_file(page, origin: str, action: str, size: int):
+    page.goto(f"{origin}/erreur/413")
+    page.set_content('<html lang="fr"><head><title>Envoi</title></head><body><main><form method="post" '
+                     f'action="{action}" enctype="multipart/form-data"><label for="f">Fichier</label>'
+                     '<input id="f" type="file" name="file"><button type="submit">Envoyer</button></form></main>'
+                     '</body></html>')
+    page.get_by_label("Fichier").set_input_files({"name": "enorme.pdf", "mimeType": "application/pdf",
+                                                  "buffer": b"%PDF-1.7\n" + b"0" * size})
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Envoyer").click()
+    return navigation.value
+
+
+def test_through_the_gateway_a_refused_page_is_the_web_apps_dsfr_page(browser, through_gateway):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    # Over the vault pages' 12 MB: the gateway's refusal, with the web app's page (its stylesheets load).
+    answer = post_a_big_file(page, through_gateway, "/entreprise/coffre-fort", 13 * 1024 * 1024)
+    assert answer.status == 413 and answer.headers["content-type"].startswith("text/html")
+    expect(page.get_by_role("heading", level=1, name="Fichier trop volumineux")).to_be_visible()
+    expect(page.get_by_text("Le contenu envoyé dépasse la taille maximale autorisée (12 Mo).")).to_be_visible()
+    expect(page.get_by_role("banner")).to_be_visible()
+    assert page.evaluate("() => document.styleSheets.length") >= 2
+    assert_accessible(page, javascript=False)
+    # The signature tools' pages take 55 MB at the gateway: 13 MB reaches the web app, whose own limit (12 MB)
+    # answers its page.
+    answer = post_a_big_file(page, through_gateway, "/outils-de-signature/verifier", 13 * 1024 * 1024)
+    assert answer.status == 413
+    expect(page.get_by_role("heading", level=1, name="Fichier trop volumineux")).to_be_visible()
+    context.close()
+    # A script asking no HTML keeps the problem.
+    problem = requests.post(f"{through_gateway}/entreprise/coffre-fort", data=b"x" * (13 * 1024 * 1024))
+    assert (problem.status_code, problem.headers["content-type"]) == (413, "application/problem+json")

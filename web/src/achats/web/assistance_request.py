@@ -188,14 +188,14 @@ def thanks():
 def suggestions():
     """The FAQ questions matching what is typed (the helpdesk's French search), as an HTML fragment."""
     query = flask.request.args.get("q", "").strip()[:200]
-    items: list[dict] = []
-    if query:
-        params = {"q": query, "limit": 5}
-        if flask.request.args.get("categorie"):
-            params["category_id"] = flask.request.args["categorie"]
-        response = _helpdesk("GET", "/helpdesk/faq/search", params=params)
-        if response.status_code == 200:
-            items = response.json().get("items", [])
+    if not query:
+        # Nothing typed, nothing to suggest (and no page: a fragment is never one, bench/web.py skips a 204).
+        return flask.Response(status=204, headers={"Cache-Control": "no-store"})
+    params = {"q": query, "limit": 5}
+    if flask.request.args.get("categorie"):
+        params["category_id"] = flask.request.args["categorie"]
+    response = _helpdesk("GET", "/helpdesk/faq/search", params=params)
+    items = response.json().get("items", []) if response.status_code == 200 else []
     answer = flask.make_response(flask.render_template("assistance/request_suggestions.html", items=items,
                                                        query=query))
     answer.headers["Cache-Control"] = "no-store"
