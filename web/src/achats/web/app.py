@@ -25,6 +25,7 @@ from . import (
     assistance,
     assistance_request,
     company,
+    configuration,
     errors,
     i18n,
     me,
@@ -86,7 +87,8 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     Compress(flask_app)
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
                       assistance_request.blueprint,
-                      me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint):
+                      me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint,
+                      configuration.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
 

@@ -40,7 +40,9 @@ COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox
 PRECOMPRESSED = (".css", ".js", ".svg")
 OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js",
        # The signature tools' upload progress (templates/signature/verify.html).
-       "signature.js")
+       "signature.js",
+       # « Tester la configuration »'s checks by script (templates/configuration/index.html).
+       "configuration.js")
 _URL = re.compile(r"url\((['\"]?)(?:\.\./)+(fonts|icons)/")
 _ICON = re.compile(r"fr-icon-[a-z0-9-]+")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")

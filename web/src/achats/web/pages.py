@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import flask
 
-from . import audit, i18n
+from . import audit, configuration, i18n
 
 blueprint = flask.Blueprint("pages", __name__)
 
@@ -33,6 +33,9 @@ def home():
 @blueprint.get("/<any(" + ",".join(f'"{p}"' for p in STATIC_PAGES) + "):page>")
 def static_page(page: str):
     extra = {"audit": audit.load()} if page == "accessibilite" else {}
+    if page == "pre-requis-techniques":
+        # The one list of supported browsers, which « Tester la configuration » checks against too.
+        extra["browsers"] = configuration.SUPPORTED_BROWSERS
     return flask.render_template(STATIC_PAGES[page], page=page, **extra)
 
 
