@@ -67,5 +67,6 @@ async function upload() {
 if (report) {
   show("essai-javascript", "success", report.dataset.jsOk, report.dataset.jsDetail);
   clock();
-  upload();
+  // After the form's own upload, the page shows the server's figures for the person's file: kept as they are.
+  if (!("envoiServeur" in report.dataset)) upload();
 }
