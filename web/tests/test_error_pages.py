@@ -45,8 +45,9 @@ def test_only_the_known_statuses_have_a_page(web_alone):
 
 
 def test_a_form_over_the_body_limit_without_javascript_gets_the_413_page(browser, web_alone):
-    """The chassis refuses a body over MAX_BODY_BYTES (12 MB) before Flask: a form posted by the browser gets
-    the DSFR page, with the limit; a script asking JSON keeps the problem+json and its French detail."""
+    """A body over its page's limit (12 MB for /connexion, errors.body_limit) is refused when the form is read:
+    a form posted by the browser gets the DSFR page, with the limit; a script asking JSON keeps the
+    problem+json and its French detail."""
     context = browser.new_context(locale="fr-FR", java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{web_alone}/erreur/413")
@@ -111,12 +112,34 @@ def test_through_the_gateway_a_refused_page_is_the_web_apps_dsfr_page(browser, t
     expect(page.get_by_role("banner")).to_be_visible()
     assert page.evaluate("() => document.styleSheets.length") >= 2
     assert_accessible(page, javascript=False)
-    # The signature tools' pages take 55 MB at the gateway: 13 MB reaches the web app, whose own limit (12 MB)
-    # answers its page.
+    # The signature tools' pages take 55 MB, at the gateway and in the web app (errors.PAGE_BODY_LIMITS): 13 MB
+    # is not refused for its size — this form without its token is then refused as any such form is.
     answer = post_a_big_file(page, through_gateway, "/outils-de-signature/verifier", 13 * 1024 * 1024)
-    assert answer.status == 413
-    expect(page.get_by_role("heading", level=1, name="Fichier trop volumineux")).to_be_visible()
+    assert answer.status == 403
+    expect(page.get_by_role("heading", level=1, name="Fichier trop volumineux")).not_to_be_visible()
     context.close()
     # A script asking no HTML keeps the problem.
     problem = requests.post(f"{through_gateway}/entreprise/coffre-fort", data=b"x" * (13 * 1024 * 1024))
     assert (problem.status_code, problem.headers["content-type"]) == (413, "application/problem+json")
+
+
+def test_each_page_has_its_body_limit(web_alone):
+    """The signature tools take the signature service's documents (55 MB), the assistance the helpdesk's
+    attachments (25 MB), every other page 12 MB; over the limit nothing reaches the page's code (its form
+    token is not even read), under it the page's own checks answer."""
+    from achats.web import errors
+
+    assert errors.body_limit("/outils-de-signature/verification") == 55 * errors.MB
+    assert errors.body_limit("/outils-de-signature-bis") == 12 * errors.MB
+    assert errors.body_limit("/assistance") == 25 * errors.MB
+    assert errors.body_limit("/entreprise/coffre-fort") == 12 * errors.MB
+    for path, size, status in (("/outils-de-signature/verification", 30 * errors.MB, 403),
+                               ("/assistance", 30 * errors.MB, 413), ("/assistance", 20 * errors.MB, 403),
+                               ("/entreprise/coffre-fort", 13 * errors.MB, 413)):
+        answer = requests.post(web_alone + path, data=b"x" * size, timeout=60,
+                               headers={"Accept": "application/json",
+                                        "Content-Type": "application/x-www-form-urlencoded"})
+        assert answer.status_code == status, (path, size, answer.text[:200])
+        if status == 413:
+            limit = "25 Mo" if path == "/assistance" else "12 Mo"
+            assert answer.json()["detail"] == f"Le contenu envoyé dépasse la taille maximale autorisée ({limit}).", path

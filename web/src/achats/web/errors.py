@@ -19,6 +19,20 @@ from achats.chassis.observability import human_size
 log = structlog.get_logger(__name__)
 
 PAGES = {403, 404, 413, 429, 500, 502, 503, 504}
+MB = 1024 * 1024
+# What a page may receive, by address (the gateway's routes.PAGE_RULES say the same at the edge): the signature
+# tools take the documents the signature service takes (50 MiB, with the form around them), the assistance its
+# attachments (the helpdesk's 25 MB), every other page 12 MB (the vault's 10 Mo files). The app's body limit
+# (``max_body_bytes``, the chassis' check of a declared length) is the largest of them.
+PAGE_BODY_LIMITS = (("/outils-de-signature", 55 * MB), ("/assistance", 25 * MB))
+DEFAULT_PAGE_BODY = 12 * MB
+
+
+def body_limit(path: str) -> int:
+    for prefix, limit in PAGE_BODY_LIMITS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return limit
+    return DEFAULT_PAGE_BODY
 # The errors the gateway answers for pages with this app's page (issue 15 item 8).
 GATEWAY_PAGES = {413, 429, 502, 503, 504}
 
@@ -56,13 +70,36 @@ def register(app: flask.Flask) -> None:
     app.register_blueprint(blueprint)
     for status in (400, 403, 404, 405, 500):
         app.register_error_handler(status, lambda exc: render(exc.code if isinstance(exc, HTTPException) else 500))
-    # Flask's own MAX_CONTENT_LENGTH (a body the chassis let through, e.g. chunked): the same page, with the limit.
-    app.register_error_handler(413, lambda _exc: render(413, limit=app.config.get("MAX_CONTENT_LENGTH")))
+    app.request_class = type("PageRequest", (PageBodyLimit, app.request_class), {})
+    app.register_error_handler(413, _too_large)
 
     @app.errorhandler(ServiceUnavailable)
     def service_down(exc: ServiceUnavailable):
         log.warning("web.service_unavailable", error=str(exc))
         return render(503)
+
+
+class PageBodyLimit:
+    """Of the app's request class: the body limit is the page's (Werkzeug applies it when the form is parsed,
+    whoever parses it first: the CSRF check does, before any view)."""
+
+    @property
+    def max_content_length(self) -> int:
+        return body_limit(self.path)
+
+
+def _too_large(_exc):
+    """Over the page's own limit (``body_limit``, read by Werkzeug when the form is parsed): the DSFR page for a
+    browser's navigation; the problem, its French detail, for a script asking JSON (the vault's progress bar)."""
+    limit = flask.request.max_content_length or DEFAULT_PAGE_BODY
+    if prefers_html(flask.request.headers.get("Accept", "")):
+        return render(413, limit=limit)
+    detail = f"Le contenu envoyé dépasse la taille maximale autorisée ({human_size(limit)})."
+    response = flask.jsonify({"type": "about:blank", "title": "Contenu trop volumineux", "status": 413,
+                              "code": "payload_too_large", "detail": detail})
+    response.status_code, response.mimetype = 413, "application/problem+json"
+    response.headers["Connection"] = "close"
+    return response
 
 
 class HtmlRefusals:

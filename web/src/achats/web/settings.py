@@ -27,9 +27,9 @@ class WebSettings(ServiceSettings):
     node_modules: str = ""
     # The public FAQ the Assistance button leads to until the assistance pages exist (issue 15 part 2).
     faq_url: str = "/aide"
-    # The largest request: the vault's uploads pass through the pages (the gateway's page limit, 12 MB; the
-    # registry refuses, with its own message, a document over its VAULT_MAX_BYTES).
-    max_body_bytes: int = 12 * 1024 * 1024
+    # The largest request any page takes (the signature tools', errors.PAGE_BODY_LIMITS: each page has its own,
+    # like the gateway's PAGE_RULES); the services refuse, with their own message, a file over their limits.
+    max_body_bytes: int = 55 * 1024 * 1024
     # « Demande d'assistance »: what JavaScript checks before an upload, as a convenience only — the helpdesk checks
     # every file again (its ATTACHMENT_MAX_BYTES, its types judged by content) and its message is the one shown.
     assistance_max_file_bytes: int = 5 * 1024 * 1024
