@@ -194,3 +194,30 @@ def test_the_report_in_english(context, web_alone):
         re.compile(r"1\.5 MB sent in [\d.]+ s: upload speed .* MB/s"))
     expect(page.get_by_label("Test file")).to_have_accessible_name(re.compile("12 MB at most"))
     assert_accessible(page)
+
+
+def test_with_javascript_an_https_address_is_reported_encrypted(browser, web_alone):
+    # The page at an https:// address (served by the tests' plain HTTP server behind Playwright's routing, as
+    # behind a TLS proxy): the server saw HTTP, the browser's own connection is encrypted.
+    context = browser.new_context(locale="fr-FR")
+    context.route("https://plateforme.test/**", lambda route: route.fulfill(
+        response=route.fetch(url=route.request.url.replace("https://plateforme.test", web_alone))))
+    page = context.new_page()
+    page.goto("https://plateforme.test" + PAGE)
+    expect(badge(page, "Connexion chiffrée (TLS)")).to_have_text("Chiffrée")
+    expect(row(page, "Connexion chiffrée (TLS)")).to_contain_text("connexion chiffrée (HTTPS)")
+    expect(badge(page, "Cookies")).to_have_text("Activés")
+    expect(badge(page, "Envoi d’un fichier d’essai")).to_have_text("Réussi")
+    context.close()
+
+
+def test_the_report_has_no_french_left_in_english(context, web_alone):
+    from test_catalog import PLACEHOLDER, english
+
+    french = [m.id for m in english() if isinstance(m.id, str) and len(m.id) >= 12 and not PLACEHOLDER.search(m.id)
+              and m.string and m.string != m.id]
+    page = context.new_page()
+    page.goto(web_alone + "/langue/en?next=" + PAGE)
+    expect(badge(page, "Upload of a test file")).to_have_text("Succeeded")
+    text = " ".join(page.locator("body").inner_text().split())
+    assert not [f for f in french if " ".join(f.split()) in text]
