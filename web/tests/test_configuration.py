@@ -163,3 +163,61 @@ def test_the_prerequisites_page_states_the_same_list(context, web_alone):
     expect(page.get_by_text(f"à partir de {others}")).to_be_visible()
     page.get_by_role("link", name="Tester la configuration").click()
     expect(page.get_by_role("heading", level=1, name="Tester la configuration")).to_be_visible()
+
+
+def test_with_javascript_the_forms_upload_keeps_the_servers_figures(context, web_alone, tmp_path):
+    page = context.new_page()
+    page.goto(web_alone + PAGE)
+    expect(row(page, "Envoi d’un fichier d’essai")).to_contain_text("Mo/s")
+    expect(page.get_by_label("Fichier d’essai")).to_have_accessible_name(re.compile("de 12 Mo au plus"))
+    test_file = tmp_path / "essai.bin"
+    test_file.write_bytes(b"y" * 2048)
+    page.get_by_label("Fichier d’essai").set_input_files(test_file)
+    page.get_by_role("button", name="Envoyer le fichier d’essai").click()
+    expect(row(page, "Envoi d’un fichier d’essai")).to_contain_text(
+        re.compile(r"2 ko reçus en [\d,]+ s par le serveur"))
+    # The script ran (JavaScript « Activé ») and left the person's file's figures in place.
+    expect(badge(page, "JavaScript")).to_have_text("Activé")
+    page.wait_for_timeout(500)
+    expect(row(page, "Envoi d’un fichier d’essai")).to_contain_text("2 ko reçus")
+    assert_accessible(page)
+
+
+def test_the_report_in_english(context, web_alone):
+    page = context.new_page()
+    page.goto(web_alone + "/langue/en?next=" + PAGE)
+    expect(page.get_by_role("heading", level=1, name="Test the configuration")).to_be_visible()
+    expect(badge(page, "Browser and version")).to_have_text("Supported")
+    expect(badge(page, "JavaScript")).to_have_text("Enabled")
+    expect(badge(page, "Computer’s clock")).to_have_text("On time")
+    expect(row(page, "Upload of a test file")).to_contain_text(
+        re.compile(r"1\.5 MB sent in [\d.]+ s: upload speed .* MB/s"))
+    expect(page.get_by_label("Test file")).to_have_accessible_name(re.compile("12 MB at most"))
+    assert_accessible(page)
+
+
+def test_with_javascript_an_https_address_is_reported_encrypted(browser, web_alone):
+    # The page at an https:// address (served by the tests' plain HTTP server behind Playwright's routing, as
+    # behind a TLS proxy): the server saw HTTP, the browser's own connection is encrypted.
+    context = browser.new_context(locale="fr-FR")
+    context.route("https://plateforme.test/**", lambda route: route.fulfill(
+        response=route.fetch(url=route.request.url.replace("https://plateforme.test", web_alone))))
+    page = context.new_page()
+    page.goto("https://plateforme.test" + PAGE)
+    expect(badge(page, "Connexion chiffrée (TLS)")).to_have_text("Chiffrée")
+    expect(row(page, "Connexion chiffrée (TLS)")).to_contain_text("connexion chiffrée (HTTPS)")
+    expect(badge(page, "Cookies")).to_have_text("Activés")
+    expect(badge(page, "Envoi d’un fichier d’essai")).to_have_text("Réussi")
+    context.close()
+
+
+def test_the_report_has_no_french_left_in_english(context, web_alone):
+    from test_catalog import PLACEHOLDER, english
+
+    french = [m.id for m in english() if isinstance(m.id, str) and len(m.id) >= 12 and not PLACEHOLDER.search(m.id)
+              and m.string and m.string != m.id]
+    page = context.new_page()
+    page.goto(web_alone + "/langue/en?next=" + PAGE)
+    expect(badge(page, "Upload of a test file")).to_have_text("Succeeded")
+    text = " ".join(page.locator("body").inner_text().split())
+    assert not [f for f in french if " ".join(f.split()) in text]

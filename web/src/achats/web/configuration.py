@@ -19,6 +19,8 @@ import flask
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from . import errors
+
 blueprint = flask.Blueprint("configuration", __name__)
 
 PAGE = "se-preparer-a-repondre"
@@ -141,7 +143,8 @@ def _render(upload: Check | None = None, upload_error: str | None = None, status
         "configuration/index.html", page=PAGE, browser=browser_check(user_agent),
         tls=tls_check(flask.request.scheme), cookies=cookies_check(cookie_seen), upload=upload,
         upload_error=upload_error, server_time_ms=int(time.time() * 1000),
-        clock_tolerance=CLOCK_TOLERANCE_SECONDS, blob_bytes=TEST_BLOB_BYTES), status)
+        clock_tolerance=CLOCK_TOLERANCE_SECONDS, blob_bytes=TEST_BLOB_BYTES,
+        max_size=_size(errors.body_limit(flask.request.path))), status)
     return response
 
 

@@ -64,8 +64,16 @@ async function upload() {
   }));
 }
 
+// The server sees the scheme of its own hop (behind the gateway or a TLS proxy, plain HTTP): the browser knows
+// whether its own connection is encrypted.
+function tls() {
+  if (window.location.protocol === "https:") show("essai-tls", "success", report.dataset.tlsOk, report.dataset.tlsDetail);
+}
+
 if (report) {
   show("essai-javascript", "success", report.dataset.jsOk, report.dataset.jsDetail);
+  tls();
   clock();
-  upload();
+  // After the form's own upload, the page shows the server's figures for the person's file: kept as they are.
+  if (!("envoiServeur" in report.dataset)) upload();
 }
