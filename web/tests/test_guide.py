@@ -103,3 +103,56 @@ def test_the_guide_link_in_english(browser, web_alone):
     expect(page.get_by_role("link", name=re.compile(r"^User guide \(PDF, in French, \d+ KB\)$"))).to_be_visible()
     assert english().get("Guide d’utilisation (PDF, %(size)s Ko)") is not None
     context.close()
+
+
+FAQ_CATEGORY = "Mon compte entreprise"
+FAQ_QUESTION = "Est-il possible d'avoir plusieurs comptes pour une même entreprise ?"
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_helpdesks_faq_on_aide_without_an_account(browser, platform_with_helpdesk, javascript):
+    platform = platform_with_helpdesk
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(platform["web"] + "/")
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Aide").click()
+    expect(page.get_by_role("heading", level=2, name="Questions fréquentes")).to_be_visible()
+    # Every category of the helpdesk that has questions, under its own heading, its questions in accordions.
+    categories = requests.get(f"{platform['helpdesk']}/helpdesk/categories", timeout=30).json()["items"]
+    shown = [c["label"] for c in categories if c.get("faq_count")]
+    assert FAQ_CATEGORY in shown
+    for label in shown:
+        expect(page.get_by_role("heading", level=3, name=label)).to_be_visible()
+    faq = requests.get(f"{platform['helpdesk']}/helpdesk/faq", params={"limit": 100}, timeout=30).json()["items"]
+    entry = next(e for e in faq if e["question"] == FAQ_QUESTION)
+    question = page.get_by_role("region", name=FAQ_CATEGORY).get_by_role("button", name=FAQ_QUESTION)
+    answer = page.locator(f"#faq-{entry['id']}")
+    if javascript:
+        expect(answer).to_be_hidden()
+        question.click()
+        expect(question).to_have_attribute("aria-expanded", "true")
+    expect(answer).to_be_visible()
+    expect(answer).to_contain_text(entry["answer"][:40])
+    expect(page.get_by_text("momentanément indisponible")).to_have_count(0)
+    # The guide's link is there too.
+    expect(page.get_by_role("link", name=re.compile(r"^Guide d’utilisation \(PDF"))).to_be_visible()
+    assert_accessible(page, javascript)
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_aide_says_so_when_the_helpdesk_is_down(browser, tmp_path, javascript):
+    from web_support import running_web
+
+    with running_web(f"sqlite:///{tmp_path}/web.db", tmp_path, helpdesk_url="http://127.0.0.1:1") as url:
+        context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+        page = context.new_page()
+        answer = page.goto(url + "/aide")
+        assert answer.status == 200
+        expect(page.get_by_text("La foire aux questions de l’équipe support est momentanément indisponible.",
+                                exact=False)).to_be_visible()
+        # What the page held before stays: the most common questions, and the guide.
+        expect(page.get_by_role("heading", level=3, name="J’ai oublié mon mot de passe")).to_be_visible()
+        expect(page.get_by_role("link", name=re.compile(r"^Guide d’utilisation \(PDF"))).to_be_visible()
+        assert_accessible(page, javascript)
+        context.close()

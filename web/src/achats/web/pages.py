@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 
 import flask
 
+from achats.chassis.app import current_runtime
+from achats.chassis.http import ServiceUnavailable
+
 from . import audit, configuration, i18n, user_guide
 
 blueprint = flask.Blueprint("pages", __name__)
@@ -35,10 +38,42 @@ def static_page(page: str):
     extra = {"audit": audit.load()} if page == "accessibilite" else {}
     if page == "aide":
         extra["guide_size"] = user_guide_path().stat().st_size
+        extra["faq"] = helpdesk_faq()
     if page == "pre-requis-techniques":
         # The one list of supported browsers, which « Tester la configuration » checks against too.
         extra["browsers"] = configuration.SUPPORTED_BROWSERS
     return flask.render_template(STATIC_PAGES[page], page=page, **extra)
+
+
+def helpdesk_faq() -> list[dict] | None:
+    """The helpdesk's FAQ by category, as anyone may read it (no token: the page needs no account); None when the
+    helpdesk does not answer, and the page says so."""
+    client = current_runtime().extras.get("helpdesk")
+    if client is None:
+        return None
+    headers = {"User-Agent": flask.request.headers.get("User-Agent", "")}
+    try:
+        answer = client.request("GET", "/helpdesk/categories", headers=headers, retry=False)
+        if answer.status_code != 200:
+            return None
+        categories = [dict(c, questions=[]) for c in answer.json().get("items", [])]
+        by_id = {c["id"]: c for c in categories}
+        cursor = None
+        for _page in range(20):
+            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            answer = client.request("GET", "/helpdesk/faq", headers=headers, params=params, retry=False)
+            if answer.status_code != 200:
+                return None
+            body = answer.json()
+            for entry in body.get("items", []):
+                if entry.get("category_id") in by_id:
+                    by_id[entry["category_id"]]["questions"].append(entry)
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+    except ServiceUnavailable:
+        return None
+    return [c for c in categories if c["questions"]]
 
 
 def user_guide_path() -> Path:
