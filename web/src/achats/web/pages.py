@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import flask
 
-from . import audit, configuration, i18n
+from . import audit, configuration, i18n, user_guide
 
 blueprint = flask.Blueprint("pages", __name__)
 
@@ -33,10 +33,26 @@ def home():
 @blueprint.get("/<any(" + ",".join(f'"{p}"' for p in STATIC_PAGES) + "):page>")
 def static_page(page: str):
     extra = {"audit": audit.load()} if page == "accessibilite" else {}
+    if page == "aide":
+        extra["guide_size"] = user_guide_path().stat().st_size
     if page == "pre-requis-techniques":
         # The one list of supported browsers, which « Tester la configuration » checks against too.
         extra["browsers"] = configuration.SUPPORTED_BROWSERS
     return flask.render_template(STATIC_PAGES[page], page=page, **extra)
+
+
+def user_guide_path() -> Path:
+    """The « Guide d'utilisation » PDF of the current source, built on first request, cached by content hash."""
+    return user_guide.ensure_built(Path(flask.current_app.extensions["achats_assets"]["dest"]) / "guide")
+
+
+@blueprint.get("/aide/" + user_guide.FILENAME)
+def guide_pdf():
+    path = user_guide_path()
+    response = flask.send_file(path, mimetype="application/pdf", as_attachment=True,
+                               download_name=user_guide.FILENAME, etag=path.stem, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @blueprint.get("/langue/<any(fr,en):code>")
