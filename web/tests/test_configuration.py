@@ -221,3 +221,14 @@ def test_the_report_has_no_french_left_in_english(context, web_alone):
     expect(badge(page, "Upload of a test file")).to_have_text("Succeeded")
     text = " ".join(page.locator("body").inner_text().split())
     assert not [f for f in french if " ".join(f.split()) in text]
+
+
+def test_behind_the_gateway_its_https_is_reported_without_javascript(browser, web_alone):
+    # The gateway sets X-Forwarded-Proto (the client's own is dropped there): the web app, reached only through
+    # it, trusts that one hop, so the server-side check tells the truth without JavaScript too.
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False,
+                                  extra_http_headers={"X-Forwarded-Proto": "https"})
+    page = context.new_page()
+    open_report(page, web_alone)
+    expect(badge(page, "Connexion chiffrée (TLS)")).to_have_text("Chiffrée")
+    context.close()

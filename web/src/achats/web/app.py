@@ -62,7 +62,23 @@ def build_app(settings: WebSettings, runtime: Runtime):
     stack = app.middleware.middlewares
     chassis = next(i for i, m in enumerate(stack) if getattr(m, "func", m) is RequestContextMiddleware)
     stack.insert(chassis, functools.partial(errors.HtmlRefusals, limit=settings.max_body_bytes))
+    if settings.trust_forwarded_proto:
+        stack.insert(0, ForwardedProto)
     return app
+
+
+class ForwardedProto:
+    """ASGI: the scheme the gateway saw (its X-Forwarded-Proto: https or http), for the request's scheme."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            proto = next((v for k, v in scope.get("headers", []) if k.lower() == b"x-forwarded-proto"), None)
+            if proto in (b"https", b"http"):
+                scope = {**scope, "scheme": proto.decode()}
+        await self.app(scope, receive, send)
 
 
 def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:

@@ -19,6 +19,9 @@ class WebSettings(ServiceSettings):
     secret_key: str = ""
     # The session cookie: `Secure` behind HTTPS (production), not on http://localhost.
     cookie_secure: bool = True
+    # The gateway is the only way in (the network policy), and it drops the client's X-Forwarded-Proto and sets
+    # its own: one hop trusted, so that the page knows it was asked over https (« Tester la configuration »).
+    trust_forwarded_proto: bool = True
     # A session unused for this long is over (seconds).
     session_idle_seconds: int = 1800
     # Where the DSFR assets are built (fingerprinted copies of what the pages use); empty: in the package.
