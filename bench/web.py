@@ -13,6 +13,8 @@ upstream), each under gunicorn with uvicorn workers as production runs them. The
   best-practices; for a score under 100, the audits that cost it.
 - The home page's answer time through the gateway at 50 requests/s (a paced client), p50 and p99.
 - The bytes of a first visit (Lighthouse's total-byte-weight: what Chromium received, compressed) per page.
+- The peer, in the same run: the same home page with DSFR as its package ships it (the whole stylesheet and
+  script), served as plain files without compression — Lighthouse's scores and bytes (peer_plain_dsfr_home).
 
 Targets (issue 15): performance >= 95, accessibility 100, best-practices 100, home p99 < 150 ms, first visit
 < 250 KB. Prints one JSON line.
@@ -167,6 +169,43 @@ def lighthouse(url: str, folder: Path, cookie: str | None, keep: Path | None = N
     return result
 
 
+@contextlib.contextmanager
+def plain_dsfr_home(gateway_url: str, folder: Path):
+    """The peer of the same run: our home page as a DSFR site is made by default — the stylesheet and script
+    the npm package ships whole (dsfr.min.css 712 KB, dsfr.module.min.js 115 KB), files served as they are,
+    without compression (Python's http.server), fonts applied by the stylesheet. Yields its address."""
+    import http.server
+    import threading
+
+    from achats.web import assets
+
+    dist, _version = assets.dsfr_dist(assets.DEFAULT_NODE_MODULES)
+    root = folder / "plain"
+    shutil.copytree(dist, root / "dsfr", ignore=shutil.ignore_patterns("*.map", "*legacy*", "*nomodule*"))
+    html = requests.get(gateway_url + "/", timeout=30).text
+    html = re.sub(r'<link rel="(?:stylesheet|modulepreload)"[^>]*>|<script[^>]*></script>|<noscript>.*?</noscript>',
+                  "", html, flags=re.S)
+    html = html.replace("</head>", '<link rel="stylesheet" href="/dsfr/dsfr.min.css"></head>').replace(
+        "</body>", '<script type="module" src="/dsfr/dsfr.module.min.js"></script></body>')
+    (root / "index.html").write_text(html, encoding="utf-8")
+
+    class Files(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def paced_latency(url: str, rate: int, count: int) -> tuple[float, float, int]:
     session = requests.Session()
     session.headers["Accept-Encoding"] = "br, gzip"
@@ -258,6 +297,10 @@ def main() -> None:
                 reports[path] = {**runs[len(runs) // 2], "performance_runs": [run["performance"] for run in runs]}
                 if needs_login:
                     reports[path]["logged_in"] = True
+            with plain_dsfr_home(gateway_url, folder) as plain:
+                runs = sorted((lighthouse(plain, folder, None, args.reports) for _ in range(RUNS)),
+                              key=lambda run: run["performance"])
+                peer = {**runs[len(runs) // 2], "performance_runs": [run["performance"] for run in runs]}
             requests.get(gateway_url + "/", timeout=30)  # warm
             p50, p99, errors = paced_latency(gateway_url + "/", RATE, RATE * SECONDS)
     finally:
@@ -276,6 +319,8 @@ def main() -> None:
         "bench": "web",
         "lighthouse": LIGHTHOUSE_VERSION, "profile": "mobile (default)", "browser": chromium,
         "pages": {path: {k: v for k, v in r.items() if k != "final_url"} for path, r in reports.items()},
+        # The same home page with DSFR as shipped, uncompressed (plain_dsfr_home): what the work here is worth.
+        "peer_plain_dsfr_home": {k: v for k, v in peer.items() if k not in ("final_url", "not_passed")},
         "not_pages": skipped,
         "home_rate_per_s": RATE, "home_requests": RATE * SECONDS, "home_errors": errors,
         "home_p50_ms": round(p50, 2), "home_p99_ms": round(p99, 2),
