@@ -156,3 +156,32 @@ def test_aide_says_so_when_the_helpdesk_is_down(browser, tmp_path, javascript):
         expect(page.get_by_role("link", name=re.compile(r"^Guide d’utilisation \(PDF"))).to_be_visible()
         assert_accessible(page, javascript)
         context.close()
+
+
+def test_the_asset_build_makes_the_guide_and_an_image_without_screenshots_serves_it(tmp_path, monkeypatch):
+    """The image builds the guide with the source tree's screenshots (python -m achats.web.assets); at run time its
+    package has none and its assets folder is read-only: the guide built then is the one served."""
+    folder = tmp_path / "assets" / "guide"
+    built = user_guide.ensure_built(folder, user_guide.SCREENSHOTS)
+    assert built.stat().st_size > 200_000  # the screenshots are in it
+    assert user_guide.ensure_built(folder, tmp_path / "no-screenshots") == built
+
+    def read_only(target, make):
+        raise PermissionError(13, "Read-only file system", str(target))
+
+    monkeypatch.setattr(user_guide, "_write", read_only)
+    monkeypatch.setattr(user_guide, "SOURCE", tmp_path / "guide.md")
+    user_guide.SOURCE.write_text("# Autre texte\n", encoding="utf-8")
+    assert user_guide.ensure_built(folder) == built
+
+
+def test_the_asset_script_builds_the_guide(tmp_path):
+    import sys
+
+    from achats.web import assets
+
+    out = subprocess.run([sys.executable, "-m", "achats.web.assets", str(tmp_path / "assets"),
+                          str(assets.DEFAULT_NODE_MODULES)], check=True, capture_output=True, text=True).stdout
+    guides = list((tmp_path / "assets" / "guide").glob("guide-*.pdf"))
+    assert len(guides) == 1 and str(guides[0]) in out
+    assert guides[0].name == f"guide-{user_guide.content_hash()[:16]}.pdf"

@@ -194,3 +194,8 @@ if __name__ == "__main__":
     modules = Path(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_NODE_MODULES
     compile_catalogs()
     print(json.dumps(build(target, modules), indent=1))
+    # The « Guide d'utilisation » too, with the screenshots of the source tree (web/docs/screenshots, beside
+    # node_modules): an image's assets folder is read-only at run time, and its package holds no screenshots.
+    from . import user_guide
+
+    print(user_guide.ensure_built(target / "guide", modules.parent / "docs" / "screenshots"))

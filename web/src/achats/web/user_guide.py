@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -32,37 +34,62 @@ def quoted_labels(text: str | None = None) -> list[str]:
     return _QUOTED.findall(SOURCE.read_text(encoding="utf-8") if text is None else text)
 
 
-def _images(text: str) -> list[Path]:
-    return [SCREENSHOTS / m.group(2) for line in text.splitlines() if (m := _IMAGE.match(line.strip()))]
+def _images(text: str, screenshots: Path) -> list[Path]:
+    return [screenshots / m.group(2) for line in text.splitlines() if (m := _IMAGE.match(line.strip()))]
 
 
-def content_hash() -> str:
+def content_hash(screenshots: Path | None = None) -> str:
     import reportlab
 
     text = SOURCE.read_text(encoding="utf-8")
     digest = hashlib.sha256(text.encode())
     digest.update(reportlab.Version.encode())
-    for image in _images(text):
+    for image in _images(text, screenshots or SCREENSHOTS):
         digest.update(image.name.encode())
         if image.is_file():
             digest.update(image.read_bytes())
     return digest.hexdigest()
 
 
-def ensure_built(folder: Path) -> Path:
-    """The guide's PDF for the current source, built once into ``folder`` (``guide-<hash>.pdf``)."""
-    target = Path(folder) / f"guide-{content_hash()[:16]}.pdf"
+def ensure_built(folder: Path, screenshots: Path | None = None) -> Path:
+    """The guide's PDF for the current source, built once into ``folder`` (``guide-<hash>.pdf``).
+
+    A folder that cannot be written (the image's read-only assets, built with the screenshots by
+    ``python -m achats.web.assets``) serves the guide it holds; with none there, one is built under the temporary
+    folder."""
+    screenshots = screenshots or SCREENSHOTS
+    folder = Path(folder)
+    target = folder / f"guide-{content_hash(screenshots)[:16]}.pdf"
     if target.is_file():
         return target
+    if not screenshots.is_dir() and (built := sorted(folder.glob("guide-*.pdf")) if folder.is_dir() else []):
+        # An installed package (no screenshots beside it): the guide built with them at asset-build time.
+        return built[0]
     with _lock:
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            for old in target.parent.glob("guide-*.pdf"):
-                old.unlink(missing_ok=True)
-            partial = target.with_suffix(".tmp")
-            partial.write_bytes(render(SOURCE.read_text(encoding="utf-8")))
-            partial.replace(target)
+        if target.is_file():
+            return target
+        try:
+            _write(target, lambda: render(SOURCE.read_text(encoding="utf-8"), screenshots))
+        except OSError:
+            existing = sorted(folder.glob("guide-*.pdf")) if folder.is_dir() else []
+            if existing:
+                return existing[0]
+            fallback = Path(tempfile.gettempdir()) / "achats-guide" / target.name
+            if not fallback.is_file():
+                _write(fallback, lambda: render(SOURCE.read_text(encoding="utf-8"), screenshots))
+            return fallback
     return target
+
+
+def _write(target: Path, make) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Its own partial file: workers starting together may build the same guide at once.
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    partial.write_bytes(make())
+    partial.replace(target)
+    for old in target.parent.glob("guide-*.pdf"):
+        if old != target:
+            old.unlink(missing_ok=True)
 
 
 def _inline(text: str) -> str:
@@ -72,7 +99,7 @@ def _inline(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escape(text))
 
 
-def render(text: str) -> bytes:
+def render(text: str, screenshots: Path | None = None) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -149,7 +176,7 @@ def render(text: str) -> bytes:
         elif line.startswith("### "):
             story.append(Paragraph(_inline(line[4:]), h2))
         elif m := _IMAGE.match(line):
-            path = SCREENSHOTS / m.group(2)
+            path = (screenshots or SCREENSHOTS) / m.group(2)
             if path.is_file():
                 picture = Image(str(path))
                 scale = min(width / picture.imageWidth, height / picture.imageHeight, 1.0)
