@@ -12,7 +12,7 @@ import requests
 import sqlalchemy
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, events, register, running_web, screenshot
+from web_support import PASSWORD, assert_accessible, events, register, running_web, screenshot, tab_to
 
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 # A 1×1 PNG: a screenshot as far as the helpdesk's check by content goes.
@@ -367,5 +367,55 @@ def test_the_request_page_in_english(browser, platform_with_helpdesk):
     expect(page.get_by_role("group", name="My problem is *")).to_be_visible()
     expect(page.get_by_label("Attachment (e.g. a screenshot)")).to_be_visible()
     expect(page.get_by_role("button", name="Send")).to_be_visible()
+    assert_accessible(page)
+    page.context.close()
+
+
+def tab_until(page, predicate_js: str, what: str, limit: int = 120) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => {{ const e = document.activeElement; return !!e && ({predicate_js}); }}"):
+            return
+    raise AssertionError(f"{what} is never reached with Tab")
+
+
+def test_the_request_with_the_keyboard_only(browser, platform_with_helpdesk):
+    """The guide's scenario by keyboard alone: Tab, typing, arrows for a list and a radio group, Enter."""
+    platform = platform_with_helpdesk
+    page = new_page(browser, javascript=True)
+    page.goto(platform["web"] + "/aide")
+    tab_until(page, "e.textContent.trim() === 'Assistance'", "« Assistance »")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Demande d’assistance", exact=True)).to_be_visible()
+    tab_to(page, "champ-categorie")
+    page.keyboard.type(CATEGORY)  # a list takes the option whose label is typed
+    expect(page.get_by_label("Ma demande")).to_have_value(re.compile(".+"))
+    assert page.get_by_label("Ma demande").evaluate("(s) => s.selectedOptions[0].label") == CATEGORY
+    tab_until(page, "e.textContent.trim() === 'Voir les questions fréquentes'", "« Voir les questions fréquentes »")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Préciser ma demande / voir FAQ")).to_be_visible()
+    tab_until(page, f"e.textContent.trim() === {QUESTION!r}", "the question")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name=QUESTION)).to_have_attribute("aria-expanded", "true")
+    tab_until(page, "e.textContent.includes('je poursuis ma demande')", "« je poursuis ma demande »")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Message")).to_be_visible()
+    tab_until(page, "e.name === 'severity'", "« Mon problème est »")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")  # Mineur, then Majeur
+    expect(page.get_by_role("radio", name="Majeur")).to_be_checked()
+    tab_until(page, "e.name === 'frequency'", "« Mon problème est apparu »")
+    page.keyboard.press("Space")
+    tab_to(page, "champ-message")
+    page.keyboard.type("Le bouton Modifier ne répond pas sur la page des établissements.")
+    tab_to(page, "champ-email")
+    page.keyboard.type("helene.lefevre@example.fr")
+    tab_until(page, "e.textContent.trim() === 'Envoyer'", "« Envoyer »")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Demande d’assistance enregistrée")).to_be_visible()
+    reference = re.search(r"\d{8}", page.get_by_role("status").inner_text()).group(0)
+    ticket = followed(platform, reference)
+    assert ticket["severity"] == "major" and ticket["contact"]["email"] == "helene.lefevre@example.fr"
+    assert ticket["history"][0]["message"].startswith("Le bouton Modifier")
     assert_accessible(page)
     page.context.close()
