@@ -12,7 +12,7 @@ import requests
 import sqlalchemy
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, events, register, running_web, screenshot, tab_to
+from web_support import PASSWORD, assert_accessible, dsfr_live, events, register, running_web, screenshot, tab_to
 
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 # A 1×1 PNG: a screenshot as far as the helpdesk's check by content goes.
@@ -70,6 +70,7 @@ def choose_category(page, javascript: bool) -> None:
     if javascript:
         # A DSFR accordion: the answer opens in place.
         expect(answer).to_be_hidden()
+        dsfr_live(question)
         question.click()
         expect(question).to_have_attribute("aria-expanded", "true")
     expect(answer).to_be_visible()
@@ -313,6 +314,7 @@ def test_faq_suggested_while_typing_without_stealing_the_focus(browser, platform
     suggestion = page.locator("#suggestions").get_by_role(
         "button", name="J'ai oublié mon mot de passe, comment le réinitialiser ?")
     expect(suggestion).to_be_visible()
+    dsfr_live(suggestion)
     expect(message).to_be_focused()
     expect(message).to_have_value("mot de passe oubli")
     suggestion.click()
@@ -395,6 +397,7 @@ def test_the_request_with_the_keyboard_only(browser, platform_with_helpdesk):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Préciser ma demande / voir FAQ")).to_be_visible()
     tab_until(page, f"e.textContent.trim() === {QUESTION!r}", "the question")
+    dsfr_live(page.get_by_role("button", name=QUESTION))
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name=QUESTION)).to_have_attribute("aria-expanded", "true")
     tab_until(page, "e.textContent.includes('je poursuis ma demande')", "« je poursuis ma demande »")

@@ -13,7 +13,7 @@ from test_catalog import english, extracted
 
 from achats.web import user_guide
 
-from web_support import assert_accessible
+from web_support import assert_accessible, dsfr_live
 
 CHAPTERS = ("Accueil", "Inscription", "Se connecter / Mot de passe oublié", "Mon compte", "Mon entreprise",
             "Demande d’assistance et suivi", "Outils de signature", "Se préparer à répondre")
@@ -129,6 +129,7 @@ def test_the_helpdesks_faq_on_aide_without_an_account(browser, platform_with_hel
     answer = page.locator(f"#faq-{entry['id']}")
     if javascript:
         expect(answer).to_be_hidden()
+        dsfr_live(question)
         question.click()
         expect(question).to_have_attribute("aria-expanded", "true")
     expect(answer).to_be_visible()

@@ -36,10 +36,13 @@ def assert_accessible(page, javascript: bool = True) -> None:
         raise AssertionError(f"{AXE} is missing: run scripts/ensure-web-assets.sh")
     if not javascript:
         html, url = page.content(), page.url
+        # The served HTML at its own address (the same stylesheets), given by the network layer: set_content
+        # after a goto raced with the first document's late scripts (axe then saw an empty document).
         checker = page.context.browser.new_page()
         try:
+            checker.route(url, lambda route: route.fulfill(status=200, body=html,
+                                                           content_type="text/html; charset=utf-8"))
             checker.goto(url)
-            checker.set_content(html)
             assert_accessible(checker)
         finally:
             checker.close()
@@ -51,6 +54,16 @@ def assert_accessible(page, javascript: bool = True) -> None:
     violations = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
                    "nodes": [n["html"][:160] for n in v["nodes"][:3]]} for v in result["violations"]]
     assert violations == [], f"{page.url}: " + json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def dsfr_live(element, component: str = "collapse-button") -> None:
+    """Wait until DSFR's script has taken ``element`` in hand, as a person waits for a page to be ready.
+
+    DSFR starts after the first paint (web.js): an accordion clicked before its instance exists does
+    nothing. DSFR marks each element it binds with ``data-fr-js-<component>="true"``."""
+    from playwright.sync_api import expect
+
+    expect(element).to_have_attribute(f"data-fr-js-{component}", "true")
 
 
 def screenshot(page, name: str, full_page: bool = True) -> None:
