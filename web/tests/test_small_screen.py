@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from web_support import assert_accessible, screenshot
+from web_support import assert_accessible, dsfr_live, screenshot
 
 PHONE = {"width": 375, "height": 740}
 MENU = ("Se connecter", "Aide", "Se préparer à répondre", "Outils de signature")
@@ -44,6 +44,7 @@ def test_the_menu_button_opens_the_menu_modal_with_the_top_menu(phone, web_alone
     screenshot(page, "menu-375px", full_page=False)
     menu.get_by_role("link", name="Aide").click()
     expect(page.get_by_role("heading", level=1, name="Aide")).to_be_visible()
+    dsfr_live(page.get_by_role("button", name="Menu"), "modal-button")  # a new page: DSFR starts again
     page.get_by_role("button", name="Menu").click()
     menu.get_by_role("button", name="Fermer").click()
     expect(menu.get_by_role("link", name="Aide")).to_be_hidden()
