@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from achats.chassis.cli import service_main
 from achats.chassis.logging import configure_logging
+from achats.chassis.problems import Problem
 from achats.chassis.settings import SettingsError, env_prefix
 
-from . import passwords
+from .administration import create_staff
 from .app import SERVICE, build_identity
-from .models import User
 from .sessions import create_client
 
 _service_main = service_main(SERVICE, "achats.identity.app:SERVICE")
@@ -83,23 +81,17 @@ def _admin(argv: list[str]) -> int:
         print(f"client {args.client_id} ready")
         return 0
     password = args.password or getpass.getpass("Mot de passe : ")
-    found = passwords.problems(password, min_length=settings.password_min_length,
-                               max_length=settings.password_max_length, login=args.login, email=args.email,
-                               names=(args.first_name, args.last_name))
-    if found:
-        print("\n".join(found), file=sys.stderr)
-        return 2
-    with runtime.db.unit_of_work() as uow:
-        exists = uow.session.execute(select(User).where(
-            (User.login == args.login.lower()) | (User.email == args.email.lower()))).first()
-        if exists:
-            print("Un compte existe déjà avec cet identifiant ou cette adresse électronique.", file=sys.stderr)
-            return 1
-        uow.session.add(User(login=args.login.lower(), email=args.email.lower(), first_name=args.first_name,
-                             last_name=args.last_name, password_hash=identity.hasher.hash(password),
-                             roles=[args.role], phone=None,
-                             # The operator vouches for a staff member's address: no confirmation mail.
-                             email_verified_at=datetime.now(UTC), activated_at=datetime.now(UTC)))
-        uow.commit()
+    body = {"role": args.role, "login": args.login, "password": password, "email": args.email,
+            "first_name": args.first_name, "last_name": args.last_name}
+    try:
+        with runtime.db.unit_of_work() as uow:
+            # The same rules as the administrators' page; the audit log names « cli » as the actor.
+            create_staff(identity, uow.session, None, body)
+            uow.commit()
+    except Problem as problem:
+        # The password policy's every complaint (the first is the detail); otherwise the detail alone.
+        more = [error.message for error in problem.errors[1:]] if problem.code == "password_rejected" else []
+        print("\n".join([problem.detail, *more]), file=sys.stderr)
+        return 1 if problem.status == 409 else 2
     print(f"{args.role} {args.login} created")
     return 0

@@ -110,3 +110,19 @@ class ServiceClient(Base):
     roles: Mapped[list] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditEntry(Base):
+    """One action of the platform's staff on accounts (who, what, when), for the administrators to read."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The actor's id and login as they were (the row outlives the account); "cli" for the command line.
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_login: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))  # account.unlocked | account.disabled | ...
+    target_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    target_login: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict] = mapped_column(default=dict)

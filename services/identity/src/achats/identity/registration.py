@@ -26,15 +26,17 @@ ACCEPTED = {
 }
 
 
-def _validate(identity: Identity, credentials: dict, person: dict) -> tuple[str, str]:
+def validate_credentials(identity: Identity, credentials: dict, person: dict, *,
+                         prefix: str = "credentials.") -> tuple[str, str]:
+    """The login format and the password policy, for registrations and for the staff's accounts alike."""
     login = credentials["login"].strip().lower()
     email = person["email"].strip().lower()
     if not LOGIN.match(login):
         raise Problem(status=422, code="login_invalid",
                       detail="L'identifiant doit contenir de 3 à 100 caractères : lettres, chiffres, . _ @ + -.",
-                      errors=[FieldError("credentials.login", "Identifiant invalide.")])
+                      errors=[FieldError(f"{prefix}login", "Identifiant invalide.")])
     s = identity.settings
-    passwords.check(credentials["password"], field="credentials.password", min_length=s.password_min_length,
+    passwords.check(credentials["password"], field=f"{prefix}password", min_length=s.password_min_length,
                     max_length=s.password_max_length, login=login, email=email,
                     names=(person["first_name"], person["last_name"]))
     return login, email
@@ -44,7 +46,7 @@ def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
     """Create the account; answer the same whether or not the login or e-mail were already taken."""
     started = time.perf_counter()
     credentials, person = body["credentials"], body["user"]
-    login, email = _validate(identity, credentials, person)
+    login, email = validate_credentials(identity, credentials, person)
     with identity.db.unit_of_work() as uow:
         taken = _taken(uow.session, login, email)
         if taken is not None:
