@@ -82,12 +82,13 @@ CCAS_SIRET = "26570134200148"
 
 @contextlib.contextmanager
 def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool = False, signature: bool = False,
-                     **identity_settings) -> Iterator[dict]:
+                     web_settings: dict | None = None, **identity_settings) -> Iterator[dict]:
     """identity (on ``database_url``) and the registry (SQLite, INSEE stand-in) over real HTTP, and the web
     front end calling them; the web app checks identity's tokens with identity's own public keys.
     ``helpdesk``: the helpdesk too (SQLite), for the pages its mails link to. ``signature``: the signature
     service too (SQLite), with a test PKI of its own and its OCSP/CRL, TSA and trusted-list stand-ins (as
-    services/signature's tests run it); ``urls["pki"]`` is that PKI (``RunningPki``)."""
+    services/signature's tests run it); ``urls["pki"]`` is that PKI (``RunningPki``). ``web_settings``: the web
+    app's own settings (e.g. ``staff_session_idle_seconds``)."""
     import uuid
 
     from achats.chassis import security
@@ -122,11 +123,12 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
                 "secret_key": SECRET, "cookie_secure": False, "assets_dir": str(tmp_path / "assets"),
                 "log_json": True, "identity_url": identity_url, "registry_url": registry_url,
                 **({"helpdesk_url": helpdesk_url} if helpdesk_url else {}),
-                **({"signature_url": signature_url} if signature_url else {})})
+                **({"signature_url": signature_url} if signature_url else {}), **(web_settings or {})})
             WEB.migrate(config)
             web_runtime = WEB.runtime(config)
             web_runtime.extras["verifier"] = verifier()
             _IDENTITY_DATABASES[identity_url] = database_url
+            _IDENTITY_RUNTIMES[identity_url] = identity_runtime
             try:
                 with serving(WEB.create_app(config, web_runtime)) as web_url:
                     yield {"web": web_url, "identity": identity_url, "registry": registry_url,
@@ -136,6 +138,7 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
                            "signature_database": f"sqlite:///{tmp_path}/signature.db"}
             finally:
                 _IDENTITY_DATABASES.pop(identity_url, None)
+                _IDENTITY_RUNTIMES.pop(identity_url, None)
             web_runtime.db.dispose()
     identity_runtime.db.dispose()
     registry_runtime.db.dispose()
@@ -224,6 +227,23 @@ def on_web(url: str, web_url: str) -> str:
 # identity's database behind each running identity, where register() reads the confirmation link from the
 # outbox's event, as the notifier would mail it.
 _IDENTITY_DATABASES: dict[str, str] = {}
+# The runtime of each running identity, for staff accounts (create_staff) made as the CLI makes them.
+_IDENTITY_RUNTIMES: dict[str, object] = {}
+
+
+def create_staff(identity_url: str, login: str = "agent.dupont", email: str = "agent.dupont@example.fr", *,
+                 role: str = "support_agent", first_name: str = "Camille", last_name: str = "Dupont") -> None:
+    """A support agent (``role="platform_admin"``: an administrator) of the running identity, by identity's own
+    ``create_staff`` (what ``achats-identity create-agent`` and the administrators' page use): its e-mail is taken
+    as confirmed, it logs in at once with ``PASSWORD``."""
+    from achats.identity.administration import create_staff as identity_create_staff
+
+    runtime = _IDENTITY_RUNTIMES[identity_url]
+    with runtime.db.unit_of_work() as uow:
+        identity_create_staff(runtime.extras["identity"], uow.session, None, {
+            "role": role, "login": login, "password": PASSWORD, "email": email, "first_name": first_name,
+            "last_name": last_name})
+        uow.commit()
 
 
 def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie@example.fr", *,

@@ -94,6 +94,18 @@ def current() -> tuple[BrowserSession, User] | None:
     return found
 
 
+# The roles of the back office (support agents, platform administrators): their sessions end sooner when unused.
+STAFF_ROLES = ("support_agent", "platform_admin")
+
+
+def idle_limit(settings, claims: dict) -> int:
+    """How long (seconds) this session may stay unused: ``STAFF_SESSION_IDLE_SECONDS`` for the back office's roles
+    (never longer than everyone's ``SESSION_IDLE_SECONDS``), else ``SESSION_IDLE_SECONDS``."""
+    if set(claims.get("roles") or ()) & set(STAFF_ROLES):
+        return min(settings.staff_session_idle_seconds, settings.session_idle_seconds)
+    return settings.session_idle_seconds
+
+
 def _load(session_id: str | None) -> tuple[BrowserSession, User] | None:
     if not session_id:
         return None
@@ -103,7 +115,7 @@ def _load(session_id: str | None) -> tuple[BrowserSession, User] | None:
         row = uow.session.get(BrowserSession, _hash(session_id))
         if row is None:
             return None
-        if now - row.last_seen_at > timedelta(seconds=settings.session_idle_seconds):
+        if now - row.last_seen_at > timedelta(seconds=idle_limit(settings, row.claims)):
             log.info("web.session_idle_expired")
             uow.session.delete(row)
             uow.commit()

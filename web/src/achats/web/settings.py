@@ -24,6 +24,9 @@ class WebSettings(ServiceSettings):
     trust_forwarded_proto: bool = True
     # A session unused for this long is over (seconds).
     session_idle_seconds: int = 1800
+    # The same for support agents and platform administrators (the back office, issue 17): 30 minutes by default;
+    # set it lower than the one above to end their sessions sooner (the shorter of the two applies to them).
+    staff_session_idle_seconds: int = 1800
     # Where the DSFR assets are built (fingerprinted copies of what the pages use); empty: in the package.
     assets_dir: str = ""
     # node_modules holding @gouvfr/dsfr, installed by scripts/ensure-web-assets.sh; empty: web/node_modules.
@@ -45,5 +48,7 @@ class WebSettings(ServiceSettings):
             problems.append("SECRET_KEY must be set to at least 32 random characters (it signs the forms' tokens)")
         if self.session_idle_seconds <= 0:
             problems.append("SESSION_IDLE_SECONDS must be positive")
+        if self.staff_session_idle_seconds <= 0:
+            problems.append("STAFF_SESSION_IDLE_SECONDS must be positive")
         if problems:
             raise SettingsError(f"Invalid configuration for service {self.service!r}: " + "; ".join(problems))
