@@ -24,6 +24,7 @@ from . import (
     assets,
     assistance,
     assistance_request,
+    backoffice_admin,
     company,
     configuration,
     errors,
@@ -104,7 +105,7 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
                       assistance_request.blueprint,
                       me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint,
-                      configuration.blueprint):
+                      configuration.blueprint, backoffice_admin.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
 
