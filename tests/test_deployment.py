@@ -34,7 +34,8 @@ HOW_TO_INSTALL = ("Install the deployment checkers with `scripts/ensure-deploy-t
                   "Docker Compose).")
 
 # Every service with a database and a broker: api + worker + migration. Ports from DESIGN §7.
-SERVICES = {"identity": 8101, "company-registry": 8102, "helpdesk": 8103, "signature": 8104, "notifier": 8105}
+SERVICES = {"identity": 8101, "company-registry": 8102, "helpdesk": 8103, "signature": 8104, "notifier": 8105,
+            "consultations": 8107}
 # The web front end: api + migration (its browser sessions), no worker (it consumes no events).
 WEB_PORT = 8106
 FOLDERS = {"gateway": "gateway", **{name: f"services/{name}" for name in SERVICES}, "web": "web"}

@@ -37,6 +37,7 @@ SERVICES = [
     "achats.notifier.app:SERVICE",
     "achats.helpdesk.app:SERVICE",
     "achats.signature.app:SERVICE",
+    "achats.consultations.app:SERVICE",
     "achats.web.app:SERVICE",
 ]
 

@@ -19,7 +19,7 @@ from achats.gateway.routes import match
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 CONTRACTS = {"identity": "identity", "company-registry": "company_registry", "helpdesk": "helpdesk",
-             "signature": "signature", "notifier": "notifier"}
+             "signature": "signature", "notifier": "notifier", "consultations": "consultations"}
 
 
 def contract_of(service: str) -> dict:
@@ -60,7 +60,8 @@ def listed(gateway: str) -> list[dict]:
 def test_every_contract_listed_on_the_docs_page_opens():
     with gateway_before({service: publishing(service) for service in CONTRACTS}) as gateway:
         entries = listed(gateway)
-        assert [e["name"] for e in entries] == ["identity", "companies", "helpdesk", "signature", "notifier"]
+        assert [e["name"] for e in entries] == ["identity", "companies", "helpdesk", "signature", "notifier",
+                                                "consultations"]
         for entry in entries:
             answer = requests.get(gateway + entry["url"])
             assert answer.status_code == 200, (entry, answer.text)

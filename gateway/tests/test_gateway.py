@@ -34,6 +34,9 @@ def test_the_routing_table_sends_each_prefix_to_its_service():
         ("POST", "/api/helpdesk/tickets"): ("helpdesk", "/helpdesk/tickets", "optional"),
         ("POST", "/api/signature/verifications"): ("signature", "/signature/verifications", "optional"),
         ("GET", "/api/notifier/deliveries"): ("notifier", "/notifier/deliveries", "required"),
+        ("GET", "/api/consultations/consultations"): ("consultations", "/consultations/consultations", "optional"),
+        ("GET", "/api/consultations/consultations/x/dce.zip"): (
+            "consultations", "/consultations/consultations/x/dce.zip", "optional"),
     }
     for (method, path), (upstream, target, auth) in cases.items():
         rule = match(method, path)

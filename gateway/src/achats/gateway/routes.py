@@ -69,6 +69,9 @@ RULES: list[Rule] = [
     Rule("helpdesk", "/api/helpdesk", "helpdesk", "/helpdesk", auth=OPTIONAL, max_body=25 * MB),
     # signature: verifying is public, like the guide's tool; big documents, long validations.
     Rule("signature", "/api/signature", "signature", "/signature", auth=OPTIONAL, max_body=55 * MB, timeout=60.0),
+    # consultations: the list, the search and a consultation are public; the DCE needs a company's account
+    # (the service checks it and records the download).
+    Rule("consultations", "/api/consultations", "consultations", "/consultations", auth=OPTIONAL, timeout=15.0),
     _public("notifier.openapi", "/api/notifier/openapi.json", "notifier", "/notifier/openapi.json", "GET"),
     Rule("notifier", "/api/notifier", "notifier", "/notifier"),
 ]
@@ -123,4 +126,5 @@ DOCS = [("identity", "identity", "/identity/openapi.json"),
         ("companies", "company-registry", "/registry/openapi.json"),
         ("helpdesk", "helpdesk", "/helpdesk/openapi.json"),
         ("signature", "signature", "/signature/openapi.json"),
-        ("notifier", "notifier", "/notifier/openapi.json")]
+        ("notifier", "notifier", "/notifier/openapi.json"),
+        ("consultations", "consultations", "/consultations/openapi.json")]

@@ -25,6 +25,7 @@ from . import (
     assistance,
     assistance_request,
     backoffice,
+    backoffice_admin,
     company,
     configuration,
     errors,
@@ -105,7 +106,7 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
                       assistance_request.blueprint,
                       me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint,
-                      configuration.blueprint, backoffice.blueprint):
+                      configuration.blueprint, backoffice.blueprint, backoffice_admin.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
 

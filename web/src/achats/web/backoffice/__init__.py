@@ -39,7 +39,7 @@ class Section:
 NAV = (
     Section("backoffice.queue", _l("Demandes"), STAFF),
     Section("backoffice.faq", _l("FAQ"), STAFF),
-    Section("backoffice.accounts", _l("Comptes"), (ADMIN,)),
+    Section("bo_admin.accounts", _l("Comptes"), (ADMIN,)),  # backoffice_admin.py
     Section("backoffice.companies", _l("Entreprises"), (ADMIN,)),
     Section("backoffice.health", _l("Santé"), (ADMIN,)),
 )

@@ -1,0 +1,1 @@
+"""Consultations de test: fictitious calls for tenders to practise answering."""
