@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import requests
 import sqlalchemy
 from playwright.sync_api import expect
 
@@ -126,3 +127,92 @@ def test_the_idle_limit_of_each_role():
     Settings.staff_session_idle_seconds = 3600
     assert idle_limit(Settings, {"roles": ["support_agent"]}) == 1800
     assert timedelta(seconds=idle_limit(Settings, {})) == timedelta(minutes=30)
+
+
+def _ticket(platform, message: str, *, severity: str = "major", email: str = "a.durand@example.fr",
+            last_name: str = "Durand") -> dict:
+    """A request through the helpdesk's public API, as the « Demande d'assistance » page sends it."""
+    category = requests.get(f"{platform['helpdesk']}/helpdesk/categories", timeout=30).json()["items"][0]["id"]
+    answer = requests.post(f"{platform['helpdesk']}/helpdesk/tickets", data={
+        "category_id": category, "severity": severity, "frequency": "systematic", "message": message,
+        "email": email, "first_name": "Anne", "last_name": last_name},
+        files=[("attachments", ("", b"", "application/octet-stream"))], timeout=30)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _age(platform, ticket_id: str, hours: int) -> None:
+    engine = sqlalchemy.create_engine(platform["helpdesk_database"])
+    try:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text("UPDATE tickets SET created_at = datetime('now', :ago) "
+                                               "WHERE id = :id"), {"ago": f"-{hours} hours",
+                                                                   "id": ticket_id.replace("-", "")})
+    finally:
+        engine.dispose()
+
+
+def _references(page) -> list[str]:
+    return page.locator("table tbody tr td:nth-child(1)").all_inner_texts()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_queue_filters_sorts_counts_and_pages(browser, platform_with_helpdesk, javascript):
+    platform = platform_with_helpdesk
+    create_staff(platform["identity"])
+    old = _ticket(platform, "Le dépôt de mon attestation fiscale échoue.", severity="minor")
+    blocking = _ticket(platform, "Impossible de signer ma réponse.", severity="blocking",
+                       email="j.martin@example.fr", last_name="Martin")
+    idea = _ticket(platform, "Une idée pour la page d'accueil.", severity="suggestion")
+    _age(platform, old["id"], 72)
+    _age(platform, blocking["id"], 5)
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    log_in(page, platform["web"], "agent.dupont")
+    expect(page.get_by_text("Nombre de demandes : 3", exact=True)).to_be_visible()
+    # The oldest first by default, the requester beside each.
+    assert _references(page) == [old["reference"], blocking["reference"], idea["reference"]]
+    expect(page.get_by_role("cell", name="j.martin@example.fr", exact=False)).to_be_visible()
+    counts = page.get_by_role("navigation", name="Nombre de demandes par statut")
+    expect(counts.get_by_role("link", name="Nouvelle : 3")).to_be_visible()
+    expect(counts.get_by_role("link", name="Fermée : 0")).to_be_visible()
+    assert_accessible(page, javascript)
+
+    page.get_by_label("Tri", exact=True).select_option(label="Les plus graves d’abord")
+    page.get_by_role("button", name="Filtrer").click()
+    assert _references(page) == [blocking["reference"], old["reference"], idea["reference"]]
+    page.get_by_label("Rechercher").fill("MARTIN")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_text("Nombre de demandes : 1", exact=True)).to_be_visible()
+    assert _references(page) == [blocking["reference"]]
+    expect(page.get_by_label("Rechercher")).to_have_value("MARTIN")  # the filters kept
+    page.get_by_label("Rechercher").fill("")
+    page.get_by_label("Gravité", exact=True).select_option(label="Mineur")
+    page.get_by_role("button", name="Filtrer").click()
+    assert _references(page) == [old["reference"]]
+    page.get_by_label("Gravité", exact=True).select_option(label="Toutes")
+    page.get_by_label("Attribution").select_option(label="Attribuées à moi")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_text("Aucune demande ne correspond.")).to_be_visible()
+    page.get_by_label("Attribution").select_option(label="Non attribuées")
+    page.get_by_label("Statut", exact=True).select_option(label="En attente du demandeur")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_text("Aucune demande ne correspond.")).to_be_visible()
+    assert_accessible(page, javascript)
+    context.close()
+
+
+def test_the_queue_pages(context, platform_with_helpdesk):
+    platform = platform_with_helpdesk
+    create_staff(platform["identity"])
+    for number in range(27):
+        _ticket(platform, f"Demande numéro {number:02d} sur le coffre-fort.")
+    page = context.new_page()
+    log_in(page, platform["web"], "agent.dupont")
+    expect(page.get_by_text("Nombre de demandes : 27", exact=True)).to_be_visible()
+    first = _references(page)
+    assert len(first) == 25
+    page.get_by_role("link", name="Demandes suivantes").click()
+    second = _references(page)
+    assert len(second) == 2 and not set(first) & set(second)
+    expect(page.get_by_role("link", name="Demandes suivantes")).to_have_count(0)

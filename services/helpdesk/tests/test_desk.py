@@ -50,6 +50,13 @@ def test_queue_filters_and_sorts(any_helpdesk):
     assert _queue(desk, max_age_hours=24) == ["bloquante", "idée"]
     assert _queue(desk, min_age_hours=1, max_age_hours=24) == ["bloquante"]
     assert _queue(desk, email="B@EXAMPLE.FR") == ["bloquante"]
+    # The agents' text search: every word, in any case, in the subject, name, e-mail, company or reference.
+    assert _queue(desk, q="BLOQ") == ["bloquante"]
+    assert _queue(desk, q="c@example") == ["idée"]
+    assert _queue(desk, q="ancienne a@example") == ["ancienne"]
+    assert _queue(desk, q="ancienne b@example") == []
+    assert _queue(desk, q=blocking["reference"]) == ["bloquante"]
+    assert _queue(desk, q="100%") == []
     # Closed tickets leave the default queue; the reference (given on the phone) finds them anyway.
     desk.client.put(f"/helpdesk/agent/tickets/{idea['id']}/status", json={"status": "closed"}, headers=agent)
     assert _queue(desk) == ["ancienne", "bloquante"]

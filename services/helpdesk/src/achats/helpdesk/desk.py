@@ -34,6 +34,11 @@ class QueueFilter:
     max_age_hours: int | None = None
     reference: str | None = None
     email: str | None = None
+    words: tuple[str, ...] = ()  # each found, in any case, in the subject, name, e-mail, company or reference
+
+
+# Where the agents' text search looks.
+_SEARCHED = (Ticket.subject, Ticket.first_name, Ticket.last_name, Ticket.email, Ticket.company, Ticket.reference)
 
 
 def queue(session: Session, query: QueueFilter, *, sort: str, limit: int, cursor: str | None,
@@ -61,6 +66,9 @@ def queue(session: Session, query: QueueFilter, *, sort: str, limit: int, cursor
         conditions.append(Ticket.reference == query.reference)
     if query.email:
         conditions.append(func.lower(Ticket.email) == query.email.strip().lower())
+    for word in query.words:
+        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in _SEARCHED)))
     total = session.execute(select(func.count()).select_from(Ticket).where(*conditions)).scalar_one()
     keys = _sort_keys(sort)
     position = decode_cursor(cursor)

@@ -14,12 +14,13 @@ from . import common, shapes
 def queue(token_info: dict, status: list[str] | None = None, severity: list[str] | None = None,
           category_id: str | None = None, assignee: str | None = None, min_age_hours: int | None = None,
           max_age_hours: int | None = None, reference: str | None = None, email: str | None = None,
-          sort: str = "oldest", limit: int = 50, cursor: str | None = None):
+          q: str | None = None, sort: str = "oldest", limit: int = 50, cursor: str | None = None):
     actor = common.staff(token_info)
     query = QueueFilter(status=tuple(status or ()), severity=tuple(severity or ()),
                         category_id=common.as_uuid(category_id),
                         assignee=actor.id if assignee == "me" else assignee, min_age_hours=min_age_hours,
-                        max_age_hours=max_age_hours, reference=reference, email=email)
+                        max_age_hours=max_age_hours, reference=reference, email=email,
+                        words=tuple((q or "").split()))
     with current_runtime().db.session() as session:
         items, following, total = desk.queue(session, query, sort=sort, limit=limit, cursor=cursor)
         return {"count": total, "items": [shapes.summary(t, for_agent=True) for t in items],
