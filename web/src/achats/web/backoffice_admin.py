@@ -11,9 +11,8 @@ from __future__ import annotations
 import flask
 from flask_babel import gettext as _
 
-from . import forms
+from . import backoffice, forms
 from .account import require_login
-from .me import _identity
 
 blueprint = flask.Blueprint("bo_admin", __name__, url_prefix="/back-office")
 
@@ -25,12 +24,10 @@ DONE = {"unlock": lambda login: _("Le compte %(login)s est déverrouillé : son 
 
 
 def _admin(method: str, path: str, **kwargs):
-    """identity's admin API as the user: 403 (not an administrator) is the 403 page."""
+    """identity's admin API as the user, through the back office's ``call`` (401: log in again; 403, not an
+    administrator: the 403 page; 5xx: the 503 page)."""
     require_login()
-    response = _identity(method, f"/identity/admin{path}", **kwargs)
-    if response.status_code == 403:
-        flask.abort(403)
-    return response
+    return backoffice.call("identity", method, f"/identity/admin{path}", **kwargs)
 
 
 def _search(values) -> dict:
