@@ -267,7 +267,8 @@ def test_every_contract_on_the_docs_page_opens(platform):
     script = re.search(r'<script src="(/api/docs/achats-docs\.js)"', page.text).group(1)
     config = re.search(r"configUrl: '([^']+)'", requests.get(platform.url(script), timeout=10).text).group(1)
     entries = requests.get(platform.url(config), timeout=30).json()["urls"]
-    assert {e["name"] for e in entries} == {"identity", "companies", "helpdesk", "signature", "notifier"}
+    assert {e["name"] for e in entries} == {"identity", "companies", "helpdesk", "signature", "notifier",
+                                                "consultations"}
     for entry in entries:
         spec = requests.get(platform.url(entry["url"]), timeout=30)
         assert spec.status_code == 200, (entry, spec.text)
