@@ -6,8 +6,11 @@ JavaScript on and off, axe 0."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import requests
+import sqlalchemy
 from playwright.sync_api import expect
 from test_backoffice import log_in
 
@@ -187,3 +190,115 @@ def test_a_supplier_gets_403_on_a_ticket_page(context, platform_with_helpdesk):
     assert page.goto(platform["web"] + f"/back-office/demandes/{ticket['id']}").status == 403
     assert context.request.get(platform["web"] + f"/back-office/demandes/{ticket['id']}/pieces-jointes/"
                                "00000000-0000-4000-8000-000000000000").status == 403
+
+
+@pytest.fixture
+def platform_with_notifier(fresh_postgres_url, tmp_path, standin):
+    """The platform, the helpdesk and the notifier's API (its mails fed by deliver_mails)."""
+    from web_support import running_platform
+
+    standin.reset()
+    with running_platform(fresh_postgres_url, tmp_path, standin, helpdesk=True, notifier=True) as urls:
+        yield urls
+
+
+def _mark(platform, template: str, **values) -> None:
+    """A delivery of that template put in the state the notifier's sender records (a 5xx: failed; a 4xx: a new
+    try later), without an SMTP server to refuse it."""
+    engine = sqlalchemy.create_engine(platform["notifier_database"])
+    try:
+        with engine.begin() as connection:
+            assert connection.execute(sqlalchemy.text(
+                "UPDATE deliveries SET " + ", ".join(f"{k} = :{k}" for k in values) + " WHERE template = :template"),
+                {**values, "template": template}).rowcount == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_mails_of_a_ticket_and_renvoyer(browser, platform_with_notifier, javascript):
+    from web_support import deliver_mails
+
+    platform = platform_with_notifier
+    create_staff(platform["identity"])
+    ticket = new_ticket(platform, "Le dépôt échoue.")
+    other = new_ticket(platform, "Une autre demande.", email="c.autre@example.fr")
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    log_in(page, platform["web"], "agent.dupont", start=f"/back-office/demandes/{ticket['id']}")
+    mails = page.get_by_role("region", name="Envois de courriels")
+    expect(mails.get_by_text("Aucun courriel n’a été envoyé pour cette demande.")).to_be_visible()
+    page.get_by_label("Message au demandeur").fill("Quel navigateur utilisez-vous ?")
+    page.get_by_role("button", name="Demander des informations").click()
+    page.get_by_label("Message au demandeur").fill("Merci, c'est corrigé.")
+    page.get_by_role("button", name="Répondre", exact=True).click()
+    deliver_mails(platform, send=False)
+    deliver_mails(platform)  # the three mails of the ticket and the other's, sent to the Maildir
+    _mark(platform, "ticket_answered", status="failed", sent_at=None, last_error="550 5.1.1 Utilisateur inconnu",
+          attempts=1)
+    _mark(platform, "ticket_information_requested", status="queued", sent_at=None, attempts=2,
+          last_error="451 4.3.0 Réessayez plus tard", next_attempt_at="2999-01-01 00:00:00.000000")
+    page.reload()
+    table = page.get_by_role("table", name="Envois de courriels")
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(3)  # not the other ticket's
+    reference = ticket["reference"]
+    answered = rows.filter(has_text=f"Assistance - Réponse à votre demande - Réf. {reference}")
+    expect(answered).to_contain_text("a.durand@example.fr")
+    expect(answered).to_contain_text("Échec")
+    expect(answered).to_contain_text("550 5.1.1 Utilisateur inconnu")
+    asked = rows.filter(has_text=f"Assistance - Demande de complément d'information - Réf. {reference}")
+    expect(asked).to_contain_text("Nouvel essai prévu")
+    expect(asked).to_contain_text("2 essais")
+    created = rows.filter(has_text=f"Assistance - Création d'une demande - Réf. {reference}")
+    expect(created).to_contain_text("Envoyé")
+    expect(created).to_contain_text("Envoyé le ")
+    expect(table.get_by_role("button", name="Renvoyer")).to_have_count(1)  # the failed one only
+    assert other["reference"] not in table.inner_text()
+    assert_accessible(page, javascript)
+    screenshot(page, "back-office-envois-de-courriels")
+
+    answered.get_by_role("button", name="Renvoyer").click()
+    expect(page.get_by_text("Le courriel sera envoyé à nouveau.")).to_be_visible()
+    expect(answered).to_contain_text("Nouvel essai prévu")
+    deliver_mails(platform)
+    page.goto(page.url.split("#")[0])  # (a reload of an address with a fragment, JavaScript off, loses the page)
+    expect(answered).to_contain_text("Envoyé le ")
+    expect(table.get_by_role("button", name="Renvoyer")).to_have_count(0)
+    assert_accessible(page, javascript)
+    context.close()
+
+
+def test_the_ticket_page_says_so_when_the_notifier_is_down(context, platform_with_helpdesk):
+    platform = platform_with_helpdesk  # no notifier: its address is a closed port
+    create_staff(platform["identity"])
+    ticket = new_ticket(platform, "Le dépôt échoue.")
+    page = context.new_page()
+    log_in(page, platform["web"], "agent.dupont", start=f"/back-office/demandes/{ticket['id']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Demande n° {ticket['reference']}")
+    expect(page.get_by_text("Les envois de courriels sont momentanément indisponibles.")).to_be_visible()
+
+
+def test_renvoyer_refuses_a_mail_of_another_ticket(browser, platform_with_notifier):
+    from web_support import deliver_mails
+
+    platform = platform_with_notifier
+    create_staff(platform["identity"])
+    ticket = new_ticket(platform, "Le dépôt échoue.")
+    other = new_ticket(platform, "Une autre demande.", email="c.autre@example.fr")
+    deliver_mails(platform)
+    engine = sqlalchemy.create_engine(platform["notifier_database"])
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("UPDATE deliveries SET status = 'failed'"))
+        theirs = connection.execute(sqlalchemy.text("SELECT id FROM deliveries WHERE recipient = 'c.autre@example.fr'")
+                                    ).scalar_one()
+    engine.dispose()
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    log_in(page, platform["web"], "agent.dupont", start=f"/back-office/demandes/{other['id']}")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    delivery = str(uuid.UUID(str(theirs)))
+    answer = context.request.post(f"{platform['web']}/back-office/demandes/{ticket['id']}/courriels/{delivery}/renvoi",
+                                  form={"csrf_token": token}, max_redirects=0)
+    assert answer.status == 404
+    context.close()

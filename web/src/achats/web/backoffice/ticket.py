@@ -33,6 +33,7 @@ DONE = {
     "fusion": _l("La demande a été fusionnée et fermée."),
     "liens": _l("Les liens de suivi de cette demande ne fonctionnent plus."),
     "lien": _l("Un nouveau lien de suivi a été envoyé au demandeur par courriel."),
+    "renvoi": _l("Le courriel sera envoyé à nouveau."),
 }
 PASSED_HEADERS = ("Content-Type", "Content-Length")
 # « Envois de courriels » (mails.py) sets it: the ticket's mails for the page, or None (no section).
