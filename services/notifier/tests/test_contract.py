@@ -66,6 +66,10 @@ PRODUCER_SAMPLES = {
         "ticket_id": "t-1", "reference": "00012345", "subject": "Problème de connexion",
         "requester": {"email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont"},
         "follow_url": "https://achats.exemple.fr/assistance/demande/xyz"},
+    "helpdesk.ticket.follow_link_sent": {
+        "ticket_id": "t-1", "reference": "00012345", "subject": "Problème de connexion",
+        "requester": {"email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont"},
+        "follow_url": "https://achats.exemple.fr/assistance/demande/xyz"},
 }
 
 # What each event must carry (the mails need it): without one of these, the event is rejected.
@@ -87,6 +91,7 @@ NEEDED = {
     "helpdesk.ticket.information_requested": ["reference", "subject", "requester", "follow_url", "message_excerpt"],
     "helpdesk.ticket.resolved": ["reference", "subject", "requester", "follow_url"],
     "helpdesk.ticket.closed": ["reference", "subject", "requester", "follow_url"],
+    "helpdesk.ticket.follow_link_sent": ["reference", "subject", "requester", "follow_url"],
 }
 
 
