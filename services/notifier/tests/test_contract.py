@@ -66,6 +66,10 @@ PRODUCER_SAMPLES = {
         "ticket_id": "t-1", "reference": "00012345", "subject": "Problème de connexion",
         "requester": {"email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont"},
         "follow_url": "https://achats.exemple.fr/assistance/demande/xyz"},
+    "helpdesk.ticket.follow_link_sent": {
+        "ticket_id": "t-1", "reference": "00012345", "subject": "Problème de connexion",
+        "requester": {"email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont"},
+        "follow_url": "https://achats.exemple.fr/assistance/demande/xyz"},
     "consultations.question.answered": {
         "question_id": "q-1", "consultation_id": "c-1", "reference": "TEST-2026-TRX-001",
         "title": "Réhabilitation d'un bâtiment", "question": "Le lot 1 comprend-il le désamiantage ?",
@@ -94,6 +98,7 @@ NEEDED = {
     "helpdesk.ticket.information_requested": ["reference", "subject", "requester", "follow_url", "message_excerpt"],
     "helpdesk.ticket.resolved": ["reference", "subject", "requester", "follow_url"],
     "helpdesk.ticket.closed": ["reference", "subject", "requester", "follow_url"],
+    "helpdesk.ticket.follow_link_sent": ["reference", "subject", "requester", "follow_url"],
     "consultations.question.answered": ["reference", "title", "question", "answer", "consultation_url", "recipients"],
 }
 

@@ -59,7 +59,8 @@ def test_ticket_created_is_the_mail_of_the_guide(renderer):
 
 
 @pytest.mark.parametrize("event_type", ["helpdesk.ticket.answered", "helpdesk.ticket.information_requested",
-                                        "helpdesk.ticket.resolved", "helpdesk.ticket.closed"])
+                                        "helpdesk.ticket.resolved", "helpdesk.ticket.closed",
+                                        "helpdesk.ticket.follow_link_sent"])
 def test_every_ticket_mail_has_the_reference_the_link_and_the_support_phone(renderer, event_type):
     mail = render_example(renderer, event_type)
     data = contract.examples()[event_type]["data"]

@@ -52,6 +52,7 @@ def configure(runtime: Runtime) -> None:
     runtime.extras["identity"] = ServiceClient(s.identity_url, service="identity")
     runtime.extras["registry"] = ServiceClient(s.registry_url, service="company-registry")
     runtime.extras["helpdesk"] = ServiceClient(s.helpdesk_url, service="helpdesk")
+    runtime.extras["notifier"] = ServiceClient(s.notifier_url, service="notifier")
     # A verification or a signing runs in the service's sandbox (its own 30 s budget): wait for it.
     runtime.extras["consultations"] = ServiceClient(s.consultations_url, service="consultations")
     runtime.extras["signature"] = ServiceClient(s.signature_url, service="signature", read_timeout=60)

@@ -17,6 +17,8 @@ class WebSettings(ServiceSettings):
     signature_url: str = "http://127.0.0.1:8104"
     # « Consultations de test » (issue 19): the list, a consultation, its DCE (downloaded with the user's token).
     consultations_url: str = "http://127.0.0.1:8107"
+    # The back office's « Envois de courriels » of a ticket (issue 17 item 4): the notifier's deliveries and retry.
+    notifier_url: str = "http://127.0.0.1:8105"
     # Signs the CSRF tokens of the forms (HMAC of the session id); required outside the embedded mode.
     secret_key: str = ""
     # The session cookie: `Secure` behind HTTPS (production), not on http://localhost.
