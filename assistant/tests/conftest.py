@@ -41,3 +41,32 @@ def keystore(token):
     store = Keystore(modules=[SOFTHSM_MODULE])
     store.refresh()
     return store
+
+
+@pytest.fixture
+def signature_api(pki, keys, tmp_path):
+    """The real signature service over HTTP (SQLite, the run's PKI, TSA and trusted lists), and a user's token:
+    ``(base_url, token)``."""
+    from achats.chassis.testing.server import serving
+    from achats.signature.app import SERVICE
+
+    config = SERVICE.load_settings({}, **{
+        "database_url": f"sqlite:///{tmp_path / 'signature.db'}", "amqp_url": "memory://assistant-tests",
+        "lotl_url": pki.lotl_url, "lotl_signer_certs": (str(pki.pki.cert_path("lotl-signer")),),
+        "tsa_url": pki.tsa_url, "trust_lists_cache_dir": str(tmp_path / "tl-cache"), "validation_workers": 1,
+        "log_json": True, "revocation_cache_seconds": 0})
+    SERVICE.migrate(config)
+    runtime = SERVICE.runtime(config)
+    app = SERVICE.create_app(config, runtime)
+    token = keys.token({"sub": "user-marie", "roles": ["supplier"], "email": "marie.curie@curie-sas.example"})
+    with serving(app) as base:
+        yield f"{base}/signature", token
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def service_client(signature_api):
+    from achats.assistant.service import SignatureService
+
+    base, token = signature_api
+    return SignatureService(base, token)
