@@ -192,16 +192,6 @@ def test_a_supplier_gets_403_on_a_ticket_page(context, platform_with_helpdesk):
                                "00000000-0000-4000-8000-000000000000").status == 403
 
 
-@pytest.fixture
-def platform_with_notifier(fresh_postgres_url, tmp_path, standin):
-    """The platform, the helpdesk and the notifier's API (its mails fed by deliver_mails)."""
-    from web_support import running_platform
-
-    standin.reset()
-    with running_platform(fresh_postgres_url, tmp_path, standin, helpdesk=True, notifier=True) as urls:
-        yield urls
-
-
 def _mark(platform, template: str, **values) -> None:
     """A delivery of that template put in the state the notifier's sender records (a 5xx: failed; a 4xx: a new
     try later), without an SMTP server to refuse it."""
