@@ -27,6 +27,8 @@ class CertificateInfo:
     location: str  # the token's label, or the file's path
     certificate: x509.Certificate
     chain: list[x509.Certificate] = field(default_factory=list)
+    # What the PIN is asked for (a signature requested by the platform's page: its origin and documents).
+    purpose: dict | None = field(default=None, compare=False)
 
     @property
     def holder(self) -> str:

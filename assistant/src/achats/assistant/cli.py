@@ -11,6 +11,8 @@ import sys
 from . import __version__
 from .errors import AssistantError
 from .platform import DEFAULT_PLATFORM, login, platform_url, signature_api
+from .report import build_report, environment_tsa
+from .server import DEFAULT_PORT, Assistant, AssistantServer
 from .service import SignatureService
 from .signing import as_dicts, sign_documents, summary
 from .tokens import Keystore
@@ -19,6 +21,9 @@ from .tokens import Keystore
 def terminal_pin(info) -> str | None:
     """The PIN typed at the assistant's terminal, never echoed; an empty answer cancels."""
     what = "Mot de passe du fichier" if info.source == "pkcs12" else "Code PIN de la carte"
+    if info.purpose:
+        names = ", ".join(info.purpose.get("documents") or []) or "(document non précisé)"
+        print(f"\nLa page {info.purpose['origin']} demande une signature : {names}", file=sys.stderr)
     pin = getpass.getpass(f"{what} « {info.location} » pour {info.holder} (Entrée seule : annuler) : ")
     return pin or None
 
@@ -41,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--plateforme", metavar="URL", help=f"adresse de la plateforme ({DEFAULT_PLATFORM} par défaut)")
     sign.add_argument("--identifiant", help="votre identifiant sur la plateforme (le mot de passe est demandé)")
     sign.add_argument("--json", action="store_true", help="résumé en JSON")
+    serve = commands.add_parser("ouvrir", aliases=["serve"], help="attendre les pages de la plateforme (127.0.0.1)")
+    serve.add_argument("--origine", metavar="URL", help="adresse de la plateforme dont les pages sont servies "
+                                                      "(celle de --plateforme par défaut)")
+    serve.add_argument("--plateforme", metavar="URL")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    report = commands.add_parser("tester", aliases=["report"], help="« Tester la configuration » du poste")
+    report.add_argument("--plateforme", metavar="URL")
+    report.add_argument("--signature-de-test", action="store_true", help="faire aussi une signature de test")
     return parser
 
 
@@ -107,7 +120,38 @@ def cmd_sign(args) -> int:
     return 0 if all(o.status == "signed" for o in outcomes) else 1
 
 
-COMMANDS = {"certificats": cmd_certificates, "certificates": cmd_certificates, "signer": cmd_sign, "sign": cmd_sign}
+def terminal_confirm(origin: str, code: str) -> bool:
+    print(f"\nLa page {origin} demande à utiliser l'assistant. Code d'association : {code[:3]} {code[3:]}",
+          file=sys.stderr)
+    return input("Est-ce le code affiché par la page ? Accepter (o/N) : ").strip().lower() in ("o", "oui", "y")
+
+
+def cmd_serve(args) -> int:
+    platform = platform_url(args.plateforme)
+    assistant = Assistant(keystore=keystore_from(args), origin=args.origine or platform, pin_provider=terminal_pin,
+                          confirm=terminal_confirm, platform=platform,
+                          signature=SignatureService(signature_api(platform)), tsa_url=environment_tsa())
+    with AssistantServer(assistant, port=args.port) as server:
+        print(f"Mon Assistant Marchés Publics {__version__} attend les pages de {assistant.origin} sur {server.url}"
+              " (Ctrl+C pour quitter).", file=sys.stderr)
+        try:
+            server.thread.join()
+        except KeyboardInterrupt:
+            print("\nAssistant fermé.", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args) -> int:
+    platform = platform_url(args.plateforme)
+    report = build_report(keystore=keystore_from(args), platform=platform,
+                          signature=SignatureService(signature_api(platform)), tsa_url=environment_tsa(),
+                          pin_provider=terminal_pin if args.signature_de_test else None)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+COMMANDS = {"ouvrir": cmd_serve, "serve": cmd_serve, "tester": cmd_report, "report": cmd_report,
+            "certificats": cmd_certificates, "certificates": cmd_certificates, "signer": cmd_sign, "sign": cmd_sign}
 
 
 def main(argv: list[str] | None = None) -> int:
