@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .errors import AssistantError
+from .qualification import annotate
 from .report import build_report
 from .service import SignatureService
 from .tokens import Keystore, PinProvider
@@ -216,7 +217,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise AssistantError("pairing_required", "Associez d'abord cette page à l'assistant.", status=401)
             if (method, path) == ("GET", "/v1/certificates"):
                 found = self.assistant.keystore.certificates(refresh="refresh=1" in query)
-                return self._json(200, {"certificates": [c.as_dict() for c in found],
+                shown = annotate([c.as_dict() for c in found], found, self.assistant.signature)
+                return self._json(200, {"certificates": shown,
                                         "problems": self.assistant.keystore.problems})
             if (method, path) == ("POST", "/v1/signatures"):
                 return self._json(200, self.assistant.sign(self._body()))
