@@ -61,6 +61,7 @@ class Assistant:
         self.tsa_url = tsa_url
         self._keys: set[str] = set()
         self._pairing = threading.Lock()  # one pairing question at a time
+        self._prompt = threading.Lock()  # one PIN prompt at a time: two pages' requests never mix their prompts
 
     def paired(self, authorization: str | None) -> bool:
         if not authorization or not authorization.startswith("Bearer "):
@@ -95,8 +96,9 @@ class Assistant:
 
         def ask(certificate):
             # The prompt names what is signed and for whom: the person consents by typing the PIN.
-            return self.pin_provider(dataclasses.replace(certificate, purpose={"origin": self.origin,
-                                                                                "documents": documents}))
+            with self._prompt:
+                return self.pin_provider(dataclasses.replace(certificate, purpose={"origin": self.origin,
+                                                                                    "documents": documents}))
 
         value = self.keystore.sign(ref, data, ask, algorithm=body.get("signature_algorithm") or
                                    "rsa_pkcs1v15_sha256")
