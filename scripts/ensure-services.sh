@@ -332,3 +332,19 @@ ensure_signature_tools() {
     fi
 }
 ensure_signature_tools
+
+# --- The signing assistant's token for tests (SoftHSM2, a real PKCS#11 module) -------------------
+
+ensure_assistant_tools() {
+    if command -v softhsm2-util >/dev/null && [[ -f /usr/lib/softhsm/libsofthsm2.so ]]; then
+        say "assistant tools: SoftHSM2 available"
+        return 0
+    fi
+    if is_root; then
+        say "installing softhsm2 (assistant tests)"
+        apt_install softhsm2
+    else
+        die "the assistant tests need SoftHSM2" "Run: sudo apt-get install -y softhsm2"
+    fi
+}
+ensure_assistant_tools

@@ -4,5 +4,5 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for folder in ("tests", "services/identity/tests", "services/company-registry/tests"):
+for folder in ("tests", "services/identity/tests", "services/company-registry/tests", "services/consultations/tests"):
     sys.path.insert(0, str(ROOT / folder))

@@ -25,7 +25,7 @@ from achats.chassis.testing.server import free_port
 
 BIN = Path(sys.executable).parent
 ISSUER, AUDIENCE = "http://localhost:8080/identity", "achats"
-SERVICES = ("identity", "company-registry", "notifier", "helpdesk", "signature")
+SERVICES = ("identity", "company-registry", "notifier", "helpdesk", "signature", "consultations")
 
 
 def available(name: str) -> bool:

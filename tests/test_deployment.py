@@ -41,7 +41,8 @@ WEB_PORT = 8106
 FOLDERS = {"gateway": "gateway", **{name: f"services/{name}" for name in SERVICES}, "web": "web"}
 PORTS = {"gateway": 8080, **SERVICES, "web": WEB_PORT}
 # The services whose apis the pages call directly (web/README.md).
-WEB_CALLS = {"identity": 8101, "company-registry": 8102, "helpdesk": 8103, "signature": 8104}
+WEB_CALLS = {"identity": 8101, "company-registry": 8102, "helpdesk": 8103, "signature": 8104,
+             "consultations": 8107, "notifier": 8105}
 RENDERS = {
     "dev": "overlays/dev",
     "prod": "overlays/prod",
@@ -275,7 +276,8 @@ def test_compose_runs_the_web_front_end_as_migration_and_api_behind_the_gateway(
     assert web.get("command") is None, "the api runs the image's CMD: serve --workers 2"
     assert web["depends_on"]["web-migrate"]["condition"] == "service_completed_successfully"
     environment = web["environment"]
-    assert {environment[f"WEB_{key}_URL"] for key in ("IDENTITY", "REGISTRY", "HELPDESK", "SIGNATURE")} == {
+    assert {environment[f"WEB_{key}_URL"] for key in ("IDENTITY", "REGISTRY", "HELPDESK", "SIGNATURE",
+                                                                          "CONSULTATIONS", "NOTIFIER")} == {
         f"http://{name}:{port}" for name, port in WEB_CALLS.items()}
     assert len(environment["SECRET_KEY"]) >= 32 and environment["AMQP_URL"] == ""
     # A login starts a session only once identity's access token is checked: identity's keys and issuer.

@@ -103,3 +103,28 @@ def identity_validators() -> dict[str, Draft202012Validator]:
             validator.validate(example["payload"])
         validators[event_type] = validator
     return validators
+
+
+def test_the_answer_to_a_question_as_consultations_publishes_it_matches_the_notifier_contract(sqlite_url, keys):
+    """consultations.question.answered, published by the consultations service, is what the notifier accepts, and
+    it mails the asker and each downloader once."""
+    from achats.notifier.mails import mails_for
+
+    from consultations_support import WORKS, consultation_id, make_consultations
+
+    service = make_consultations(sqlite_url, keys)
+    try:
+        base = f"/consultations/consultations/{consultation_id(WORKS)}"
+        assert service.client.get(f"{base}/dce.zip", headers=service.auth("pierre")).status_code == 200
+        assert service.client.post(f"{base}/questions", headers=service.auth("marie"),
+                                   json={"question": "Le lot 1 comprend-il le désamiantage ?"}).status_code == 201
+        queue = service.client.get("/consultations/questions", headers=service.auth("agent")).json()
+        assert service.client.post(f"/consultations/questions/{queue['items'][0]['id']}/answer",
+                                   headers=service.auth("agent"), json={"answer": "Oui."}).status_code == 200
+        (envelope,) = service.events("consultations.question.answered")
+    finally:
+        service.runtime.db.dispose()
+    assert "consultations.question.answered" in contract.consumed_types()
+    contract.check_envelope(envelope)
+    assert [m.recipient.email for m in mails_for(envelope["type"], envelope["data"])] == [
+        "marie.curie@example.fr", "pierre.curie@example.fr"]

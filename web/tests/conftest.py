@@ -72,3 +72,14 @@ def platform_with_helpdesk(fresh_postgres_url, tmp_path, standin):
     standin.reset()
     with running_platform(fresh_postgres_url, tmp_path, standin, helpdesk=True) as urls:
         yield urls
+
+
+@pytest.fixture
+def platform_with_notifier(fresh_postgres_url, tmp_path, standin):
+    """The platform, the helpdesk and the notifier's API (its mails fed by web_support.deliver_mails, into a
+    Maildir under tmp_path/mail): the back office's « Envois de courriels »."""
+    from web_support import running_platform
+
+    standin.reset()
+    with running_platform(fresh_postgres_url, tmp_path, standin, helpdesk=True, notifier=True) as urls:
+        yield urls

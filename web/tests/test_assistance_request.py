@@ -174,6 +174,11 @@ def test_the_faq_resolved_the_problem(browser, platform_with_helpdesk, javascrip
     rows = helpdesk_rows(platform, "SELECT outcome, category_id FROM faq_outcomes")
     assert [(r["outcome"], str(r["category_id"]).replace("-", "")) for r in rows] == [
         ("resolved", category_id.replace("-", ""))]
+    # Every question the page listed is credited with it (the helpdesk's deflection per question).
+    shown = next(c["faq_count"] for c in categories if c["label"] == CATEGORY)
+    assert shown > 0
+    assert helpdesk_rows(platform, "SELECT count(*) AS n FROM faq_impressions i JOIN faq_outcomes o "
+                                   "ON o.view_id = i.view_id WHERE o.outcome = 'resolved'") == [{"n": shown}]
     assert helpdesk_rows(platform, "SELECT count(*) AS n FROM tickets") == [{"n": 0}]
     page.context.close()
 

@@ -82,13 +82,18 @@ CCAS_SIRET = "26570134200148"
 
 @contextlib.contextmanager
 def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool = False, signature: bool = False,
-                     web_settings: dict | None = None, **identity_settings) -> Iterator[dict]:
+                     web_settings: dict | None = None, consultations: str | None = None, notifier: bool = False,
+                     **identity_settings) -> Iterator[dict]:
     """identity (on ``database_url``) and the registry (SQLite, INSEE stand-in) over real HTTP, and the web
     front end calling them; the web app checks identity's tokens with identity's own public keys.
     ``helpdesk``: the helpdesk too (SQLite), for the pages its mails link to. ``signature``: the signature
     service too (SQLite), with a test PKI of its own and its OCSP/CRL, TSA and trusted-list stand-ins (as
     services/signature's tests run it); ``urls["pki"]`` is that PKI (``RunningPki``). ``web_settings``: the web
-    app's own settings (e.g. ``staff_session_idle_seconds``)."""
+    app's own settings (e.g. ``staff_session_idle_seconds``; a callable is given the services' addresses).
+    ``consultations``: a database URL on which the
+consultations service runs too (its migration creates the practice consultations). ``notifier``: the notifier's
+    API too (SQLite, mails to a Maildir), fed by ``deliver_mails(urls)`` with the helpdesk's events (what the relay
+    and the consumer do); without it the web app's notifier address is a closed port."""
     import uuid
 
     from achats.chassis import security
@@ -117,28 +122,41 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
         identity_runtime.extras["registry"].http.base_url = registry_url
         with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url, \
                 _maybe_helpdesk(helpdesk, tmp_path, namespace, verifier) as helpdesk_url, \
-                _maybe_signature(signature, tmp_path, namespace, verifier) as (signature_url, pki):
+                _maybe_signature(signature, tmp_path, namespace, verifier) as (signature_url, pki), \
+                _maybe_consultations(consultations, namespace, verifier) as consultations_url, \
+                _maybe_notifier(notifier, tmp_path, namespace, verifier) as notifier_url:
             config = WEB.load_settings({}, **{
                 "database_url": f"sqlite:///{tmp_path}/web.db", "amqp_url": f"memory://web-{namespace}",
                 "secret_key": SECRET, "cookie_secure": False, "assets_dir": str(tmp_path / "assets"),
                 "log_json": True, "identity_url": identity_url, "registry_url": registry_url,
                 **({"helpdesk_url": helpdesk_url} if helpdesk_url else {}),
-                **({"signature_url": signature_url} if signature_url else {}), **(web_settings or {})})
+                **({"signature_url": signature_url} if signature_url else {}),
+                **({"consultations_url": consultations_url} if consultations_url else {}),
+                "notifier_url": notifier_url or "http://127.0.0.1:1",
+                # A callable setting is given the services' addresses, known only now (« Santé »'s list, say).
+                **{key: value({"identity": identity_url, "registry": registry_url, "helpdesk": helpdesk_url,
+                               "signature": signature_url, "consultations": consultations_url,
+                               "notifier": notifier_url}) if callable(value) else value
+                   for key, value in (web_settings or {}).items()}})
             WEB.migrate(config)
             web_runtime = WEB.runtime(config)
             web_runtime.extras["verifier"] = verifier()
             _IDENTITY_DATABASES[identity_url] = database_url
             _IDENTITY_RUNTIMES[identity_url] = identity_runtime
+            REGISTRY_RUNTIMES[registry_url] = registry_runtime
             try:
                 with serving(WEB.create_app(config, web_runtime)) as web_url:
                     yield {"web": web_url, "identity": identity_url, "registry": registry_url,
                            "helpdesk": helpdesk_url, "signature": signature_url, "pki": pki,
+                           "consultations": consultations_url, "consultations_database": consultations,
+                           "notifier": notifier_url, "notifier_database": f"sqlite:///{tmp_path}/notifier.db",
                            "identity_database": database_url,
                            "helpdesk_database": f"sqlite:///{tmp_path}/helpdesk.db",
                            "signature_database": f"sqlite:///{tmp_path}/signature.db"}
             finally:
                 _IDENTITY_DATABASES.pop(identity_url, None)
                 _IDENTITY_RUNTIMES.pop(identity_url, None)
+                REGISTRY_RUNTIMES.pop(registry_url, None)
             web_runtime.db.dispose()
     identity_runtime.db.dispose()
     registry_runtime.db.dispose()
@@ -160,6 +178,80 @@ def _maybe_helpdesk(wanted: bool, tmp_path: Path, namespace: str, verifier) -> I
     with serving(HELPDESK.create_app(config, runtime)) as url:
         yield url
     runtime.db.dispose()
+
+
+@contextlib.contextmanager
+def _maybe_consultations(database_url: str | None, namespace: str, verifier) -> Iterator[str | None]:
+    if not database_url:
+        yield None
+        return
+    from achats.consultations.app import SERVICE as CONSULTATIONS
+
+    config = CONSULTATIONS.load_settings({}, database_url=database_url, amqp_url=f"memory://consultations-{namespace}",
+                                         log_json=True)
+    CONSULTATIONS.migrate(config)
+    runtime = CONSULTATIONS.runtime(config)
+    runtime.extras["verifier"] = verifier()
+    with serving(CONSULTATIONS.create_app(config, runtime)) as url:
+        yield url
+    runtime.db.dispose()
+
+
+@contextlib.contextmanager
+def _maybe_notifier(wanted: bool, tmp_path: Path, namespace: str, verifier) -> Iterator[str | None]:
+    if not wanted:
+        yield None
+        return
+    from achats.notifier.app import SERVICE as NOTIFIER
+
+    config = NOTIFIER.load_settings({}, database_url=f"sqlite:///{tmp_path}/notifier.db",
+                                    amqp_url=f"memory://notifier-{namespace}", log_json=True,
+                                    mail_url=f"maildir://{tmp_path}/mail", mail_domain="achats.test",
+                                    public_base_url=PUBLIC, reveal_links=True)
+    NOTIFIER.migrate(config)
+    runtime = NOTIFIER.runtime(config)
+    runtime.extras["verifier"] = verifier()
+    with serving(NOTIFIER.create_app(config, runtime)) as url:
+        _NOTIFIER_RUNTIMES[url] = runtime
+        try:
+            yield url
+        finally:
+            _NOTIFIER_RUNTIMES.pop(url, None)
+    runtime.db.dispose()
+
+
+# The runtime of each running notifier, for deliver_mails.
+_NOTIFIER_RUNTIMES: dict[str, object] = {}
+
+
+def deliver_mails(platform: dict, *, send: bool = True) -> None:
+    """What the helpdesk's relay and the notifier's consumer do: each mail event of the helpdesk's outbox applied
+    by the notifier's own handler (again changes nothing: one mail per event, template and recipient); then, with
+    ``send``, one round of the notifier's own sender (to the Maildir)."""
+    import sqlalchemy
+
+    from achats.chassis.bus import CloudEvent, outbox
+    from achats.notifier import events as notifier_events
+    from achats.notifier.sender import MailSender
+
+    runtime = _NOTIFIER_RUNTIMES[platform["notifier"]]
+    handlers = notifier_events.handlers(runtime)
+    engine = sqlalchemy.create_engine(platform["helpdesk_database"])
+    try:
+        with engine.connect() as connection:
+            bodies = connection.execute(sqlalchemy.select(outbox.c.body).order_by(outbox.c.seq)).scalars().all()
+    finally:
+        engine.dispose()
+    for body in bodies:
+        event = CloudEvent.from_json(body)
+        if event.type in handlers:
+            with runtime.db.unit_of_work() as uow:
+                handlers[event.type](uow.session, event)
+                uow.commit()
+    if send:
+        extras = runtime.extras
+        MailSender(db=runtime.db, transport=extras["mail_transport"], settings=runtime.settings,
+                   wake=extras["mail_wake"], name="web-tests").run_once()
 
 
 @contextlib.contextmanager
@@ -229,6 +321,8 @@ def on_web(url: str, web_url: str) -> str:
 _IDENTITY_DATABASES: dict[str, str] = {}
 # The runtime of each running identity, for staff accounts (create_staff) made as the CLI makes them.
 _IDENTITY_RUNTIMES: dict[str, object] = {}
+# The runtime of each running registry, for running its worker's jobs (jobs.reverify) as its worker would.
+REGISTRY_RUNTIMES: dict[str, object] = {}
 
 
 def create_staff(identity_url: str, login: str = "agent.dupont", email: str = "agent.dupont@example.fr", *,

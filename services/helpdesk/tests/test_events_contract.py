@@ -20,7 +20,7 @@ OWN = yaml.safe_load((Path(achats.helpdesk.__file__).parent / "asyncapi.yaml").r
 # The consumer's contract, read as a file: the helpdesk never imports the notifier's code.
 NOTIFIER_FILE = Path(__file__).resolve().parents[2] / "notifier" / "src" / "achats" / "notifier" / "asyncapi.yaml"
 MAIL_EVENTS = {"helpdesk.ticket.created", "helpdesk.ticket.answered", "helpdesk.ticket.information_requested",
-               "helpdesk.ticket.resolved", "helpdesk.ticket.closed"}
+               "helpdesk.ticket.resolved", "helpdesk.ticket.closed", "helpdesk.ticket.follow_link_sent"}
 NOTE = "Note interne jamais publiée"
 
 formats = FormatChecker(["email", "uuid"])
@@ -65,6 +65,7 @@ def produce_every_event(desk) -> None:
     desk.post_form(f"/helpdesk/tickets/{ticket['id']}/messages", headers=marie, message="Firefox",
                    files=[("attachments", ("b.pdf", PDF, "application/pdf"))])
     desk.post_form(f"{url}/replies", headers=agent, message="Corrigé", status="resolved")
+    desk.client.post(f"{url}/follow-links", headers=agent)
     desk.post_form(f"/helpdesk/agent/tickets/{anonymous['id']}/replies", headers=agent, message="Réponse")
     jobs.auto_close(desk.runtime, now=now() + timedelta(days=8))
 
@@ -74,7 +75,7 @@ def test_published_events_match_both_contracts(helpdesk):
     events = helpdesk.events()
     assert {e["type"] for e in events} == {t for t, c in OWN["channels"].items() if "subscribe" in c}
     notifier = notifier_validators()
-    assert set(notifier) == MAIL_EVENTS  # the notifier consumes exactly our five mail events
+    assert set(notifier) == MAIL_EVENTS  # the notifier consumes exactly our six mail events
     for envelope in events:
         assert envelope["specversion"] == "1.0"
         assert envelope["source"] == "/helpdesk"

@@ -119,3 +119,90 @@ def test_faq_pages(helpdesk):
 def test_deflection_needs_a_category_and_is_only_resolved(helpdesk, body):
     response = helpdesk.client.post("/helpdesk/faq/outcomes", json=body)
     assert response.status_code == 400
+
+
+def _stats_of(helpdesk, category: str) -> dict:
+    response = helpdesk.client.get("/helpdesk/faq/stats", headers=helpdesk.auth("agent"))
+    assert response.status_code == 200, response.text
+    return next(row for row in response.json()["categories"] if row["category"]["id"] == category)
+
+
+def test_the_deflection_of_each_question_shown(helpdesk):
+    category = category_id("compte-entreprise")
+    listed = helpdesk.client.get("/helpdesk/faq", params={"category_id": category}).json()["items"]
+    first, second = listed[0]["id"], listed[1]["id"]
+    # Two showings of the category's FAQ, one of them followed by « La FAQ m'a permis… », twice (counted once).
+    shown = [helpdesk.client.post("/helpdesk/faq/views", json={"entry_ids": [first, second, first]})
+             for _ in range(2)]
+    assert [r.status_code for r in shown] == [201, 201], shown[0].text
+    view = shown[0].json()["view_id"]
+    for _ in range(2):
+        resolved = helpdesk.client.post("/helpdesk/faq/outcomes",
+                                        json={"outcome": "resolved", "category_id": category, "view_id": view})
+        assert resolved.status_code == 204, resolved.text
+    # A showing of the first question only, left without an outcome.
+    helpdesk.client.post("/helpdesk/faq/views", json={"entry_ids": [first]})
+    row = _stats_of(helpdesk, category)
+    assert row["resolved"] == 1
+    entries = {e["entry_id"]: e for e in row["entries"]}
+    assert [e["entry_id"] for e in row["entries"]] == [e["id"] for e in listed]  # every question, in order
+    assert (entries[first]["shown"], entries[first]["resolved_after_shown"], entries[first]["rate"]) == (3, 1, 0.3333)
+    assert (entries[second]["shown"], entries[second]["resolved_after_shown"], entries[second]["rate"]) == (2, 1, 0.5)
+    never = listed[2]["id"]
+    assert (entries[never]["shown"], entries[never]["resolved_after_shown"], entries[never]["rate"]) == (0, 0, None)
+
+
+def test_a_view_of_unknown_questions_or_an_unknown_view_is_refused(helpdesk):
+    unknown = "00000000-0000-4000-8000-000000000000"
+    refused = helpdesk.client.post("/helpdesk/faq/views", json={"entry_ids": [unknown]})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["errors"][0]["field"] == "entry_ids"
+    assert helpdesk.client.post("/helpdesk/faq/views", json={"entry_ids": []}).status_code == 400
+    outcome = helpdesk.client.post("/helpdesk/faq/outcomes", json={
+        "outcome": "resolved", "category_id": category_id("autre"), "view_id": unknown})
+    assert outcome.status_code == 400
+    assert outcome.json()["errors"][0]["field"] == "view_id"
+    assert _stats_of(helpdesk, category_id("autre"))["resolved"] == 0
+
+
+def test_questions_and_categories_move_up_and_down(helpdesk):
+    agent = helpdesk.auth("agent")
+    category = category_id("compte-entreprise")
+
+    def order() -> list[str]:
+        return [e["id"] for e in helpdesk.client.get("/helpdesk/faq", headers=agent, params={
+            "category_id": category, "include_inactive": "true"}).json()["items"]]
+
+    before = order()
+    moved = helpdesk.client.post(f"/helpdesk/faq/{before[2]}/move", headers=agent, json={"direction": "up"})
+    assert moved.status_code == 200, moved.text
+    assert order() == [before[0], before[2], before[1], *before[3:]]
+    helpdesk.client.post(f"/helpdesk/faq/{before[2]}/move", headers=agent, json={"direction": "down"})
+    assert order() == before
+    # At the top already: nothing changes. An unpublished question keeps its place among the others.
+    assert helpdesk.client.post(f"/helpdesk/faq/{before[0]}/move", headers=agent,
+                                json={"direction": "up"}).status_code == 200
+    assert order() == before
+    helpdesk.client.patch(f"/helpdesk/faq/{before[1]}", headers=agent, json={"active": False})
+    helpdesk.client.post(f"/helpdesk/faq/{before[1]}/move", headers=agent, json={"direction": "down"})
+    assert order() == [before[0], before[2], before[1], *before[3:]]
+    public = [e["id"] for e in helpdesk.client.get("/helpdesk/faq", params={"category_id": category}).json()["items"]]
+    assert public == [before[0], before[2], *before[3:]]
+    assert helpdesk.client.post(f"/helpdesk/faq/{before[0]}/move", headers=agent,
+                                json={"direction": "sideways"}).status_code == 400
+
+    labels = [c["id"] for c in helpdesk.client.get("/helpdesk/categories").json()["items"]]
+    answer = helpdesk.client.post(f"/helpdesk/categories/{labels[1]}/move", headers=agent, json={"direction": "up"})
+    assert answer.status_code == 200, answer.text
+    assert [c["id"] for c in helpdesk.client.get("/helpdesk/categories").json()["items"]] == [
+        labels[1], labels[0], *labels[2:]]
+
+
+@pytest.mark.parametrize("who", [None, "marie"])
+def test_only_the_staff_move_questions_and_categories(helpdesk, who):
+    headers = helpdesk.auth(who) if who else {}
+    entry = helpdesk.client.get("/helpdesk/faq", params={"limit": 1}).json()["items"][0]
+    answers = [helpdesk.client.post(f"/helpdesk/faq/{entry['id']}/move", headers=headers, json={"direction": "down"}),
+               helpdesk.client.post(f"/helpdesk/categories/{entry['category_id']}/move", headers=headers,
+                                    json={"direction": "down"})]
+    assert [a.status_code for a in answers] == ([401, 401] if who is None else [403, 403])

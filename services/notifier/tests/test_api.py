@@ -169,7 +169,7 @@ def test_templates_are_listed_and_previewed(setup, keys):
     _, client = setup()
     headers = auth(keys, "support_agent")
     templates = client.get("/notifier/templates", headers=headers).json()["items"]
-    assert len(templates) == 16
+    assert len(templates) == 17
     assert {"name": "email_changed_notice", "events": ["identity.user.email_change_requested"]}.items() <= next(
         t for t in templates if t["name"] == "email_changed_notice").items()
     assert {"name": "company_user_joined", "events": ["identity.user.registered"]}.items() <= templates[1].items()
@@ -180,3 +180,21 @@ def test_templates_are_listed_and_previewed(setup, keys):
     joined = client.get("/notifier/templates/company_user_joined/preview", headers=headers).json()
     assert joined["subject"] == "Compte entreprise - Nouvel utilisateur : Hélène Lefèvre"
     assert_problem(client.get("/notifier/templates/inconnu/preview", headers=headers), 404, "template_not_found")
+
+
+def test_the_mails_of_a_ticket(setup, keys):
+    """The back office's « Envois de courriels »: a ticket's mails, by the ticket_id of the helpdesk's events."""
+    notifier, client = setup()
+    ticket, other = "b2c3d4e5-f6a7-4890-9bcd-ef0123456789", "c3d4e5f6-a7b8-4901-8cde-f01234567890"
+    notifier.apply(event("helpdesk.ticket.created", ticket_id=ticket),
+                   event("helpdesk.ticket.answered", ticket_id=ticket),
+                   event("helpdesk.ticket.created", ticket_id=other, reference="25031843"),
+                   event("identity.password_reset.requested"))
+    response = client.get("/notifier/deliveries", params={"ticket_id": ticket}, headers=auth(keys, "support_agent"))
+    assert response.status_code == 200, response.text
+    found = response.json()["items"]
+    assert [(d["template"], d["ticket_id"]) for d in found] == [("ticket_answered", ticket), ("ticket_created", ticket)]
+    every = client.get("/notifier/deliveries", headers=auth(keys, "support_agent")).json()["items"]
+    assert {d["ticket_id"] for d in every} == {ticket, other, None}
+    refused = client.get("/notifier/deliveries", params={"ticket_id": ticket}, headers=auth(keys, "supplier"))
+    assert_problem(refused, 403, "forbidden")

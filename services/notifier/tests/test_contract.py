@@ -66,6 +66,17 @@ PRODUCER_SAMPLES = {
         "ticket_id": "t-1", "reference": "00012345", "subject": "Problème de connexion",
         "requester": {"email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont"},
         "follow_url": "https://achats.exemple.fr/assistance/demande/xyz"},
+    "helpdesk.ticket.follow_link_sent": {
+        "ticket_id": "t-1", "reference": "00012345", "subject": "Problème de connexion",
+        "requester": {"email": "jean.dupont@exemple.fr", "first_name": "Jean", "last_name": "Dupont"},
+        "follow_url": "https://achats.exemple.fr/assistance/demande/xyz"},
+    "consultations.question.answered": {
+        "question_id": "q-1", "consultation_id": "c-1", "reference": "TEST-2026-TRX-001",
+        "title": "Réhabilitation d'un bâtiment", "question": "Le lot 1 comprend-il le désamiantage ?",
+        "answer": "Oui.", "answered_at": "2026-12-07T10:30:00.123456+00:00",
+        "consultation_url": "https://achats.exemple.fr/consultations/TEST-2026-TRX-001",
+        "recipients": [{"email": "jean.dupont@exemple.fr"}, {"email": "Jean.Dupont@exemple.fr"},
+                       {"email": "marie.curie@exemple.fr"}]},
 }
 
 # What each event must carry (the mails need it): without one of these, the event is rejected.
@@ -87,6 +98,8 @@ NEEDED = {
     "helpdesk.ticket.information_requested": ["reference", "subject", "requester", "follow_url", "message_excerpt"],
     "helpdesk.ticket.resolved": ["reference", "subject", "requester", "follow_url"],
     "helpdesk.ticket.closed": ["reference", "subject", "requester", "follow_url"],
+    "helpdesk.ticket.follow_link_sent": ["reference", "subject", "requester", "follow_url"],
+    "consultations.question.answered": ["reference", "title", "question", "answer", "consultation_url", "recipients"],
 }
 
 
@@ -167,6 +180,12 @@ def test_registration_mails_the_user_and_each_administrator_once():
         ("account_created", "jean.dupont@exemple.fr"), ("company_user_joined", "admin@exemple.fr")]
     assert mails[0].secret_links == ["https://achats.exemple.fr/verification?t=abc"]
     assert mails[1].secret_links == []
+
+
+def test_an_answered_question_mails_each_address_once():
+    mails = mails_for("consultations.question.answered", PRODUCER_SAMPLES["consultations.question.answered"])
+    assert [(m.template.name, m.recipient.email) for m in mails] == [
+        ("question_answered", "jean.dupont@exemple.fr"), ("question_answered", "marie.curie@exemple.fr")]
 
 
 def test_an_expiring_document_without_recipients_sends_nothing():

@@ -59,7 +59,8 @@ def test_ticket_created_is_the_mail_of_the_guide(renderer):
 
 
 @pytest.mark.parametrize("event_type", ["helpdesk.ticket.answered", "helpdesk.ticket.information_requested",
-                                        "helpdesk.ticket.resolved", "helpdesk.ticket.closed"])
+                                        "helpdesk.ticket.resolved", "helpdesk.ticket.closed",
+                                        "helpdesk.ticket.follow_link_sent"])
 def test_every_ticket_mail_has_the_reference_the_link_and_the_support_phone(renderer, event_type):
     mail = render_example(renderer, event_type)
     data = contract.examples()[event_type]["data"]
@@ -218,3 +219,18 @@ def test_missing_data_is_an_error_not_a_blank(renderer):
     del mail.context["reference"]
     with pytest.raises(RenderingError, match="reference"):
         renderer.render(mail)
+
+
+def test_an_answered_question_shows_the_question_the_answer_and_the_link_and_nobodys_name(renderer):
+    data = contract.examples()["consultations.question.answered"]["data"]
+    mail = render_example(renderer, "consultations.question.answered")
+    assert mail.subject == f"Consultation {data['reference']} - Réponse à une question"
+    for part in (mail.text, mail.html):
+        assert data["consultation_url"] in part and data["reference"] in part
+    assert data["title"] in mail.text and data["question"] in mail.text and data["answer"] in mail.text
+    # One mail per address, and no other recipient's address in it.
+    _first, second = (r["email"] for r in data["recipients"])
+    assert second not in mail.text and second not in mail.html
+    script = '<script>alert("pirate")</script>'
+    escaped = render_example(renderer, "consultations.question.answered", answer=script)
+    assert "<script>" not in escaped.html and script in escaped.text

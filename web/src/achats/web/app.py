@@ -28,6 +28,7 @@ from . import (
     backoffice_admin,
     company,
     configuration,
+    consultations,
     errors,
     i18n,
     me,
@@ -51,7 +52,9 @@ def configure(runtime: Runtime) -> None:
     runtime.extras["identity"] = ServiceClient(s.identity_url, service="identity")
     runtime.extras["registry"] = ServiceClient(s.registry_url, service="company-registry")
     runtime.extras["helpdesk"] = ServiceClient(s.helpdesk_url, service="helpdesk")
+    runtime.extras["notifier"] = ServiceClient(s.notifier_url, service="notifier")
     # A verification or a signing runs in the service's sandbox (its own 30 s budget): wait for it.
+    runtime.extras["consultations"] = ServiceClient(s.consultations_url, service="consultations")
     runtime.extras["signature"] = ServiceClient(s.signature_url, service="signature", read_timeout=60)
 
 
@@ -106,7 +109,8 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     for blueprint in (pages.blueprint, account.blueprint, registration.blueprint, assistance.blueprint,
                       assistance_request.blueprint,
                       me.blueprint, company.blueprint, vault.blueprint, signature_tools.blueprint,
-                      configuration.blueprint, backoffice.blueprint, backoffice_admin.blueprint):
+                      configuration.blueprint, consultations.blueprint, backoffice.blueprint,
+                      backoffice_admin.blueprint):
         flask_app.register_blueprint(blueprint)
     errors.register(flask_app)
 

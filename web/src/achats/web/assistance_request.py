@@ -93,9 +93,27 @@ def _faq(category_id: str | None) -> list[dict] | None:
     return response.json().get("items", [])
 
 
+def _view_of(value: str | None) -> str | None:
+    """A showing's id carried by the page's forms (``affichage``), when it looks like one."""
+    try:
+        return str(uuid.UUID(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _record_view(faq: list[dict] | None) -> str | None:
+    """The questions listed to the person, for the deflection of each (the helpdesk's ``POST /faq/views``);
+    its id goes with « La FAQ m'a permis… ». Not recorded: the page still works."""
+    if not faq:
+        return None
+    response = current_runtime().extras["helpdesk"].request(
+        "POST", "/helpdesk/faq/views", json={"entry_ids": [e["id"] for e in faq]}, retry=False)
+    return response.json().get("view_id") if response.status_code == 201 else None
+
+
 def _render(status: int = 200, *, category_id: str | None, page: str | None, about: str | None, go_on: bool,
             values: dict | None = None, errors: dict | None = None, error: str | None = None,
-            category_error: str | None = None):
+            category_error: str | None = None, view_id: str | None = None, new_view: bool = False):
     context = _context(page, about)
     categories = _categories()
     known = {c["id"] for c in categories}
@@ -106,9 +124,12 @@ def _render(status: int = 200, *, category_id: str | None, page: str | None, abo
         contact = context.get("contact") or {}
         values = {k: contact.get(k) or "" for k in CONTACT_FIELDS}
     settings = current_runtime().settings
+    faq = _faq(category_id)
+    if new_view:
+        view_id = _record_view(faq)
     return flask.render_template(
         "assistance/request.html", context=context, categories=categories, category_id=category_id,
-        category=next((c for c in categories if c["id"] == category_id), None), faq=_faq(category_id),
+        category=next((c for c in categories if c["id"] == category_id), None), faq=faq, view_id=view_id,
         page_from=page or "", assistance_from=page or "", about=about or "", assistance_about=about or "",
         go_on=go_on and bool(category_id), values=values, errors=errors or {}, error=error,
         category_error=category_error, idempotency_key=flask.request.form.get("idempotency_key") or uuid.uuid4().hex,
@@ -123,8 +144,10 @@ def form():
     error = None
     if "categorie" in args and not category_id:
         error = _("Choisissez l'objet de votre demande dans la liste.")
+    go_on = args.get("poursuivre") == "1"
+    # The category's FAQ shown afresh is one showing; « je poursuis ma demande » keeps the one it came from.
     return _render(category_id=category_id, page=_local(args.get("page")), about=_about(args.get("objet")),
-                   go_on=args.get("poursuivre") == "1", category_error=error)
+                   go_on=go_on, category_error=error, view_id=_view_of(args.get("affichage")), new_view=not go_on)
 
 
 @blueprint.post("/assistance")
@@ -168,6 +191,8 @@ def resolved():
     body = {"outcome": "resolved"}
     if form.get("category_id"):
         body["category_id"] = form["category_id"]
+    if _view_of(form.get("affichage")):
+        body["view_id"] = _view_of(form.get("affichage"))
     response = _helpdesk("POST", "/helpdesk/faq/outcomes", json=body)
     if response.status_code != 204:
         return _render(response.status_code, category_id=form.get("category_id"), page=_local(form.get("page")),

@@ -194,7 +194,7 @@ def _company(session: Session, company_in: dict, insee_data: dict | None) -> tup
                               vat_number=french_vat(siren), name=_required(company_in, "name", "company"),
                               sigle=company_in.get("sigle"), naf_code=naf, naf_label=naf_label(naf),
                               legal_form_code=legal, legal_form_label=legal_form_label(legal),
-                              is_pme=company_in.get("is_pme"))
+                              is_pme=company_in.get("is_pme"), review_status="pending")
         company.phone, company.email = company_in.get("phone"), company_in.get("email")
     session.add(company)
     session.flush()
@@ -312,6 +312,8 @@ def apply_insee(session: Session, company: Company, insee_data: dict) -> list[st
     if not company.verified or company.source != "insee":
         company.verified, company.source = True, "insee"
         changed.append("verified")
+    if company.review_status == "pending":
+        company.review_status = "insee"  # INSEE confirmed it: no administrator's decision is needed
     company.insee_checked_at = now()
     by_siret = {e["siret"]: e for e in insee_data["establishments"]}
     for establishment in establishments(session, company):
@@ -370,8 +372,10 @@ def delete(session: Session, company: Company, deleted_by: dict) -> None:
 
 
 def unverified(session: Session, limit: int) -> list[Company]:
-    """Manual entries to check against INSEE, the least recently checked first."""
+    """Manual entries to check against INSEE (those an administrator rejected no longer), the least recently
+    checked first."""
     return list(session.execute(
-        select(Company).where(Company.source == "manual", Company.verified.is_(False))
+        select(Company).where(Company.source == "manual", Company.verified.is_(False),
+                              Company.review_status == "pending")
         .order_by(Company.insee_checked_at.is_not(None), Company.insee_checked_at, Company.created_at)
         .limit(limit)).scalars())

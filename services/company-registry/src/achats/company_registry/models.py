@@ -52,6 +52,13 @@ class Company(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     website: Mapped[str | None] = mapped_column(String(300))
     insee_checked_at: Mapped[datetime | None]
+    # A French company typed by hand (INSEE down): pending until the re-verification finds it at INSEE ("insee")
+    # or a platform administrator accepts or rejects it (reviews.py); None for the others.
+    review_status: Mapped[str | None] = mapped_column(String(10), index=True)
+    # The last automatic re-verification: when, INSEE's answer (matches | disagrees | unavailable), in French.
+    reverified_at: Mapped[datetime | None]
+    reverify_outcome: Mapped[str | None] = mapped_column(String(12))
+    reverify_detail: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -106,6 +113,24 @@ class Document(Base):
     uploaded_by: Mapped[dict] = mapped_column(default=dict)  # {user_id, email, first_name, last_name}
     expiry_notified_for: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """One decision of a platform administrator on a company (who, what, when), for the administrators to read.
+    No foreign key: the line outlives the company."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str] = mapped_column(String(100))  # the token's sub
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_email: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(50))  # company.accepted | company.rejected
+    company_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    siren: Mapped[str | None] = mapped_column(String(9))
+    detail: Mapped[dict] = mapped_column(default=dict)
 
 
 class DocumentContent(Base):

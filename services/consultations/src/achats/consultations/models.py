@@ -150,3 +150,30 @@ class DepositFile(Base):
     signers: Mapped[list] = mapped_column(default=list)
 
     deposit: Mapped[Deposit] = relationship(back_populates="files")
+
+
+class Question(Base):
+    """A question of a company's user to the buyer about a consultation, and its answer by a support agent.
+
+    Who asked (company, user, e-mail) is kept for the agents and for the mail to the asker; what is published to
+    the companies that downloaded the DCE is only ``published_question`` (the agent's wording, by default the
+    question as asked) and ``answer``.
+    """
+
+    __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_consultation", "consultation_id", "answered_at"),
+                      Index("ix_questions_pending", "answered_at", "asked_at"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    company_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_question: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+
+    consultation: Mapped[Consultation] = relationship(lazy="joined")

@@ -36,5 +36,10 @@ class ConsultationsSettings(ServiceSettings):
     # Practice answers are deleted this many days after their deadline, with their files.
     practice_retention_days: int = 30
     purge_interval: float = 3600.0
-    # Links in the acknowledgement mail.
+    # The platform's address as people open it (the gateway's), and the path of a consultation's page there: the
+    # link of the mail « Réponse à une question » (questions to the buyer).
     public_base_url: str = "http://localhost:8080"
+    consultation_path: str = "/consultations"
+
+    def consultation_url(self, reference: str) -> str:
+        return f"{self.public_base_url.rstrip('/')}{self.consultation_path.rstrip('/')}/{reference}"

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
 
-from .models import Category, FaqEntry, FaqOutcome, Ticket
+from .models import Category, FaqEntry, FaqImpression, FaqOutcome, Ticket
 from .search import index_fields, normalise
 from .timeutil import utcnow
 
 OUTCOMES = ("resolved", "continued")
+MOVES = ("up", "down")
 
 
 def category_not_found() -> Problem:
@@ -140,9 +141,59 @@ def delete_entry(session: Session, entry: FaqEntry) -> None:
     session.flush()
 
 
+def _move(items: list, item, direction: str) -> None:
+    """``item`` one place up or down in ``items`` (already in display order), then every position renumbered
+    10, 20, 30… (equal positions become distinct). At the top (or bottom) already: nothing changes."""
+    index = items.index(item)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(items):
+        return
+    items[index], items[other] = items[other], items[index]
+    for number, each in enumerate(items, start=1):
+        each.position = number * 10
+        each.updated_at = utcnow()
+
+
+def move_entry(session: Session, entry: FaqEntry, direction: str) -> FaqEntry:
+    """« Monter » / « Descendre »: the question swaps places with its neighbour in its category (published or
+    not: the agents' order is the one the requesters see, less the unpublished)."""
+    siblings = list(session.execute(select(FaqEntry).where(FaqEntry.category_id == entry.category_id)
+                                    .order_by(FaqEntry.position, FaqEntry.question)).scalars())
+    _move(siblings, entry, direction)
+    session.flush()
+    return entry
+
+
+def move_category(session: Session, category: Category, direction: str) -> Category:
+    categories = [c for c, _n in list_categories(session, include_inactive=True)]
+    _move(categories, category, direction)
+    session.flush()
+    return category
+
+
+def record_view(session: Session, *, entry_ids: list[uuid.UUID], now: datetime | None = None) -> uuid.UUID:
+    """The questions listed to a requester at once (« Préciser ma demande / voir FAQ »): one showing."""
+    unique = list(dict.fromkeys(entry_ids))
+    found = set(session.execute(select(FaqEntry.id).where(FaqEntry.id.in_(unique))).scalars())
+    missing = [str(i) for i in unique if i not in found]
+    if missing:
+        raise validation_problem([FieldError("entry_ids", "Question inconnue : " + ", ".join(missing) + ".")])
+    view_id, moment = uuid.uuid4(), now or utcnow()
+    session.add_all(FaqImpression(id=uuid.uuid4(), view_id=view_id, entry_id=i, created_at=moment) for i in unique)
+    session.flush()
+    return view_id
+
+
 def record_outcome(session: Session, *, outcome: str, category_id: uuid.UUID | None,
-                   entry_id: uuid.UUID | None, now: datetime | None = None) -> None:
-    """« La FAQ m'a permis de résoudre mon problème » — the request ends there (deflection)."""
+                   entry_id: uuid.UUID | None, view_id: uuid.UUID | None = None,
+                   now: datetime | None = None) -> None:
+    """« La FAQ m'a permis de résoudre mon problème » — the request ends there (deflection). With ``view_id``
+    (the showing it followed), once per showing: a second one changes nothing."""
+    if view_id is not None:
+        if session.execute(select(FaqImpression.id).where(FaqImpression.view_id == view_id).limit(1)).first() is None:
+            raise validation_problem([FieldError("view_id", "Cet affichage de la FAQ est inconnu.")])
+        if session.execute(select(FaqOutcome.id).where(FaqOutcome.view_id == view_id).limit(1)).first():
+            return
     if entry_id is not None:
         entry = get_entry(session, entry_id, include_inactive=True)
         if category_id is not None and entry.category_id != category_id:
@@ -153,7 +204,7 @@ def record_outcome(session: Session, *, outcome: str, category_id: uuid.UUID | N
     if category_id is None:
         raise validation_problem([FieldError("category_id", "Indiquez la catégorie ou la question.")])
     get_category(session, category_id, include_inactive=True)
-    session.add(FaqOutcome(category_id=category_id, entry_id=entry_id, outcome=outcome,
+    session.add(FaqOutcome(category_id=category_id, entry_id=entry_id, outcome=outcome, view_id=view_id,
                            created_at=now or utcnow()))
     session.flush()
 
@@ -172,6 +223,13 @@ def stats(session: Session, *, since: datetime | None = None) -> list[dict]:
                                                         FaqOutcome.entry_id.is_not(None))
         .where(*([FaqOutcome.created_at >= since] if since is not None else []))
         .group_by(FaqOutcome.entry_id)).all())
+    window = [FaqImpression.created_at >= since] if since is not None else []
+    shown = dict(session.execute(select(FaqImpression.entry_id, func.count()).where(*window)
+                                 .group_by(FaqImpression.entry_id)).all())
+    resolved_after = dict(session.execute(
+        select(FaqImpression.entry_id, func.count(func.distinct(FaqOutcome.id)))
+        .join(FaqOutcome, FaqOutcome.view_id == FaqImpression.view_id)
+        .where(FaqOutcome.outcome == "resolved", *window).group_by(FaqImpression.entry_id)).all())
     entries_by_category: dict[uuid.UUID, list[FaqEntry]] = {}
     for entry in list_entries(session, category_id=None, include_inactive=True):
         entries_by_category.setdefault(entry.category_id, []).append(entry)
@@ -184,6 +242,9 @@ def stats(session: Session, *, since: datetime | None = None) -> list[dict]:
             "helpful_entries": sorted(
                 ({"entry": e, "resolved": helpful[e.id]} for e in entries_by_category.get(category.id, [])
                  if helpful.get(e.id)), key=lambda item: -item["resolved"]),
+            "entries": [{"entry": e, "shown": shown.get(e.id, 0), "resolved_after_shown": resolved_after.get(e.id, 0),
+                         "rate": round(resolved_after.get(e.id, 0) / shown[e.id], 4) if shown.get(e.id) else None}
+                        for e in entries_by_category.get(category.id, [])],
         })
     return report
 

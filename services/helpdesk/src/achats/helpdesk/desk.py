@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from achats.chassis.pagination import decode_cursor, encode_cursor
 from achats.chassis.problems import FieldError, Problem
+from achats.chassis.validation import validation_problem
 
 from . import attachments, events, follow, history, tickets
 from .attachments import Upload
-from .models import Ticket
+from .models import Ticket, TicketEntry
 from .settings import HelpdeskSettings
 from .tickets import OPEN, Actor
 from .timeutil import iso, utcnow
@@ -192,6 +193,68 @@ def revoke_links(session: Session, ticket: Ticket, *, actor: Actor, now: datetim
                    author_name=actor.name, data={"revoked": count}, now=now)
     session.flush()
     return count
+
+
+def merge(session: Session, ticket: Ticket, *, reference: str, actor: Actor, settings: HelpdeskSettings,
+          now: datetime | None = None) -> Ticket:
+    """``ticket`` duplicates the request numbered ``reference``: it is closed (its requester is told, without the
+    other request's number, which may be someone else's), both histories say so (internal entries), the other
+    goes on. Returns the ticket kept."""
+    now = now or utcnow()
+    _not_closed(ticket)
+    number = (reference or "").strip()
+    if not number:
+        raise validation_problem([FieldError("reference", "Indiquez le numéro de la demande à conserver.")])
+    target = session.execute(select(Ticket).where(Ticket.reference == number).with_for_update()).scalar_one_or_none()
+    if target is None:
+        unknown = f"Aucune demande ne porte le numéro « {number} »."
+        raise Problem(status=422, code="merge_target_unknown", detail=unknown,
+                      errors=[FieldError("reference", unknown)])
+    if target.id == ticket.id:
+        raise Problem(status=422, code="merge_same_ticket",
+                      detail="Une demande ne peut pas être fusionnée avec elle-même.",
+                      errors=[FieldError("reference", "Indiquez le numéro d'une autre demande.")])
+    if target.status == "closed":
+        raise Problem(status=422, code="merge_target_closed",
+                      detail=f"La demande n° {target.reference} est fermée : fusionnez avec une demande ouverte.",
+                      errors=[FieldError("reference", f"La demande n° {target.reference} est fermée.")])
+    history.append(session, target, kind="merged", author_kind="agent", author_id=actor.id, author_name=actor.name,
+                   data={"ticket_id": str(ticket.id), "reference": ticket.reference}, now=now)
+    history.append(session, ticket, kind="merged_into", author_kind="agent", author_id=actor.id,
+                   author_name=actor.name, data={"ticket_id": str(target.id), "reference": target.reference}, now=now)
+    tickets.transition(session, ticket, "closed", actor=actor, settings=settings, comment=MERGED_COMMENT, now=now)
+    session.flush()
+    return target
+
+
+MERGED_COMMENT = ("Cette demande a été regroupée avec une autre demande portant sur le même sujet : l'équipe support "
+                  "poursuit son traitement.")
+
+
+def send_link(session: Session, ticket: Ticket, *, actor: Actor, settings: HelpdeskSettings,
+              now: datetime | None = None) -> None:
+    """A new follow link mailed to the requester (« Envoyer un nouveau lien »), e.g. after the old ones were revoked."""
+    now = now or utcnow()
+    if not events.mail(session, settings, ticket, events.TICKET_FOLLOW_LINK_SENT, now=now):
+        raise Problem(status=409, code="no_requester_email",
+                      detail="Cette demande n'a plus d'adresse électronique : aucun lien de suivi ne peut être envoyé.")
+    history.append(session, ticket, kind="link_sent", author_kind="agent", author_id=actor.id, author_name=actor.name,
+                   data={"email": ticket.email}, now=now)
+    session.flush()
+
+
+def agents(session: Session) -> list[tuple[str, str | None]]:
+    """The agents the helpdesk knows (who has been assigned a ticket or written in one), by name: whom a ticket can
+    be given to. The helpdesk has no list of staff of its own; identity's is the administrators'."""
+    found: dict[str, str | None] = {}
+    entry = aliased(TicketEntry)
+    for agent_id, name in session.execute(select(entry.author_id, entry.author_name).where(
+            entry.author_kind == "agent", entry.author_id.is_not(None)).distinct()):
+        found[agent_id] = found.get(agent_id) or name
+    for agent_id, name in session.execute(select(Ticket.assignee_id, Ticket.assignee_name).where(
+            Ticket.assignee_id.is_not(None)).distinct()):
+        found[agent_id] = found.get(agent_id) or name
+    return sorted(found.items(), key=lambda item: ((item[1] or "").lower(), item[0]))
 
 
 _NOT_SETTABLE = ("Cet état ne peut pas être choisi directement : pour attendre une réponse du demandeur, "

@@ -1,6 +1,6 @@
 """Events the helpdesk publishes (contract: asyncapi.yaml) and the one it consumes.
 
-The five mail events (created, answered, information_requested, resolved, closed) carry exactly what
+The six mail events (created, answered, information_requested, resolved, closed, follow_link_sent) carry exactly what
 the notifier's contract asks for, with a new follow link each; the others say what changed, without
 personal data. Internal notes are never published, not even their existence.
 """
@@ -24,6 +24,7 @@ TICKET_ANSWERED = "helpdesk.ticket.answered"
 TICKET_INFORMATION_REQUESTED = "helpdesk.ticket.information_requested"
 TICKET_RESOLVED = "helpdesk.ticket.resolved"
 TICKET_CLOSED = "helpdesk.ticket.closed"
+TICKET_FOLLOW_LINK_SENT = "helpdesk.ticket.follow_link_sent"
 TICKET_STATUS_CHANGED = "helpdesk.ticket.status_changed"
 TICKET_REQUESTER_REPLIED = "helpdesk.ticket.requester_replied"
 TICKET_ASSIGNED = "helpdesk.ticket.assigned"

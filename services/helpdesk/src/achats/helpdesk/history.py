@@ -22,8 +22,11 @@ KINDS = {
     "assigned": "Attribution",
     "links_revoked": "Liens de suivi révoqués",
     "anonymised": "Coordonnées du demandeur effacées",
+    "merged": "Doublon fusionné dans cette demande",
+    "merged_into": "Fusionnée avec une autre demande",
+    "link_sent": "Nouveau lien de suivi envoyé",
 }
-INTERNAL_KINDS = frozenset({"note", "assigned", "links_revoked", "anonymised"})
+INTERNAL_KINDS = frozenset({"note", "assigned", "links_revoked", "anonymised", "merged", "merged_into", "link_sent"})
 
 
 def append(session: Session, ticket: Ticket, *, kind: str, author_kind: str, author_id: str | None = None,

@@ -74,7 +74,22 @@ class FaqOutcome(Base):
     entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(10))  # resolved | continued
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The showing of the FAQ this outcome followed (``FaqImpression.view_id``): each question shown then is
+    # credited with it.
+    view_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FaqImpression(Base):
+    """A question listed to a requester (« Préciser ma demande / voir FAQ »): one row per question of one
+    showing (``view_id``), the outcome recorded afterwards naming that showing."""
+
+    __tablename__ = "faq_impressions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    view_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Ticket(Base):

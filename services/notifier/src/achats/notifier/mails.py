@@ -74,6 +74,11 @@ TEMPLATES = {t.name: t for t in [
     Template("ticket_resolved", ("helpdesk.ticket.resolved",), "The request was resolved (link). To the requester."),
     Template("ticket_closed", ("helpdesk.ticket.closed",),
              "The request was closed (link to its history). To the requester."),
+    Template("ticket_follow_link", ("helpdesk.ticket.follow_link_sent",),
+             "A new follow link an agent sent (the old ones may have been revoked). To the requester."),
+    Template("question_answered", ("consultations.question.answered",),
+             "The answer to a question about a consultation, published without the asker's name (the question, the "
+             "answer, the consultation's link). To the asker and every user who downloaded the DCE, each once."),
 ]}
 
 
@@ -132,6 +137,10 @@ def _document_expiring(data: dict[str, Any]) -> list[Mail]:
     return [Mail(TEMPLATES["document_expiring"], r, data) for r in _distinct(data["recipients"])]
 
 
+def _question_answered(data: dict[str, Any]) -> list[Mail]:
+    return [Mail(TEMPLATES["question_answered"], r, data) for r in _distinct(data["recipients"])]
+
+
 MAILS_BY_EVENT: dict[str, Callable[[dict[str, Any]], list[Mail]]] = {
     "identity.user.registered": _user_registered,
     "identity.registration.rejected": _to_user("registration_attempt"),
@@ -147,6 +156,8 @@ MAILS_BY_EVENT: dict[str, Callable[[dict[str, Any]], list[Mail]]] = {
     "helpdesk.ticket.information_requested": _to_requester("ticket_information_requested"),
     "helpdesk.ticket.resolved": _to_requester("ticket_resolved"),
     "helpdesk.ticket.closed": _to_requester("ticket_closed"),
+    "helpdesk.ticket.follow_link_sent": _to_requester("ticket_follow_link"),
+    "consultations.question.answered": _question_answered,
 }
 
 

@@ -53,3 +53,6 @@ class Delivery(Base):
     # After this, transient failures stop being retried: 24 h after queueing (or after a manual retry).
     give_up_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The helpdesk ticket a mail is about (``ticket_id`` of a helpdesk.ticket.* event), for the back office's
+    # « Envois de courriels » of a ticket; None for every other mail.
+    ticket_id: Mapped[str | None] = mapped_column(String(64), index=True)

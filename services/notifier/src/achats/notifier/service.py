@@ -46,6 +46,7 @@ def queue(*, db_session: Session, event_id: str, event_type: str, mails: list[Ma
             "message_id": new_message_id(mail_domain), "secret_links": mail.secret_links, "status": QUEUED,
             "attempts": 0, "last_error": None, "created_at": now, "updated_at": now, "next_attempt_at": now,
             "give_up_at": now + timedelta(seconds=give_up_after), "sent_at": None,
+            "ticket_id": _ticket_of(event_type, mail.context),
         })
     dialect = db_session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
@@ -56,6 +57,12 @@ def queue(*, db_session: Session, event_id: str, event_type: str, mails: list[Ma
     return len(db_session.execute(statement).all())
 
 
+def _ticket_of(event_type: str, data: dict) -> str | None:
+    """The helpdesk ticket a mail is about (its contract's ``ticket_id``), else None."""
+    value = data.get("ticket_id") if event_type.startswith("helpdesk.") else None
+    return str(value)[:64] if value else None
+
+
 @dataclass(frozen=True)
 class Filters:
     status: str | None = None
@@ -63,6 +70,7 @@ class Filters:
     recipient: str | None = None
     event_id: str | None = None
     event_type: str | None = None
+    ticket_id: str | None = None
     q: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -74,7 +82,8 @@ def get_all(*, db_session: Session, filters: Filters, limit: int, cursor: str | 
     statement = select(Delivery)
     f = filters
     for column, value in ((Delivery.status, f.status), (Delivery.template, f.template),
-                          (Delivery.event_id, f.event_id), (Delivery.event_type, f.event_type)):
+                          (Delivery.event_id, f.event_id), (Delivery.event_type, f.event_type),
+                          (Delivery.ticket_id, f.ticket_id)):
         if value is not None:
             statement = statement.where(column == value)
     if f.recipient:

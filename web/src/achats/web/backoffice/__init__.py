@@ -99,4 +99,4 @@ def home():
 
 
 # The sections (each adds its routes to the blueprint).
-from . import queue  # noqa: E402, F401
+from . import companies, faq, health, mails, queue, ticket  # noqa: E402, F401

@@ -87,3 +87,24 @@ def download(ticket_id: uuid.UUID, attachment_id: uuid.UUID, token_info: dict):
         ticket = tickets.get(session, ticket_id)
         attachment, content = attachments.get(session, ticket, attachment_id, include_internal=True)
     return common.download(attachment, content)
+
+
+def merge(ticket_id: uuid.UUID, body: dict, token_info: dict):
+    """« Fusionner avec »: this ticket is a duplicate of the one numbered ``reference``."""
+    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.merge(
+        session, ticket, reference=body.get("reference") or "", actor=actor, settings=settings), status=200)
+
+
+def send_link(ticket_id: uuid.UUID, token_info: dict):
+    """« Envoyer un nouveau lien »: a new follow link mailed to the requester."""
+    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.send_link(
+        session, ticket, actor=actor, settings=settings))
+
+
+def agents(token_info: dict):
+    actor = common.staff(token_info)
+    with current_runtime().db.session() as session:
+        known = dict(desk.agents(session))
+    known.setdefault(actor.id, actor.name)
+    items = sorted(known.items(), key=lambda item: ((item[1] or "").lower(), item[0]))
+    return {"items": [{"id": agent_id, "name": name} for agent_id, name in items]}, 200

@@ -56,3 +56,15 @@ def delete(category_id: uuid.UUID, token_info: dict):
                                                                       include_inactive=True))
         uow.commit()
     return None, 204
+
+
+def move(category_id: uuid.UUID, body: dict, token_info: dict):
+    common.staff(token_info)
+    with current_runtime().db.unit_of_work() as uow:
+        category = catalogue.move_category(uow.session, catalogue.get_category(uow.session, category_id,
+                                                                                include_inactive=True),
+                                           body["direction"])
+        counts = dict((c.id, n) for c, n in catalogue.list_categories(uow.session, include_inactive=True))
+        answer = shapes.category(category, counts.get(category.id, 0))
+        uow.commit()
+    return answer, 200

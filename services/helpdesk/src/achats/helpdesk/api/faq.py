@@ -73,13 +73,30 @@ def delete(entry_id: uuid.UUID, token_info: dict):
     return None, 204
 
 
+def move(entry_id: uuid.UUID, body: dict, token_info: dict):
+    common.staff(token_info)
+    with current_runtime().db.unit_of_work() as uow:
+        entry = catalogue.move_entry(uow.session, catalogue.get_entry(uow.session, entry_id, include_inactive=True),
+                                     body["direction"])
+        answer = shapes.faq_entry(entry)
+        uow.commit()
+    return answer, 200
+
+
+def record_view(body: dict, token_info: dict | None = None):
+    with current_runtime().db.unit_of_work() as uow:
+        view_id = catalogue.record_view(uow.session, entry_ids=[uuid.UUID(i) for i in body["entry_ids"]])
+        uow.commit()
+    return {"view_id": str(view_id)}, 201
+
+
 def record_outcome(body: dict, token_info: dict | None = None):
     def optional_uuid(name: str) -> uuid.UUID | None:
         return uuid.UUID(body[name]) if body.get(name) else None
 
     with current_runtime().db.unit_of_work() as uow:
         catalogue.record_outcome(uow.session, outcome=body["outcome"], category_id=optional_uuid("category_id"),
-                                 entry_id=optional_uuid("entry_id"))
+                                 entry_id=optional_uuid("entry_id"), view_id=optional_uuid("view_id"))
         uow.commit()
     return None, 204
 
@@ -94,4 +111,8 @@ def stats(token_info: dict, since: str | None = None):
             "continued": row["continued"], "deflection_rate": row["deflection_rate"],
             "helpful_entries": [{"entry_id": str(item["entry"].id), "question": item["entry"].question,
                                  "resolved": item["resolved"]} for item in row["helpful_entries"]],
+            "entries": [{"entry_id": str(item["entry"].id), "question": item["entry"].question,
+                         "active": item["entry"].active, "shown": item["shown"],
+                         "resolved_after_shown": item["resolved_after_shown"], "rate": item["rate"]}
+                        for item in row["entries"]],
         } for row in report]}, 200

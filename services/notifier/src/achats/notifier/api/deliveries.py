@@ -48,15 +48,16 @@ def summary(delivery: Delivery) -> dict:
         "last_error": delivery.last_error, "created_at": _time(delivery.created_at),
         "updated_at": _time(delivery.updated_at), "next_attempt_at": _time(delivery.next_attempt_at),
         "give_up_at": _time(delivery.give_up_at), "sent_at": _time(delivery.sent_at),
+        "ticket_id": delivery.ticket_id,
     }
 
 
 def search(token_info, limit=20, cursor=None, status=None, template=None, recipient=None, event_id=None,
-           event_type=None, q=None, created_after=None, created_before=None):
+           event_type=None, ticket_id=None, q=None, created_after=None, created_before=None):
     authorize(token_info)
     runtime = current_runtime()
     filters = service.Filters(status=status, template=template, recipient=recipient, event_id=event_id,
-                              event_type=event_type, q=q,
+                              event_type=event_type, ticket_id=ticket_id, q=q,
                               **_moments(created_after=created_after, created_before=created_before))
     with runtime.db.unit_of_work() as uow:
         items, next_cursor = service.get_all(db_session=uow.session, filters=filters,

@@ -1,14 +1,14 @@
 """deposits, their files, the consultations' wrapped data keys
 
-Revision ID: consultations0003
-Revises: consultations0002
+Revision ID: consultations0004
+Revises: consultations0003
 Create Date: 2026-12-07 10:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'consultations0003'
-down_revision = 'consultations0002'
+revision = 'consultations0004'
+down_revision = 'consultations0003'
 branch_labels = None
 depends_on = None
 
