@@ -8,7 +8,7 @@ DISTS := libs/chassis[testing] gateway $(sort $(wildcard services/*)) web assist
 PYPROJECTS := $(wildcard libs/*/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml web/pyproject.toml assistant/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: help install run agent admin test lint unit services bench constraints clean
+.PHONY: help install run agent admin test lint unit services bench constraints clean assistant-zipapp
 
 help:
 	@echo "make run     start the whole platform in one process (http://localhost:8080)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test    lint + every test against real PostgreSQL and RabbitMQ (started if needed)"
 	@echo "make bench   benchmarks, one JSON line each"
 	@echo "make lint    ruff"
+	@echo "make assistant-zipapp   dist/achats-assistant.pyz: « Mon Assistant Marchés Publics » in one file (this OS)"
 
 $(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS) web/package-lock.json
 	scripts/ensure-python.sh
@@ -53,6 +54,14 @@ test: install services lint
 bench: install services
 	scripts/ensure-bench-tools.sh
 	@set -e; for script in bench/*.py; do $(BIN)/python $$script; done
+
+# « Mon Assistant Marchés Publics » as one file with its dependencies (shiv). python-pkcs11 and cryptography are
+# compiled: the file runs on the OS and Python version (3.11+) it was built on; build it on each.
+assistant-zipapp: install
+	mkdir -p dist
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/shiv --console-script achats-assistant --compressed \
+		--python '/usr/bin/env python3' --output-file dist/achats-assistant.pyz ./assistant
+	@ls -l dist/achats-assistant.pyz
 
 # Re-pin every third-party dependency to what the venv has now.
 constraints: install

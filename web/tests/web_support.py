@@ -137,6 +137,7 @@ consultations service runs too (its migration creates the practice consultations
             web_runtime.extras["verifier"] = verifier()
             _IDENTITY_DATABASES[identity_url] = database_url
             _IDENTITY_RUNTIMES[identity_url] = identity_runtime
+            REGISTRY_RUNTIMES[registry_url] = registry_runtime
             try:
                 with serving(WEB.create_app(config, web_runtime)) as web_url:
                     yield {"web": web_url, "identity": identity_url, "registry": registry_url,
@@ -149,6 +150,7 @@ consultations service runs too (its migration creates the practice consultations
             finally:
                 _IDENTITY_DATABASES.pop(identity_url, None)
                 _IDENTITY_RUNTIMES.pop(identity_url, None)
+                REGISTRY_RUNTIMES.pop(registry_url, None)
             web_runtime.db.dispose()
     identity_runtime.db.dispose()
     registry_runtime.db.dispose()
@@ -313,6 +315,8 @@ def on_web(url: str, web_url: str) -> str:
 _IDENTITY_DATABASES: dict[str, str] = {}
 # The runtime of each running identity, for staff accounts (create_staff) made as the CLI makes them.
 _IDENTITY_RUNTIMES: dict[str, object] = {}
+# The runtime of each running registry, for running its worker's jobs (jobs.reverify) as its worker would.
+REGISTRY_RUNTIMES: dict[str, object] = {}
 
 
 def create_staff(identity_url: str, login: str = "agent.dupont", email: str = "agent.dupont@example.fr", *,

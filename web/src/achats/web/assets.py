@@ -42,7 +42,9 @@ OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js",
        # The signature tools' upload progress (templates/signature/verify.html).
        "signature.js",
        # « Tester la configuration »'s checks by script (templates/configuration/index.html).
-       "configuration.js")
+       "configuration.js",
+       # The back office's question form: its preview follows the typing (templates/backoffice/faq_entry.html).
+       "backoffice_faq.js")
 _URL = re.compile(r"url\((['\"]?)(?:\.\./)+(fonts|icons)/")
 _ICON = re.compile(r"fr-icon-[a-z0-9-]+")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")

@@ -25,8 +25,8 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import RelativeResolver
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import security
-from .bus.transport import Transport, transport_from_url
+from . import busadmin, security
+from .bus.transport import QueueSpec, Transport, transport_from_url
 from .db import Database
 from .logging import configure_logging
 from .observability import RequestContextMiddleware, metrics_payload
@@ -186,8 +186,10 @@ class InMemoryUploadsRequest(flask.Request):
 def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | None = None,
                transport: Transport | None = None, readiness: dict[str, ReadinessCheck] | None = None,
                validate_responses: bool = False, extras: dict[str, Any] | None = None,
-               api_module: str | None = None, configure_logs: bool = True) -> connexion.FlaskApp:
-    """Build a service's app from its OpenAPI contract; handlers resolve as ``<package>.api``."""
+               api_module: str | None = None, configure_logs: bool = True,
+               queue_spec: QueueSpec | None = None) -> connexion.FlaskApp:
+    """Build a service's app from its OpenAPI contract; handlers resolve as ``<package>.api``. ``queue_spec``: the
+    service's consumer queue, whose dead letters ``/admin/bus`` counts and replays (busadmin)."""
     if configure_logs:
         configure_logging(settings.log_level, settings.log_json)
     spec = Path(spec)
@@ -245,6 +247,7 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
+    busadmin.install(app, db=db, transport=transport, extras=runtime.extras, spec=queue_spec)
     return app
 
 

@@ -65,6 +65,8 @@ class ServiceDefinition:
         runtime = runtime or self.runtime(settings)
         if self.build_app is not None:
             return self.build_app(settings, runtime)
+        consumer = self.consumer(runtime)
+        kwargs.setdefault("queue_spec", consumer.spec if consumer is not None else None)
         return create_app(settings, spec=self.spec, db=runtime.db, transport=runtime.transport,
                           extras=runtime.extras, **kwargs)
 

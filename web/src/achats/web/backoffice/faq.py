@@ -134,3 +134,109 @@ def move_category(category_id, direction: str):
         flask.abort(404)
     return flask.redirect(flask.url_for("backoffice.faq", fait="categorie-deplacee") + f"#categorie-{category_id}",
                           code=303)
+
+
+# Questions: created unpublished (« Publier » makes them the suppliers'), edited with « Prévisualiser », moved.
+ENTRY_FIELDS = {"question": "question", "answer": "answer", "keywords": "keywords", "category_id": "category_id"}
+DONE.update({"question-creee": _l("La question a été créée (non publiée)."),
+             "question-modifiee": _l("La question a été modifiée."),
+             "question-publiee": _l("La question a été publiée."),
+             "question-retiree": _l("La question a été retirée : les fournisseurs ne la voient plus."),
+             "question-deplacee": _l("L’ordre des questions a été modifié.")})
+
+
+def _entry(entry_id) -> dict:
+    response = call("helpdesk", "GET", f"/helpdesk/faq/{entry_id}")
+    if response.status_code == 404:
+        flask.abort(404)
+    return response.json()
+
+
+def _entry_values(form) -> dict:
+    return {"category_id": form.get("category_id", "").strip(), "question": form.get("question", "").strip(),
+            "answer": form.get("answer", "").strip(), "keywords": form.get("keywords", "").strip()}
+
+
+def _entry_form(values: dict, *, entry: dict | None, preview: bool = False, errors: dict | None = None,
+                error: str | None = None, status: int = 200):
+    options = [(c["id"], c["label"]) for c in _categories()]
+    return flask.render_template("backoffice/faq_entry.html", values=values, entry=entry, preview=preview,
+                                 cat_options=options, errors=errors or {}, error=error,
+                                 bo_page="backoffice.faq"), status
+
+
+def _entry_refused(response, values: dict, entry: dict | None):
+    problem = forms.problem_of(response)
+    errors = problem.field_errors(ENTRY_FIELDS)
+    if problem.code == "category_not_found":
+        errors["category_id"] = problem.detail
+    return _entry_form(values, entry=entry, errors=errors, error=problem.detail, status=response.status_code)
+
+
+def _body(values: dict) -> dict:
+    """What the helpdesk is sent: no category when none was chosen (its own « obligatoire » then)."""
+    return {k: v for k, v in values.items() if v or k != "category_id"}
+
+
+def _previewing() -> bool:
+    """« Prévisualiser » sent the form (without JavaScript): the answer shown as the suppliers will see it,
+    nothing saved."""
+    return flask.request.form.get("action") == "apercu"
+
+
+@blueprint.get("/faq/questions/nouvelle")
+def new_entry():
+    call("helpdesk", "GET", "/helpdesk/faq/stats")  # the helpdesk's role check, before any form
+    return _entry_form({"category_id": flask.request.args.get("categorie", ""), "question": "", "answer": "",
+                        "keywords": ""}, entry=None)
+
+
+@blueprint.post("/faq/questions/nouvelle")
+def create_entry():
+    values = _entry_values(flask.request.form)
+    if _previewing():
+        call("helpdesk", "GET", "/helpdesk/faq/stats")
+        return _entry_form(values, entry=None, preview=True)
+    response = call("helpdesk", "POST", "/helpdesk/faq", json={**_body(values), "active": False})
+    if response.status_code != 201:
+        return _entry_refused(response, values, None)
+    return flask.redirect(flask.url_for("backoffice.faq", fait="question-creee") + "#question-"
+                          + response.json()["id"], code=303)
+
+
+@blueprint.get("/faq/questions/<uuid:entry_id>")
+def edit_entry(entry_id):
+    entry = _entry(entry_id)
+    return _entry_form({k: entry[k] for k in ENTRY_FIELDS}, entry=entry, preview=True)
+
+
+@blueprint.post("/faq/questions/<uuid:entry_id>")
+def update_entry(entry_id):
+    entry = _entry(entry_id)
+    values = _entry_values(flask.request.form)
+    if _previewing():
+        return _entry_form(values, entry=entry, preview=True)
+    response = call("helpdesk", "PATCH", f"/helpdesk/faq/{entry_id}", json=_body(values))
+    if response.status_code != 200:
+        return _entry_refused(response, values, entry)
+    return flask.redirect(flask.url_for("backoffice.faq", fait="question-modifiee") + f"#question-{entry_id}",
+                          code=303)
+
+
+@blueprint.post("/faq/questions/<uuid:entry_id>/<any(publier, retirer):action>")
+def publish_entry(entry_id, action: str):
+    response = call("helpdesk", "PATCH", f"/helpdesk/faq/{entry_id}", json={"active": action == "publier"})
+    if response.status_code == 404:
+        flask.abort(404)
+    done = "question-publiee" if action == "publier" else "question-retiree"
+    return flask.redirect(flask.url_for("backoffice.faq", fait=done) + f"#question-{entry_id}", code=303)
+
+
+@blueprint.post("/faq/questions/<uuid:entry_id>/<any(monter, descendre):direction>")
+def move_entry(entry_id, direction: str):
+    response = call("helpdesk", "POST", f"/helpdesk/faq/{entry_id}/move",
+                    json={"direction": "up" if direction == "monter" else "down"})
+    if response.status_code == 404:
+        flask.abort(404)
+    return flask.redirect(flask.url_for("backoffice.faq", fait="question-deplacee") + f"#question-{entry_id}",
+                          code=303)

@@ -256,6 +256,18 @@ class AmqpTransport(Transport):
 
         return self._with_channel(peek)
 
+    def dead_letter_count(self, spec: QueueSpec) -> int:
+        """The broker's count (a passive declare: nothing is read or moved); 0 before the queue exists."""
+        def count(channel) -> int:
+            return channel.queue_declare(spec.dead_letter_queue, passive=True).method.message_count
+
+        try:
+            return self._with_channel(count)
+        except pika.exceptions.ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:
+                return 0
+            raise
+
     def replay_dead_letters(self, spec: QueueSpec) -> int:
         def replay(channel) -> int:
             channel.confirm_delivery()

@@ -108,6 +108,10 @@ class Transport(ABC):
     def dead_letters(self, spec: QueueSpec) -> list[bytes]:
         """The bodies parked in the dead-letter queue (they stay there)."""
 
+    def dead_letter_count(self, spec: QueueSpec) -> int:
+        """How many messages wait in the dead-letter queue (0 when it does not exist yet)."""
+        return len(self.dead_letters(spec))
+
     @abstractmethod
     def replay_dead_letters(self, spec: QueueSpec) -> int:
         """Move every dead letter back to the queue for a fresh set of attempts."""
