@@ -89,7 +89,8 @@ def running_platform(database_url: str, tmp_path: Path, standin, helpdesk: bool 
     ``helpdesk``: the helpdesk too (SQLite), for the pages its mails link to. ``signature``: the signature
     service too (SQLite), with a test PKI of its own and its OCSP/CRL, TSA and trusted-list stand-ins (as
     services/signature's tests run it); ``urls["pki"]`` is that PKI (``RunningPki``). ``web_settings``: the web
-    app's own settings (e.g. ``staff_session_idle_seconds``). ``consultations``: a database URL on which the
+    app's own settings (e.g. ``staff_session_idle_seconds``; a callable is given the services' addresses).
+    ``consultations``: a database URL on which the
 consultations service runs too (its migration creates the practice consultations). ``notifier``: the notifier's
     API too (SQLite, mails to a Maildir), fed by ``deliver_mails(urls)`` with the helpdesk's events (what the relay
     and the consumer do); without it the web app's notifier address is a closed port."""
@@ -131,7 +132,12 @@ consultations service runs too (its migration creates the practice consultations
                 **({"helpdesk_url": helpdesk_url} if helpdesk_url else {}),
                 **({"signature_url": signature_url} if signature_url else {}),
                 **({"consultations_url": consultations_url} if consultations_url else {}),
-                "notifier_url": notifier_url or "http://127.0.0.1:1", **(web_settings or {})})
+                "notifier_url": notifier_url or "http://127.0.0.1:1",
+                # A callable setting is given the services' addresses, known only now (« Santé »'s list, say).
+                **{key: value({"identity": identity_url, "registry": registry_url, "helpdesk": helpdesk_url,
+                               "signature": signature_url, "consultations": consultations_url,
+                               "notifier": notifier_url}) if callable(value) else value
+                   for key, value in (web_settings or {}).items()}})
             WEB.migrate(config)
             web_runtime = WEB.runtime(config)
             web_runtime.extras["verifier"] = verifier()

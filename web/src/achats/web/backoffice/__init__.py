@@ -100,4 +100,4 @@ def home():
 
 
 # The sections (each adds its routes to the blueprint).
-from . import companies, faq, mails, questions, queue, ticket  # noqa: E402, F401
+from . import companies, faq, health, mails, questions, queue, ticket  # noqa: E402, F401
