@@ -14,6 +14,7 @@ from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
 from .. import deposits
+from .. import receipt as receipt_pdf
 from ..models import Consultation, Deposit, DepositFile
 from ..signatures import LABELS
 
@@ -124,3 +125,14 @@ def timestamp(deposit_id: uuid.UUID, token_info: dict):
     with _depot().db.session() as session:
         row = deposits.visible(session, who, deposit_id)
         return _attachment(row.timestamp_token, f"horodatage-{row.id}.tst", "application/octet-stream")
+
+
+def receipt(deposit_id: uuid.UUID, token_info: dict):
+    """The accusé de réception (PDF), at any time, sealed or not."""
+    who = Principal.from_claims(token_info)
+    with _depot().db.session() as session:
+        row = deposits.visible(session, who, deposit_id)
+        consultation = session.get(Consultation, row.consultation_id)
+        content = receipt_pdf.render(consultation, row)
+    return _attachment(content, f"accuse-reception-{consultation.reference}-lot{row.lot_number}-{row.id}.pdf",
+                       "application/pdf")
