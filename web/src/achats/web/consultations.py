@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from achats.chassis.app import current_runtime
 
 from . import forms, sessions
-from .account import LoginRequired
+from .account import LoginRequired, require_login
 
 blueprint = flask.Blueprint("consultations", __name__)
 
@@ -116,10 +116,22 @@ def company_downloads(consultation: dict) -> list[dict] | None:
     return response.json()["items"] if response.status_code == 200 else None
 
 
+def company_questions(consultation: dict) -> dict | None:
+    """What the user's company may read of the consultation's questions: the published answers (once it downloaded
+    the DCE) and its own questions; None without a company's account."""
+    user = (sessions.current() or (None, None))[1]
+    if user is None or not user.company_id:
+        return None
+    response = call("GET", f"/consultations/consultations/{consultation['id']}/questions")
+    return response.json() if response.status_code == 200 else None
+
+
 def render_consultation(consultation: dict, status: int = 200, **context):
     user = (sessions.current() or (None, None))[1]
+    context.setdefault("question_value", "")
     return flask.render_template(
         "consultations/show.html", c=consultation, user=user, downloads=company_downloads(consultation),
+        questions=company_questions(consultation), question_sent=flask.request.args.get("question") == "envoyee",
         documents=DOCUMENTS, procedures=PROCEDURES, contract_types=CONTRACT_TYPES, page="se-preparer-a-repondre",
         login_url=flask.url_for("account.login", next=flask.url_for("consultations.show",
                                                                      reference=consultation["reference"])),
@@ -129,6 +141,24 @@ def render_consultation(consultation: dict, status: int = 200, **context):
 @blueprint.get("/consultations/<reference>")
 def show(reference: str):
     return render_consultation(find(reference))
+
+
+@blueprint.post("/consultations/<reference>/questions")
+def ask(reference: str):
+    """« Poser une question »: the question as typed to the service, its French refusal beside the field."""
+    consultation = find(reference)
+    require_login()
+    text = flask.request.form.get("question", "")
+    response = call("POST", f"/consultations/consultations/{consultation['id']}/questions", json={"question": text})
+    if response.status_code == 201:
+        return flask.redirect(flask.url_for("consultations.show", reference=reference, question="envoyee",
+                                            _anchor="questions"), code=303)
+    if response.status_code == 403:
+        flask.abort(403)
+    problem = forms.problem_of(response)
+    errors = problem.field_errors({"question": "question"})
+    return render_consultation(consultation, response.status_code, question_value=text,
+                               question_errors=errors or {"question": problem.detail})
 
 
 def _send(reference: str, suffix: str):
