@@ -1,5 +1,5 @@
 """Back office, platform administrators: « Comptes » (search, unlock, disable, enable, staff accounts) and
-« Journal » (the audit log).
+« Journal » (the audit logs of identity, the company registry and the helpdesk, merged).
 
 Each page calls identity's admin API (``/identity/admin/...``) with the user's token: identity checks the
 role ``platform_admin`` and answers 403 to anyone else, which is shown as the 403 page (the web app hides
@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import flask
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
 
-from . import backoffice, forms
+from achats.chassis.app import current_runtime
+from achats.chassis.http import ServiceUnavailable
+
+from . import backoffice, forms, journal, sessions
 from .account import require_login
 
 blueprint = flask.Blueprint("bo_admin", __name__, url_prefix="/back-office")
@@ -90,15 +95,64 @@ def new_staff_post():
                                  error=problem.detail), response.status_code
 
 
+# « Journal »: the audits of the services whose staff actions it gathers — (key, client, path, label).
+JOURNAL_SOURCES = (("comptes", "identity", "/identity/admin/audit", _l("Comptes")),
+                   ("entreprises", "registry", "/registry/admin/audit", _l("Entreprises")),
+                   ("assistance", "helpdesk", "/helpdesk/admin/audit", _l("Assistance")))
+JOURNAL_PAGE = 50
+
+
 @blueprint.get("/journal")
 def audit():
-    params = {"limit": 50}
-    if flask.request.args.get("suite"):
-        params["cursor"] = flask.request.args["suite"]
-    response = _admin("GET", "/audit", params=params)
+    """The three audits merged, newest first, a page of ``JOURNAL_PAGE`` at a time; see ``journal.merge_page``."""
+    require_login()
+    chosen = flask.request.args.get("service", "")
+    sources = [source for source in JOURNAL_SOURCES if chosen in ("", source[0])]
+    state = journal.decode_state(flask.request.args.get("suite"))
+    pages, missing = {}, []
+    for key, client, path, label in sources:
+        position = state.get(key, journal.START)
+        if position["done"]:
+            pages[key] = journal.Fetched(items=[], following=None, position=position)
+            continue
+        items, following = _journal_source(client, path, position["cursor"])
+        if items is None:
+            missing.append(str(label))
+            continue
+        pages[key] = journal.Fetched(items=[journal.normalise(key, item) for item in items][position["skip"]:],
+                                     following=following, position=position)
+    entries, next_state = journal.merge_page(pages, JOURNAL_PAGE)
+    suite = journal.encode_state({**state, **next_state}) if next_state else None
+    labels = {key: label for key, _client, _path, label in JOURNAL_SOURCES}
+    status = 503 if missing and not pages else 200
+    return flask.render_template("backoffice/admin/audit.html", entries=entries, next_cursor=suite, missing=missing,
+                                 chosen=chosen, sources=JOURNAL_SOURCES, labels=labels), status
+
+
+def _journal_source(client: str, path: str, cursor: str | None) -> tuple[list | None, str | None]:
+    """One page of a service's audit; (None, None) when it does not answer (down, 5xx, an answer not understood).
+    Its 403 (not an administrator) is the 403 page, its 401 the login page, as everywhere in the back office."""
+    params = {"limit": JOURNAL_PAGE, **({"cursor": cursor} if cursor else {})}
+    try:
+        if client == "identity":
+            response = backoffice.call(client, "GET", path, params=params)
+        else:
+            # Another service's 401 (it does not trust this token: an instance of another platform at its address)
+            # leaves the journal to the others instead of ending the session; identity's 401 still logs out.
+            response = current_runtime().extras[client].request(
+                "GET", path, params=params, retry=False,
+                headers={"Authorization": f"Bearer {sessions.access_token()}"})
+            if response.status_code == 403:
+                flask.abort(403)
+            if response.status_code >= 500:
+                return None, None
+    except ServiceUnavailable:
+        return None, None
+    except HTTPException as exc:
+        if exc.code == 503:
+            return None, None
+        raise
     if response.status_code != 200:
-        return flask.render_template("backoffice/admin/audit.html", entries=[], next_cursor=None,
-                                     error=forms.problem_of(response).detail), response.status_code
+        return None, None
     found = response.json()
-    return flask.render_template("backoffice/admin/audit.html", entries=found["items"],
-                                 next_cursor=found.get("next_cursor"))
+    return found.get("items", []), found.get("next_cursor")
