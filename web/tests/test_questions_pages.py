@@ -129,3 +129,21 @@ def test_an_anonymous_visitor_is_asked_to_log_in_to_ask(context, platform):
     expect(page.get_by_text("Connectez-vous pour poser une question à l’acheteur et lire les réponses publiées.")) \
         .to_be_visible()
     expect(page.get_by_label("Votre question")).to_have_count(0)
+
+
+
+def test_the_language_switch_on_a_refused_form_comes_back_to_the_forms_page(browser, platform):
+    """A refused question is answered at the form's POST address; « EN » there goes back to the consultation's
+    page in English, not to a GET of that address (405)."""
+    register(platform["identity"])
+    supplier = browser.new_context(locale="fr-FR")
+    page = supplier.new_page()
+    log_in(page, platform["web"], "mcurie", "/connexion?next=/consultations/" + WORKS)
+    page.get_by_role("button", name="Envoyer la question").click()
+    expect(page.get_by_text("Saisissez votre question.")).to_be_visible()
+    assert page.url.endswith("/questions")
+    page.get_by_role("link", name="EN – English").click()
+    expect(page.locator("#reference")).to_have_text(WORKS)
+    assert page.url.endswith("/consultations/" + WORKS)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    supplier.close()

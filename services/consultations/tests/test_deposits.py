@@ -225,3 +225,59 @@ def test_an_upload_interrupted_halfway_leaves_nothing(consultations):
                               headers={"Authorization": token}, files={"offre": ("offre.pdf", content)}, timeout=30)
         assert whole.status_code == 201, whole.text
     assert stored(consultations)[:2] == (1, 1)
+
+
+def _at_once(count, action):
+    """``action(i)`` from ``count`` threads released together; each result or exception."""
+    import threading
+
+    barrier, results = threading.Barrier(count), [None] * count
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = action(i)
+        except Exception as exc:  # the test inspects it
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_the_same_deposit_sent_four_times_at_once_is_stored_once(consultations):
+    from achats.chassis.security import Principal
+    from achats.consultations import deposits
+
+    who = Principal(sub="u", roles=("supplier",), company_id="race-company", email="race@example.fr")
+    uploads = [deposits.Upload("offre", "offre.pdf", pdf("race"))]
+    results = _at_once(4, lambda _i: deposits.deposit(consultations.depot, who, uuid.UUID(consultation_id(WORKS)), 1,
+                                                      uploads, idempotency_key="same-key"))
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert len({row.id for row, _created in results}) == 1
+    assert sum(created for _row, created in results) == 1
+    rows, file_rows, files = stored(consultations)
+    assert (rows, file_rows, len(files)) == (1, 1, 1)
+
+
+def test_deposits_racing_for_one_lot_leave_exactly_one_current(consultations):
+    from achats.chassis.security import Principal
+    from achats.consultations import deposits
+
+    who = Principal(sub="u", roles=("supplier",), company_id="race-company", email="race@example.fr")
+    results = _at_once(4, lambda i: deposits.deposit(
+        consultations.depot, who, uuid.UUID(consultation_id(WORKS)), 1,
+        [deposits.Upload("offre", f"offre-{i}.pdf", pdf(f"v{i}"))]))
+    assert all(not isinstance(r, Exception) for r in results), results
+    with consultations.runtime.db.session() as session:
+        from sqlalchemy import select
+
+        from achats.consultations.models import Deposit
+        statuses = sorted(session.execute(select(Deposit.status)).scalars())
+        current = session.execute(select(Deposit).where(Deposit.status == "current")).scalar_one()
+        latest = max(session.execute(select(Deposit)).scalars(), key=lambda d: (d.deposited_at, d.received_at))
+    assert statuses == ["current", "replaced", "replaced", "replaced"]
+    assert current.id == latest.id, "the last one by its timestamp counts"
