@@ -162,11 +162,29 @@ def test_the_command_lists_the_token(token, pki, tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "SOFTHSM2_CONF": str(token.conf), "ACHATS_ASSISTANT_PKCS11_MODULES": SOFTHSM_MODULE}
+    env = {**os.environ, "SOFTHSM2_CONF": str(token.conf), "ACHATS_ASSISTANT_PKCS11_MODULES": SOFTHSM_MODULE,
+           "ACHATS_ASSISTANT_SIGNATURE_API": "http://127.0.0.1:9/signature"}  # no service: qualification unknown
     done = subprocess.run([sys.executable, "-m", "achats.assistant", "certificats", "--json"], env=env,
                           capture_output=True, text=True, check=True)
     listed = json.loads(done.stdout)["certificates"]
     assert sorted(c["holder"].split(" (")[0] for c in listed) == ["Jeanne Expirée", "Marie Curie"]
+    assert {c["qualified_issuer"]["status"] for c in listed} == {"unknown"}
     human = subprocess.run([sys.executable, "-m", "achats.assistant", "certificats"], env=env,
                            capture_output=True, text=True, check=True).stdout
     assert "Émis par" in human and "Attention : Ce certificat a expiré" in human
+
+
+def test_whether_the_issuer_is_qualified_is_asked_of_the_signature_service(keystore, pki, service_client, tmp_path):
+    from achats.assistant.qualification import annotate
+
+    untrusted = tmp_path / "mallory.p12"
+    untrusted.write_bytes(pki.pki.p12("untrusted"))
+    keystore.add_pkcs12(untrusted, pki.pki.password)
+    infos = keystore.certificates()
+    shown = {i.holder.split(" (")[0]: d for i, d in zip(infos, annotate([i.as_dict() for i in infos], infos,
+                                                                         service_client), strict=True)}
+    marie = shown["Marie Curie"]["qualified_issuer"]
+    assert marie["status"] == "listed" and marie["territory"] == "FR"
+    assert marie["message"].startswith("Émetteur qualifié : Confiance Qualifiée (test) (FR)")
+    assert shown["Mallory Inconnu"]["qualified_issuer"]["status"] == "not_found"
+    assert "n'a pas été trouvé dans les listes de confiance" in shown["Mallory Inconnu"]["qualified_issuer"]["message"]

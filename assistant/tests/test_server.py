@@ -56,6 +56,9 @@ def test_the_platform_pairs_lists_and_signs(link, pki):
     assert paired.status_code == 201
     key = paired.json()["key"]
     assert confirmations == [(PLATFORM, "111111"), (PLATFORM, "482913")]
+    listed = requests.get(f"{url}/v1/certificates", headers={"Origin": PLATFORM, "Authorization": f"Bearer {key}"},
+                          timeout=10).json()["certificates"]
+    assert {c["qualified_issuer"]["status"] for c in listed} == {"listed"}  # both from the listed CA
     ref = marie_ref(url, key, pki)
     data = b"attributs signes CMS"
     signed = requests.post(f"{url}/v1/signatures", headers={"Origin": PLATFORM, "Authorization": f"Bearer {key}"},

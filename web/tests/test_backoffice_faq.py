@@ -132,19 +132,29 @@ def test_a_category_created_then_edited(browser, platform_with_helpdesk, javascr
     page.context.close()
 
 
-def test_a_supplier_gets_403_on_the_faq_pages(context, platform_with_helpdesk):
+@JS
+def test_a_supplier_gets_403_on_the_faq_pages(browser, platform_with_helpdesk, javascript):
     platform = platform_with_helpdesk
     register(platform["identity"])
-    page = context.new_page()
+    page = new_page(browser, javascript)
     log_in(page, platform["web"], "mcurie", start="/back-office/faq")
     expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
-    for path in ("/back-office/faq", "/back-office/faq/categories/nouvelle", "/back-office/faq/questions/nouvelle"):
-        assert page.goto(platform["web"] + path).status == 403
+    assert_accessible(page, javascript)
+    entry = requests.get(f"{platform['helpdesk']}/helpdesk/faq", params={"limit": 1}, timeout=30).json()["items"][0]
+    for path in ("/back-office/faq", "/back-office/faq/categories/nouvelle", "/back-office/faq/questions/nouvelle",
+                 f"/back-office/faq/questions/{entry['id']}", f"/back-office/faq/categories/{entry['category_id']}"):
+        answer = page.goto(platform["web"] + path)
+        assert answer.status == 403, path
+        expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
+    page.context.close()
 
 
 def supplier_questions(browser, platform, javascript: bool, label: str = CATEGORY) -> list[str]:
-    """The questions a supplier is shown on « Demande d'assistance » once « Ma demande » is chosen, in order."""
+    """The questions a supplier (Marie Curie, logged in) is shown on « Demande d'assistance » once « Ma demande »
+    is chosen, in order."""
     page = new_page(browser, javascript)
+    log_in(page, platform["web"], "mcurie", start="/compte")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes informations personnelles")
     page.goto(platform["web"] + "/assistance")
     page.get_by_label("Ma demande").select_option(label=label)
     page.get_by_role("button", name="Voir les questions fréquentes").click()
@@ -162,6 +172,7 @@ NEW_ANSWER = "Appelez le 08 20 20 77 43.\nGardez la référence de votre demande
 def test_an_agent_creates_previews_publishes_moves_and_withdraws_a_question(browser, platform_with_helpdesk,
                                                                               javascript):
     platform = platform_with_helpdesk
+    register(platform["identity"])
     before = supplier_questions(browser, platform, javascript)
     count = len(requests.get(f"{platform['helpdesk']}/helpdesk/faq", timeout=30).json()["items"])
     page = agent_on_faq(browser, platform, javascript)

@@ -77,6 +77,16 @@ PRODUCER_SAMPLES = {
         "consultation_url": "https://achats.exemple.fr/consultations/TEST-2026-TRX-001",
         "recipients": [{"email": "jean.dupont@exemple.fr"}, {"email": "Jean.Dupont@exemple.fr"},
                        {"email": "marie.curie@exemple.fr"}]},
+    # What achats.consultations.deposits.event_data publishes.
+    "consultations.deposit.received": {
+        "deposit_id": "d-1", "consultation_id": "c-1", "reference": "TEST-2026-TRX-001",
+        "title": "Réhabilitation d'un bâtiment", "buyer": "Centre technique", "lot_number": 1,
+        "lot_title": "Gros œuvre", "company_id": "c-2", "user_id": "u-1",
+        "depositor": {"email": "jean.dupont@exemple.fr", "name": "Jean Dupont"},
+        "deposited_at": "2026-12-07T10:45:12+00:00", "deadline": "2027-01-06T11:00:00+00:00",
+        "files": [{"kind": "offre", "filename": "offre.pdf", "size": 1234, "sha256": "a" * 64}],
+        "receipt_url": "https://achats.exemple.fr/api/consultations/deposits/d-1/receipt.pdf",
+        "answers_url": "https://achats.exemple.fr/consultations/mes-reponses"},
 }
 
 # What each event must carry (the mails need it): without one of these, the event is rejected.
@@ -100,6 +110,8 @@ NEEDED = {
     "helpdesk.ticket.closed": ["reference", "subject", "requester", "follow_url"],
     "helpdesk.ticket.follow_link_sent": ["reference", "subject", "requester", "follow_url"],
     "consultations.question.answered": ["reference", "title", "question", "answer", "consultation_url", "recipients"],
+    "consultations.deposit.received": ["reference", "title", "lot_number", "depositor", "deposited_at", "deadline",
+                                       "files", "receipt_url"],
 }
 
 

@@ -11,6 +11,7 @@ import sys
 from . import __version__
 from .errors import AssistantError
 from .platform import DEFAULT_PLATFORM, login, platform_url, signature_api
+from .qualification import annotate
 from .report import build_report, environment_tsa
 from .server import DEFAULT_PORT, Assistant, AssistantServer
 from .service import SignatureService
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("certificats", aliases=["certificates"], help="lister les certificats")
     listing.add_argument("--json", action="store_true", help="sortie JSON")
+    listing.add_argument("--plateforme", metavar="URL", help="plateforme à interroger sur les émetteurs qualifiés")
     sign = commands.add_parser("signer", aliases=["sign"], help="signer un ou plusieurs documents")
     sign.add_argument("documents", nargs="+", metavar="DOCUMENT")
     sign.add_argument("--certificat", metavar="N", help="numéro du certificat (voir « certificats ») ou son id")
@@ -66,7 +68,9 @@ def keystore_from(args) -> Keystore:
 
 def cmd_certificates(args) -> int:
     store = keystore_from(args)
-    found = [info.as_dict() for info in store.certificates()]
+    infos = store.certificates()
+    found = annotate([info.as_dict() for info in infos], infos,
+                     SignatureService(signature_api(platform_url(args.plateforme))))
     if args.json:
         print(json.dumps({"certificates": found, "problems": store.problems}, ensure_ascii=False, indent=2))
         return 0
@@ -77,6 +81,8 @@ def cmd_certificates(args) -> int:
               f"   Valable du {info['not_before'][:10]} au {info['not_after'][:10]}\n"
               f"   Usage de la clé : {', '.join(info['key_usage']) or 'non précisé'}\n"
               f"   Emplacement : {info['location']}")
+        if info.get("qualified_issuer"):
+            print(f"   {info['qualified_issuer']['message']}")
         for warning in info["warnings"]:
             print(f"   Attention : {warning['message']}")
     for problem in store.problems:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .errors import AssistantError
+from .qualification import annotate
 from .report import build_report
 from .service import SignatureService
 from .tokens import Keystore, PinProvider
@@ -60,6 +61,7 @@ class Assistant:
         self.tsa_url = tsa_url
         self._keys: set[str] = set()
         self._pairing = threading.Lock()  # one pairing question at a time
+        self._prompt = threading.Lock()  # one PIN prompt at a time: two pages' requests never mix their prompts
 
     def paired(self, authorization: str | None) -> bool:
         if not authorization or not authorization.startswith("Bearer "):
@@ -94,8 +96,9 @@ class Assistant:
 
         def ask(certificate):
             # The prompt names what is signed and for whom: the person consents by typing the PIN.
-            return self.pin_provider(dataclasses.replace(certificate, purpose={"origin": self.origin,
-                                                                                "documents": documents}))
+            with self._prompt:
+                return self.pin_provider(dataclasses.replace(certificate, purpose={"origin": self.origin,
+                                                                                    "documents": documents}))
 
         value = self.keystore.sign(ref, data, ask, algorithm=body.get("signature_algorithm") or
                                    "rsa_pkcs1v15_sha256")
@@ -216,7 +219,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise AssistantError("pairing_required", "Associez d'abord cette page à l'assistant.", status=401)
             if (method, path) == ("GET", "/v1/certificates"):
                 found = self.assistant.keystore.certificates(refresh="refresh=1" in query)
-                return self._json(200, {"certificates": [c.as_dict() for c in found],
+                shown = annotate([c.as_dict() for c in found], found, self.assistant.signature)
+                return self._json(200, {"certificates": shown,
                                         "problems": self.assistant.keystore.problems})
             if (method, path) == ("POST", "/v1/signatures"):
                 return self._json(200, self.assistant.sign(self._body()))

@@ -70,8 +70,10 @@ RULES: list[Rule] = [
     # signature: verifying is public, like the guide's tool; big documents, long validations.
     Rule("signature", "/api/signature", "signature", "/signature", auth=OPTIONAL, max_body=55 * MB, timeout=60.0),
     # consultations: the list, the search and a consultation are public; the DCE needs a company's account
-    # (the service checks it and records the download).
-    Rule("consultations", "/api/consultations", "consultations", "/consultations", auth=OPTIONAL, timeout=15.0),
+    # (the service checks it and records the download). Deposits (« Déposer ») carry the answer's files: up to the
+    # gateway's own cap (MAX_BODY_BYTES, 60 MB); the service checks its limits (MAX_DEPOSIT_BYTES) itself.
+    Rule("consultations", "/api/consultations", "consultations", "/consultations", auth=OPTIONAL, timeout=30.0,
+         max_body=60 * MB),
     _public("notifier.openapi", "/api/notifier/openapi.json", "notifier", "/notifier/openapi.json", "GET"),
     Rule("notifier", "/api/notifier", "notifier", "/notifier"),
 ]

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from achats.chassis.app import current_runtime
 
 from . import forms, sessions
-from .pages import safe_next
+from .pages import return_path, safe_next
 
 blueprint = flask.Blueprint("account", __name__)
 
@@ -83,7 +83,7 @@ class LoginRequired(Exception):
 @blueprint.app_errorhandler(LoginRequired)
 def to_login(_exc: LoginRequired):
     # flask.abort(redirect) would not do here: the chassis turns a bare HTTPException into problem+json.
-    return flask.redirect(flask.url_for("account.login", next=flask.request.full_path.rstrip("?")), code=303)
+    return flask.redirect(flask.url_for("account.login", next=return_path()), code=303)
 
 
 def require_login():

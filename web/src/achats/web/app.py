@@ -126,7 +126,7 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
     def layout_context() -> dict:
         return {"asset": lambda name: flask.url_for("pages.asset", name=manifest[name]),
                 "current_locale": i18n.current_locale(), "other_locale": i18n.other_locale(),
-                "faq_url": settings.faq_url, "csrf_token": sessions.csrf_token,
+                "faq_url": settings.faq_url, "csrf_token": sessions.csrf_token, "return_path": pages.return_path,
                 "user": (sessions.current() or (None, None))[1]}
 
     # The pages' script may also reach « Mon Assistant Marchés Publics » on the loopback (issue 18), nothing else.

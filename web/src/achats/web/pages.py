@@ -132,3 +132,14 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def return_path() -> str:
+    """The page to come back to after a detour (the login page, the language switch): this page for a GET; for a
+    page answered to a form (its POST address is no page: a GET there answers 405), the page that held the form,
+    from the Referer's path (only a path: the host the browser saw is the gateway's, not this app's)."""
+    request = flask.request
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else "")) if referrer.path else "/"

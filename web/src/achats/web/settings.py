@@ -22,6 +22,10 @@ class WebSettings(ServiceSettings):
     consultations_url: str = "http://127.0.0.1:8107"
     # The back office's « Envois de courriels » of a ticket (issue 17 item 4): the notifier's deliveries and retry.
     notifier_url: str = "http://127.0.0.1:8105"
+    # « Santé » (back office, issue 17 item 7): each service as name=address (its /readyz and /admin/bus).
+    health_services: tuple[str, ...] = (
+        "identity=http://127.0.0.1:8101", "company-registry=http://127.0.0.1:8102", "helpdesk=http://127.0.0.1:8103",
+        "signature=http://127.0.0.1:8104", "notifier=http://127.0.0.1:8105", "consultations=http://127.0.0.1:8107")
     # Signs the CSRF tokens of the forms (HMAC of the session id); required outside the embedded mode.
     secret_key: str = ""
     # The session cookie: `Secure` behind HTTPS (production), not on http://localhost.

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from achats.chassis.service import ServiceDefinition
+from achats.chassis.app import Runtime
+from achats.chassis.service import ServiceDefinition, every
 
+from .deposits import Depot, purge
 from .settings import ConsultationsSettings
 
 HERE = Path(__file__).parent
+
+
+def configure(runtime: Runtime) -> None:
+    if runtime.db is not None:
+        runtime.extras["depot"] = Depot.from_settings(runtime.db, runtime.settings)
+
+
+def background(runtime: Runtime):
+    return [every(runtime.settings.purge_interval, lambda: purge(runtime.extras["depot"]), "purge")]
+
 
 SERVICE = ServiceDefinition(
     name="consultations",
@@ -16,4 +28,10 @@ SERVICE = ServiceDefinition(
     spec=HERE / "openapi.yaml",
     settings_class=ConsultationsSettings,
     migrations=HERE / "migrations",
+    configure=configure,
+    background=background,
+    embedded={"DEPOSIT_STORAGE": "{var}/consultations/deposits",
+              "MASTER_KEY_FILE": "{var}/consultations/master.key",
+              "TSA_URL": "http://127.0.0.1:8192/tsa",
+              "SIGNATURE_URL": "http://127.0.0.1:8104"},
 )

@@ -1,11 +1,12 @@
-"""Tables of the consultations service: the consultations, their lots, the DCE downloads per company."""
+"""Tables of the consultations service: the consultations, their lots, the DCE downloads per company, the
+deposits (« Déposer ») with their sealed files and each consultation's wrapped data key."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from achats.chassis.db import MODEL_TYPES, utcnow
@@ -69,6 +70,86 @@ class DceDownload(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     document: Mapped[str] = mapped_column(String(40))  # a document's slug, or "dce.zip"
     downloaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsultationKey(Base):
+    """A consultation's data key, wrapped (AES-GCM) by the master key ``master_key_id`` of the configuration.
+    The clear key never reaches the database; the files' rows hold no key material."""
+
+    __tablename__ = "consultation_keys"
+
+    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"),
+                                                       primary_key=True)
+    master_key_id: Mapped[str] = mapped_column(String(40))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Deposit(Base):
+    """One answer to one lot by one company (« Déposer »), dated by its RFC 3161 timestamp.
+
+    ``deadline`` is the deadline the deposit answered (a practice consultation's rolls on: each period is
+    a round of its own). Within a round the last deposit counts: ``status`` ``current``, the older ones
+    ``replaced``. Before ``deadline`` the files are sealed.
+    """
+
+    __tablename__ = "deposits"
+    __table_args__ = (
+        UniqueConstraint("company_id", "idempotency_key", name="uq_deposits_idempotency"),
+        Index("ix_deposits_round", "consultation_id", "lot_number", "company_id", "deadline"),
+        Index("ix_deposits_company", "company_id", "deposited_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    lot_number: Mapped[int] = mapped_column(Integer)
+    company_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    user_name: Mapped[str | None] = mapped_column(String(300))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of what was sent (lot, files, confirmation): the same key with other content is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="current")  # current | replaced
+    deadline: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The deposit time: the timestamp's genTime, never the client's or our clock.
+    deposited_at: Mapped[datetime] = mapped_column()
+    # SHA-256 of the deposit's manifest (consultation, lot, company, each file's kind, name and SHA-256):
+    # the imprint the TSA stamped.
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    timestamp_token: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp_serial: Mapped[str] = mapped_column(String(64))
+    tsa_name: Mapped[str] = mapped_column(String(500))
+    invalid_signatures_confirmed: Mapped[bool] = mapped_column(default=False)
+    replaced_at: Mapped[datetime | None] = mapped_column()
+    replaced_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    files: Mapped[list[DepositFile]] = relationship(back_populates="deposit", order_by="DepositFile.position",
+                                                    cascade="all, delete-orphan", lazy="selectin")
+
+
+class DepositFile(Base):
+    """One file of a deposit: its description and digest. The content is on the storage, sealed."""
+
+    __tablename__ = "deposit_files"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    deposit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deposits.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # candidature | offre
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The signature, as the signature service judged it: compliant | to_verify | non_compliant |
+    # not_signed | not_verified (no signature service to ask).
+    signature_status: Mapped[str] = mapped_column(String(20))
+    signature_report_id: Mapped[str | None] = mapped_column(String(64))
+    signature_indication: Mapped[str | None] = mapped_column(String(40))
+    signers: Mapped[list] = mapped_column(default=list)
+
+    deposit: Mapped[Deposit] = relationship(back_populates="files")
 
 
 class Question(Base):

@@ -202,3 +202,19 @@ class FollowLink(Base):
 
     ticket: Mapped[Ticket] = relationship()
 
+
+
+class AuditEntry(Base):
+    """An agent's or administrator's change that is no ticket's history entry (the FAQ's): who, what, when.
+
+    Written in the transaction of the change; the actions on tickets are read from their history instead."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(default=dict)

@@ -76,6 +76,9 @@ TEMPLATES = {t.name: t for t in [
              "The request was closed (link to its history). To the requester."),
     Template("ticket_follow_link", ("helpdesk.ticket.follow_link_sent",),
              "A new follow link an agent sent (the old ones may have been revoked). To the requester."),
+    Template("deposit_received", ("consultations.deposit.received",),
+             "« Accusé de réception de votre dépôt »: consultation, lot, RFC 3161 deposit time, each file with its "
+             "SHA-256, the receipt's link. To the user who deposited."),
     Template("question_answered", ("consultations.question.answered",),
              "The answer to a question about a consultation, published without the asker's name (the question, the "
              "answer, the consultation's link). To the asker and every user who downloaded the DCE, each once."),
@@ -137,6 +140,12 @@ def _document_expiring(data: dict[str, Any]) -> list[Mail]:
     return [Mail(TEMPLATES["document_expiring"], r, data) for r in _distinct(data["recipients"])]
 
 
+def _deposit_received(data: dict[str, Any]) -> list[Mail]:
+    depositor = data["depositor"]
+    return [Mail(TEMPLATES["deposit_received"], Recipient(email=depositor["email"].strip(),
+                                                          last_name=depositor.get("name") or ""), data)]
+
+
 def _question_answered(data: dict[str, Any]) -> list[Mail]:
     return [Mail(TEMPLATES["question_answered"], r, data) for r in _distinct(data["recipients"])]
 
@@ -158,6 +167,7 @@ MAILS_BY_EVENT: dict[str, Callable[[dict[str, Any]], list[Mail]]] = {
     "helpdesk.ticket.closed": _to_requester("ticket_closed"),
     "helpdesk.ticket.follow_link_sent": _to_requester("ticket_follow_link"),
     "consultations.question.answered": _question_answered,
+    "consultations.deposit.received": _deposit_received,
 }
 
 

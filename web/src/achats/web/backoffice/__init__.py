@@ -39,6 +39,7 @@ class Section:
 NAV = (
     Section("backoffice.queue", _l("Demandes"), STAFF),
     Section("backoffice.faq", _l("FAQ"), STAFF),
+    Section("backoffice.questions", _l("Questions"), STAFF),  # questions.py: the consultations de test's
     Section("bo_admin.accounts", _l("Comptes"), (ADMIN,)),  # backoffice_admin.py
     Section("backoffice.companies", _l("Entreprises"), (ADMIN,)),
     Section("backoffice.health", _l("Santé"), (ADMIN,)),
@@ -99,4 +100,4 @@ def home():
 
 
 # The sections (each adds its routes to the blueprint).
-from . import companies, faq, mails, queue, ticket  # noqa: E402, F401
+from . import companies, faq, health, mails, questions, queue, ticket  # noqa: E402, F401

@@ -9,7 +9,7 @@ from achats.chassis.app import current_runtime
 from achats.chassis.pagination import page
 from achats.chassis.security import require_roles
 
-from .. import catalogue
+from .. import audit, catalogue
 from .. import search as faq_search
 from . import common, shapes
 
@@ -41,43 +41,48 @@ def get(entry_id: uuid.UUID, token_info: dict | None = None):
 
 
 def create(body: dict, token_info: dict):
-    common.staff(token_info)
+    actor = common.staff(token_info)
     with current_runtime().db.unit_of_work() as uow:
         entry = catalogue.create_entry(uow.session, category_id=uuid.UUID(body["category_id"]),
                                        question=body["question"], answer=body["answer"],
                                        keywords=body.get("keywords", ""), position=body.get("position"),
                                        active=body.get("active", True))
+        audit.record_faq_change(uow.session, actor, entry, None)
         answer = shapes.faq_entry(entry)
         uow.commit()
     return answer, 201
 
 
 def update(entry_id: uuid.UUID, body: dict, token_info: dict):
-    common.staff(token_info)
+    actor = common.staff(token_info)
     changes = dict(body)
     if "category_id" in changes:
         changes["category_id"] = uuid.UUID(changes["category_id"])
     with current_runtime().db.unit_of_work() as uow:
-        entry = catalogue.update_entry(uow.session, catalogue.get_entry(uow.session, entry_id,
-                                                                        include_inactive=True), changes)
+        entry = catalogue.get_entry(uow.session, entry_id, include_inactive=True)
+        before = audit.faq_fields(entry)
+        entry = catalogue.update_entry(uow.session, entry, changes)
+        audit.record_faq_change(uow.session, actor, entry, before)
         answer = shapes.faq_entry(entry)
         uow.commit()
     return answer, 200
 
 
 def delete(entry_id: uuid.UUID, token_info: dict):
-    common.staff(token_info)
+    actor = common.staff(token_info)
     with current_runtime().db.unit_of_work() as uow:
+        audit.record(uow.session, actor, "faq.deleted", entry_id)
         catalogue.delete_entry(uow.session, catalogue.get_entry(uow.session, entry_id, include_inactive=True))
         uow.commit()
     return None, 204
 
 
 def move(entry_id: uuid.UUID, body: dict, token_info: dict):
-    common.staff(token_info)
+    actor = common.staff(token_info)
     with current_runtime().db.unit_of_work() as uow:
         entry = catalogue.move_entry(uow.session, catalogue.get_entry(uow.session, entry_id, include_inactive=True),
                                      body["direction"])
+        audit.record(uow.session, actor, "faq.moved", entry.id, {"direction": body["direction"]})
         answer = shapes.faq_entry(entry)
         uow.commit()
     return answer, 200
