@@ -33,6 +33,8 @@ def test_the_pages_body_limit_depends_on_the_page():
     assert page_rule("/outils-de-signature").max_body == 55 * MB
     assert page_rule("/outils-de-signature/verifier").max_body == 55 * MB
     assert page_rule("/outils-de-signature/verifier").timeout >= 60
+    # « Répondre » posts a deposit (the web app's own limit for /…/repondre is 55 MB too).
+    assert page_rule("/consultations/TEST-2026-TRX-001/lots/1/repondre").max_body == 55 * MB
     assert page_rule("/assistance").max_body == 25 * MB
     assert page_rule("/assistance/suivi/x").max_body == 25 * MB
     assert page_rule("/assistances").max_body == 12 * MB  # a prefix is a whole segment

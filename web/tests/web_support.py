@@ -123,7 +123,7 @@ consultations service runs too (its migration creates the practice consultations
         with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url, \
                 _maybe_helpdesk(helpdesk, tmp_path, namespace, verifier) as helpdesk_url, \
                 _maybe_signature(signature, tmp_path, namespace, verifier) as (signature_url, pki), \
-                _maybe_consultations(consultations, namespace, verifier) as consultations_url, \
+                _maybe_consultations(consultations, namespace, verifier, tmp_path) as consultations_url, \
                 _maybe_notifier(notifier, tmp_path, namespace, verifier) as notifier_url:
             config = WEB.load_settings({}, **{
                 "database_url": f"sqlite:///{tmp_path}/web.db", "amqp_url": f"memory://web-{namespace}",
@@ -181,20 +181,41 @@ def _maybe_helpdesk(wanted: bool, tmp_path: Path, namespace: str, verifier) -> I
 
 
 @contextlib.contextmanager
-def _maybe_consultations(database_url: str | None, namespace: str, verifier) -> Iterator[str | None]:
+def _maybe_consultations(database_url: str | None, namespace: str, verifier, tmp_path: Path) -> Iterator[str | None]:
+    """The consultations service, able to take deposits: a master key of the tests, sealed files under
+    ``tmp_path``, and the test TSA (the signature service's stand-in, its shipped test PKI) dating them; no
+    signature service (files are « not verified » and accepted)."""
     if not database_url:
         yield None
         return
-    from achats.consultations.app import SERVICE as CONSULTATIONS
+    import base64
 
-    config = CONSULTATIONS.load_settings({}, database_url=database_url, amqp_url=f"memory://consultations-{namespace}",
-                                         log_json=True)
-    CONSULTATIONS.migrate(config)
-    runtime = CONSULTATIONS.runtime(config)
-    runtime.extras["verifier"] = verifier()
-    with serving(CONSULTATIONS.create_app(config, runtime)) as url:
-        yield url
-    runtime.db.dispose()
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from achats.consultations.app import SERVICE as CONSULTATIONS
+    from achats.signature.testpki.pki import TestPki
+    from achats.signature.testpki.standins import LOCAL_PKI
+
+    pki = TestPki(LOCAL_PKI)
+
+    async def stamp(request: Request) -> Response:
+        return Response(pki.timestamp(await request.body()), media_type="application/timestamp-reply")
+
+    with serving(Starlette(routes=[Route("/tsa", stamp, methods=["POST"])])) as tsa_url:
+        config = CONSULTATIONS.load_settings({}, database_url=database_url,
+                                             amqp_url=f"memory://consultations-{namespace}", log_json=True,
+                                             master_keys="web-tests:" + base64.b64encode(bytes(range(32))).decode(),
+                                             deposit_storage=str(tmp_path / "deposits"), tsa_url=f"{tsa_url}/tsa",
+                                             tsa_certificate=str(pki.cert_path("tsa")))
+        CONSULTATIONS.migrate(config)
+        runtime = CONSULTATIONS.runtime(config)
+        runtime.extras["verifier"] = verifier()
+        with serving(CONSULTATIONS.create_app(config, runtime)) as url:
+            yield url
+        runtime.db.dispose()
 
 
 @contextlib.contextmanager

@@ -82,7 +82,9 @@ class CertificateInfo:
                 "holder_dn": cert.subject.rfc4514_string(), "issuer": self.issuer,
                 "issuer_dn": cert.issuer.rfc4514_string(), "serial": format(cert.serial_number, "x"),
                 "not_before": _iso(cert.not_valid_before_utc), "not_after": _iso(cert.not_valid_after_utc),
-                "key_usage": self.key_usage, "warnings": self.warnings(), "usable": self.usable}
+                "key_usage": self.key_usage, "warnings": self.warnings(), "usable": self.usable,
+                # Public: the platform's page sends it, with its chain, to the signature service's step 1.
+                "pem": self.pem_with_chain().decode()}
 
 
 def display_name(name: x509.Name) -> str:

@@ -90,6 +90,11 @@ PAGE_RULES: list[Rule] = [
     Rule("web.signature_tools", "/outils-de-signature", "web", "/outils-de-signature", auth=NONE, max_body=55 * MB,
          timeout=65.0),
     Rule("web.assistance", "/assistance", "web", "/assistance", auth=NONE, max_body=25 * MB, timeout=15.0),
+    # « Répondre » to a consultation's lot posts the answer's files (the web app limits /…/repondre to 55 MB and
+    # its other consultations pages to 12 MB; a prefix rule cannot tell them apart here), and waits for the
+    # consultations service's deposit (sealing, the TSA).
+    Rule("web.consultations", "/consultations", "web", "/consultations", auth=NONE, max_body=55 * MB,
+         timeout=35.0),
 ]
 GATEWAY_OWN = ("/healthz", "/readyz", "/metrics")
 

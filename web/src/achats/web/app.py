@@ -129,15 +129,18 @@ def setup_flask(flask_app: flask.Flask, settings: WebSettings) -> None:
                 "faq_url": settings.faq_url, "csrf_token": sessions.csrf_token, "return_path": pages.return_path,
                 "user": (sessions.current() or (None, None))[1]}
 
+    # The pages' script may also reach « Mon Assistant Marchés Publics » on the loopback (issue 18), nothing else.
+    csp = CSP.replace("connect-src 'self'", f"connect-src 'self' http://127.0.0.1:{settings.assistant_port}")
+
     @flask_app.after_request
     def page_headers(response: flask.Response) -> flask.Response:
         if flask.request.endpoint == "pages.asset":
             # The same bytes for everyone: no Vary: Cookie (a shared cache keeps one copy); a policy only for
             # what a browser may open as a document (an SVG can hold scripts).
             if response.mimetype == "image/svg+xml":
-                response.headers.setdefault("Content-Security-Policy", CSP)
+                response.headers.setdefault("Content-Security-Policy", csp)
             return response
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         response.vary.add("Cookie")

@@ -43,8 +43,12 @@ OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js",
        "signature.js",
        # « Tester la configuration »'s checks by script (templates/configuration/index.html).
        "configuration.js",
+       # « Mon Assistant Marchés Publics » from the pages: signing and its report (issue 18).
+       "assistant.js",
        # The back office's question form: its preview follows the typing (templates/backoffice/faq_entry.html).
-       "backoffice_faq.js")
+       "backoffice_faq.js",
+       # « Répondre »: the deposit's upload progress (templates/consultations/answer.html).
+       "deposit.js")
 _URL = re.compile(r"url\((['\"]?)(?:\.\./)+(fonts|icons)/")
 _ICON = re.compile(r"fr-icon-[a-z0-9-]+")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")

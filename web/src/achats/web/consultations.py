@@ -9,7 +9,8 @@ public; a logged-in user's token goes with every call, so that the download is r
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import flask
@@ -37,10 +38,10 @@ PARIS = ZoneInfo("Europe/Paris")
 PASSED_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "X-Content-Type-Options")
 
 
-def call(method: str, path: str, **kwargs):
+def call(method: str, path: str, extra_headers: dict | None = None, **kwargs):
     """The consultations service, with the user's token when there is a session (the pages are public)."""
     token = sessions.access_token()
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {**(extra_headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
     response = current_runtime().extras["consultations"].request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401 and token:
         sessions.end(flask.request.cookies.get(sessions.COOKIE))
@@ -197,3 +198,145 @@ def document(reference: str, slug: str):
 @blueprint.get("/consultations/<reference>/dce.zip")
 def archive(reference: str):
     return _send(reference, "dce.zip")
+
+
+# --- « Répondre », « Déposer », « Mes réponses » (issue 19 items 3 and 4) -----------------------------------
+
+KINDS = ("candidature", "offre")
+# The service's refusals of the deposit as a whole (not of one file): in the alert above the form.
+INVALID_SIGNATURES = "signature_invalid_unconfirmed"
+
+
+@blueprint.app_template_filter("heure_de_paris_seconde")
+def paris_time_seconds(value: str) -> str:
+    """The same, to the second (a deposit's time, as the timestamp gives it)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(PARIS)
+    return format_datetime(moment, _("d MMMM y 'à' HH:mm:ss"), rebase=False)
+
+
+def _company_user():
+    """A logged-in user of a company (the login page first; an account without a company: 403)."""
+    user = require_login()
+    if not user.company_id:
+        flask.abort(403)
+    return user
+
+
+def _lot(consultation: dict, number: int) -> dict:
+    lot = next((lot for lot in consultation["lots"] if lot["number"] == number), None)
+    if lot is None:
+        flask.abort(404)
+    return lot
+
+
+def _current_deposit(consultation: dict, lot: int) -> dict | None:
+    """The company's deposit that counts for this lot (the one a new deposit replaces), if any."""
+    response = call("GET", "/consultations/deposits", params={"consultation_id": consultation["id"],
+                                                              "status": "current", "limit": 50})
+    if response.status_code != 200:
+        return None
+    return next((d for d in response.json()["items"] if d["lot_number"] == lot and d["sealed"]), None)
+
+
+def render_answer(consultation: dict, lot: dict, status: int = 200, **context):
+    """The « Répondre » form, with a fresh Idempotency-Key: submitting this rendering twice stores one deposit."""
+    context.setdefault("errors", {})
+    deadline = datetime.fromisoformat(consultation["deadline"].replace("Z", "+00:00"))
+    return flask.render_template(
+        "consultations/answer.html", c=consultation, lot=lot, key=str(uuid.uuid4()),
+        closed=deadline <= datetime.now(UTC),
+        current=_current_deposit(consultation, lot["number"]), page="se-preparer-a-repondre", **context), status
+
+
+@blueprint.get("/consultations/<reference>/lots/<int:lot>/repondre")
+def answer(reference: str, lot: int):
+    consultation = find(reference)
+    _company_user()
+    return render_answer(consultation, _lot(consultation, lot))
+
+
+@blueprint.post("/consultations/<reference>/lots/<int:lot>/repondre")
+def deposit(reference: str, lot: int):
+    """« Déposer »: the files as sent, tagged by their field, forwarded to the service with the form's key."""
+    consultation = find(reference)
+    _company_user()
+    found = _lot(consultation, lot)
+    form = flask.request.form
+    key = form.get("cle", "").strip()
+    files = [(kind, (item.filename, item.stream, item.mimetype or "application/octet-stream"))
+             for kind in KINDS for item in flask.request.files.getlist(kind) if item.filename]
+    data = {"accept_invalid_signatures": "true"} if form.get("accept_invalid_signatures") == "true" else {}
+    headers_key = {"Idempotency-Key": key} if 0 < len(key) <= 200 else {}
+    response = call("POST", f"/consultations/consultations/{consultation['id']}/lots/{lot}/deposits",
+                    data=data, files=files or [("offre", ("", b"", "application/octet-stream"))],
+                    extra_headers=headers_key)
+    if response.status_code in (200, 201):
+        return flask.redirect(flask.url_for("consultations.receipt_page", deposit_id=response.json()["id"],
+                                            depose="1"), code=303)
+    if response.status_code == 403 and forms.problem_of(response).code == "company_required":
+        flask.abort(403)
+    problem = forms.problem_of(response)
+    errors: dict[str, str] = {}
+    for error in problem.errors:
+        field = str(error.get("field", ""))
+        if field in KINDS:
+            errors[field] = f"{errors[field]} {error.get('message', '')}" if field in errors \
+                else error.get("message", "")
+    return render_answer(consultation, found, response.status_code, errors=errors, error=problem.detail,
+                         confirm=problem.code == INVALID_SIGNATURES)
+
+
+def _deposit(deposit_id: uuid.UUID) -> dict:
+    response = call("GET", f"/consultations/deposits/{deposit_id}")
+    if response.status_code != 200:
+        flask.abort(404)
+    return response.json()
+
+
+def _references() -> dict[str, str]:
+    """Consultation id → reference (the web app's addresses name a consultation by its reference)."""
+    response = call("GET", "/consultations/consultations", params={"limit": 50})
+    return {c["id"]: c["reference"] for c in response.json()["items"]} if response.status_code == 200 else {}
+
+
+@blueprint.get("/consultations/mes-reponses")
+def my_deposits():
+    """« Mes réponses »: the company's deposits, latest first, each with its status, files and receipt."""
+    _company_user()
+    response = call("GET", "/consultations/deposits", params={"limit": 50})
+    if response.status_code != 200:
+        flask.abort(503)
+    return flask.render_template("consultations/my_deposits.html", found=response.json(),
+                                 references=_references())
+
+
+@blueprint.get("/consultations/mes-reponses/<uuid:deposit_id>")
+def receipt_page(deposit_id: uuid.UUID):
+    """A deposit: the confirmation after « Déposer », its files with their SHA-256, its time and receipt."""
+    _company_user()
+    found = _deposit(deposit_id)
+    return flask.render_template("consultations/deposit.html", d=found, references=_references(),
+                                 deposited=flask.request.args.get("depose") == "1")
+
+
+@blueprint.get("/consultations/mes-reponses/<uuid:deposit_id>/accuse-de-reception.pdf")
+def receipt_pdf(deposit_id: uuid.UUID):
+    """The accusé de réception (the service's PDF), through this app with the user's token."""
+    _company_user()
+    response = call("GET", f"/consultations/deposits/{deposit_id}/receipt.pdf", stream=True)
+    if response.status_code != 200:
+        response.close()
+        flask.abort(404 if response.status_code in (403, 404) else 503)
+
+    def chunks():
+        try:
+            yield from response.iter_content(64 * 1024)
+        finally:
+            response.close()
+
+    out = flask.Response(flask.stream_with_context(chunks()), status=200)
+    for name in PASSED_HEADERS:
+        if name in response.headers:
+            out.headers[name] = response.headers[name]
+    out.headers["Cache-Control"] = "private, no-store"
+    return out

@@ -29,6 +29,10 @@ DEFAULT_PAGE_BODY = 12 * MB
 
 
 def body_limit(path: str) -> int:
+    # « Répondre » to a consultation's lot: a deposit, the gateway's 60 MB cap of the consultations API (the
+    # service takes more: its own limits answer in French beside the field).
+    if path.startswith("/consultations/") and path.endswith("/repondre"):
+        return 55 * MB
     for prefix, limit in PAGE_BODY_LIMITS:
         if path == prefix or path.startswith(prefix + "/"):
             return limit

@@ -15,6 +15,9 @@ class WebSettings(ServiceSettings):
     helpdesk_url: str = "http://127.0.0.1:8103"
     # « Outils de signature »: verification (public) and one-shot signing (logged in) of the signature service.
     signature_url: str = "http://127.0.0.1:8104"
+    # « Mon Assistant Marchés Publics »: the port of its local server on 127.0.0.1 (its `--port`), which the pages'
+    # script asks (« Signer un document », « Tester la configuration »).
+    assistant_port: int = 47311
     # « Consultations de test » (issue 19): the list, a consultation, its DCE (downloaded with the user's token).
     consultations_url: str = "http://127.0.0.1:8107"
     # The back office's « Envois de courriels » of a ticket (issue 17 item 4): the notifier's deliveries and retry.

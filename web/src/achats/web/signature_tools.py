@@ -192,7 +192,48 @@ def download(verification_id: uuid.UUID, what: str):
 def _sign_form(status: int = 200, **context):
     context.setdefault("values", {"format": "", "level": "B-B", "reason": "", "location": ""})
     return flask.render_template("signature/sign.html", page=PAGE, errors=context.pop("errors", {}),
-                                 levels=LEVELS, **context), status
+                                 levels=LEVELS, assistant=assistant_texts(), **context), status
+
+
+def assistant_texts() -> dict[str, str]:
+    """What the pages' script says about the assistant, in the page's language (data-* of its block); the
+    assistant's own French message is shown when its code is not one of these."""
+    return {
+        "port": str(flask.current_app.extensions["achats"].settings.assistant_port),
+        "absent": _("« Mon Assistant Marchés Publics » n’a pas été trouvé sur ce poste. Installez-le, ouvrez-le "
+                    "(commande « achats-assistant ouvrir »), puis cliquez sur « Rechercher l’assistant »."),
+        "found": _("« Mon Assistant Marchés Publics » %(version)s est ouvert sur ce poste.", version="{version}"),
+        "pairing": _("Code d’association : %(code)s. Vérifiez que l’assistant affiche le même code, puis acceptez "
+                     "l’association dans l’assistant.", code="{code}"),
+        "paired": _("Cette page est associée à l’assistant."),
+        "pairing_refused": _("L’association a été refusée dans l’assistant. Cliquez sur « Associer l’assistant » "
+                             "pour recommencer."),
+        "pairing_required": _("L’assistant ne reconnaît plus cette page (il a peut-être été redémarré) : "
+                              "associez-le de nouveau."),
+        "pin_incorrect": _("Code PIN incorrect. Attention : après plusieurs essais erronés, votre carte ou clé se "
+                           "bloque."),
+        "pin_locked": _("Votre carte ou clé de signature est bloquée (trop de codes PIN erronés). Débloquez-la avec "
+                        "son code PUK ou l’outil de son fournisseur, puis recommencez."),
+        "token_removed": _("La carte ou la clé de signature a été retirée (ou n’est plus reconnue). Rebranchez-la, "
+                           "puis recommencez."),
+        "cancelled": _("Signature annulée dans l’assistant : aucun document n’a été signé."),
+        "lost": _("La liaison avec l’assistant a été interrompue. Vérifiez qu’il est toujours ouvert, puis "
+                  "recommencez."),
+        "no_certificate": _("L’assistant ne voit aucun certificat : branchez votre carte ou votre clé USB, puis "
+                            "cliquez sur « Actualiser la liste des certificats »."),
+        "choose_certificate": _("Choisissez le certificat avec lequel signer."),
+        "choose_file": _("Choisissez le document à signer."),
+        "valid": _("Valide du %(debut)s au %(fin)s", debut="{debut}", fin="{fin}"),
+        "issuer": _("Émis par %(emetteur)s", emetteur="{emetteur}"),
+        "unusable": _("Ne permet pas de signer"),
+        "preparing": _("Préparation de la signature par la plateforme…"),
+        "signing": _("Saisissez le code PIN de votre carte ou clé dans l’assistant (il n’est jamais saisi dans "
+                     "cette page)."),
+        "finishing": _("Création du document signé…"),
+        "signed": _("Document signé : %(nom)s.", nom="{nom}"),
+        "download": _("Télécharger le document signé (%(nom)s)", nom="{nom}"),
+        "failed": _("La signature n’a pas pu aboutir. Veuillez réessayer."),
+    }
 
 
 @blueprint.get("/outils-de-signature/signature")
@@ -228,3 +269,84 @@ def sign_post():
     problem = forms.problem_of(response)
     errors = problem.field_errors(SIGN_FIELDS)
     return _sign_form(response.status_code, values=values, errors=errors, error=_general(problem, errors))
+
+
+# --- « Signer un document » with « Mon Assistant Marchés Publics » (the two steps, JSON for the page's script) --
+#
+# The page's script talks to the assistant on 127.0.0.1; the web app keeps the signing session with the user's
+# token: step 1 (the document and the certificate the assistant listed → the data to be signed) and step 2 (the
+# signature value the assistant made on the card → the signed document). Both are POSTs with the form's CSRF token.
+
+def _problem_json(status: int, detail: str, code: str = "validation_failed"):
+    response = flask.jsonify({"type": "about:blank", "title": code, "status": status, "detail": detail,
+                              "code": code})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _service_problem(response):
+    problem = forms.problem_of(response)
+    # The service's detail and its messages per field (a PDF expected for PAdES…), each said once.
+    said = dict.fromkeys([problem.detail, *(e.get("message") for e in problem.errors if e.get("message"))])
+    return _problem_json(response.status_code if response.status_code < 500 else 503, " ".join(said),
+                         problem.code or "signature_refused")
+
+
+@blueprint.post("/outils-de-signature/signature/assistant/preparation")
+def assistant_prepare():
+    if sessions.access_token() is None:
+        return _problem_json(401, _("Votre session a expiré : connectez-vous de nouveau pour signer."),
+                             "login_required")
+    form = flask.request.form
+    document = _upload("file")
+    if document is None:
+        return _problem_json(422, _("Choisissez le document à signer."), "file_required")
+    certificate = form.get("certificate", "").strip()
+    if "BEGIN CERTIFICATE" not in certificate:
+        return _problem_json(422, _("Choisissez le certificat avec lequel signer."), "certificate_required")
+    data = {"format": form.get("format", "pades"), "level": form.get("level", "B-B") or "B-B"}
+    for key in ("reason", "location"):
+        if form.get(key, "").strip():
+            data[key] = form[key].strip()
+    try:
+        response = _service("POST", "/signature/signing-sessions", token=sessions.access_token(), data=data,
+                            files={"file": document,
+                                   "certificate": ("certificat.pem", certificate.encode(), "application/x-pem-file")})
+    except LoginRequired:
+        return _problem_json(401, _("Votre session a expiré : connectez-vous de nouveau pour signer."),
+                             "login_required")
+    if response.status_code != 201:
+        return _service_problem(response)
+    found = response.json()
+    return flask.jsonify({key: found.get(key) for key in ("id", "format", "level", "filename", "data_to_be_signed",
+                                                           "signature_algorithm", "expires_at")})
+
+
+@blueprint.post("/outils-de-signature/signature/assistant/<uuid:session_id>/signature")
+def assistant_complete(session_id: uuid.UUID):
+    value = flask.request.form.get("signature_value", "").strip()
+    if not value:
+        return _problem_json(422, _("La signature de l’assistant est manquante."), "signature_value_required")
+    try:
+        response = _service("POST", f"/signature/signing-sessions/{session_id}/signature",
+                            token=sessions.access_token(), json={"signature_value": value}, stream=True)
+    except LoginRequired:
+        return _problem_json(401, _("Votre session a expiré : connectez-vous de nouveau pour signer."),
+                             "login_required")
+    if response.status_code == 200:
+        return _stream(response)
+    response.content  # noqa: B018 — the refusal is small
+    response.close()
+    return _service_problem(response)
+
+
+@blueprint.post("/outils-de-signature/signature/assistant/<uuid:session_id>/abandon")
+def assistant_abandon(session_id: uuid.UUID):
+    """The assistant did not sign (wrong PIN, cancelled…): the pending session is given up at the service."""
+    try:
+        response = _service("DELETE", f"/signature/signing-sessions/{session_id}", token=sessions.access_token())
+    except LoginRequired:
+        return _problem_json(401, _("Votre session a expiré : connectez-vous de nouveau pour signer."),
+                             "login_required")
+    return ("", 204) if response.status_code in (204, 404) else _service_problem(response)
