@@ -172,3 +172,54 @@ def test_anonymous_is_sent_to_login(browser, platform):
         page.goto(platform["web"] + path)
         expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
     page.context.close()
+
+
+def closing(database_url: str, seconds: float, reference: str = "TEST-2026-CLO-009") -> str:
+    """A consultation that is not a practice one (its deadline does not roll), closing in ``seconds``."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy
+    from sqlalchemy.orm import Session
+
+    from achats.consultations.models import Consultation, Lot
+
+    deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            session.add(Consultation(
+                reference=reference, title="Marché à date limite fixe", buyer="Acheteur test", procedure="open",
+                contract_type="services", summary="", cpv_codes=["79000000"], practice=False,
+                deadline_anchor=deadline - timedelta(days=1), deadline_days=1, search_text=reference.lower(),
+                lots=[Lot(number=1, title="Lot unique", cpv_codes=["79000000"])]))
+            session.commit()
+    finally:
+        engine.dispose()
+    return reference
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_deposit_after_the_deadline_is_refused_in_french(browser, platform, tmp_path, javascript):
+    """The form opened before the deadline, « Déposer » clicked after it: the service's refusal (its clock, then the
+    timestamp's) in the alert, nothing deposited; the form is then no longer offered."""
+    import time
+
+    register(platform["identity"])
+    web = platform["web"]
+    reference = closing(platform["consultations_database"], 8)
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(f"{web}/consultations/{reference}/lots/1/repondre")
+    log_in(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Répondre au lot 1")
+    page.get_by_label("Offre").set_input_files(pdf(tmp_path / "offre.pdf", "offre"))
+    time.sleep(9)
+    page.get_by_role("button", name="Déposer").click()
+    expect(page.get_by_role("alert")).to_contain_text("après la date limite de remise des plis")
+    expect(page.get_by_role("alert")).to_contain_text("il n'a pas été enregistré")
+    expect(page.locator("#date-limite-passee")).to_contain_text("ne reçoit plus de réponse")
+    expect(page.get_by_role("button", name="Déposer")).to_have_count(0)
+    assert_accessible(page, javascript)
+    my_answers(page, web)
+    expect(page.get_by_text("Votre entreprise n’a encore déposé aucune réponse.")).to_be_visible()
+    context.close()

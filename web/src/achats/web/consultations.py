@@ -10,7 +10,7 @@ public; a logged-in user's token goes with every call, so that the download is r
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import flask
@@ -241,8 +241,10 @@ def _current_deposit(consultation: dict, lot: int) -> dict | None:
 def render_answer(consultation: dict, lot: dict, status: int = 200, **context):
     """The « Répondre » form, with a fresh Idempotency-Key: submitting this rendering twice stores one deposit."""
     context.setdefault("errors", {})
+    deadline = datetime.fromisoformat(consultation["deadline"].replace("Z", "+00:00"))
     return flask.render_template(
         "consultations/answer.html", c=consultation, lot=lot, key=str(uuid.uuid4()),
+        closed=deadline <= datetime.now(UTC),
         current=_current_deposit(consultation, lot["number"]), page="se-preparer-a-repondre", **context), status
 
 
