@@ -66,7 +66,7 @@ def platform(fresh_postgres_url, tmp_path, standin, assistant_port):
     from web_support import running_platform
 
     standin.reset()
-    with running_platform(fresh_postgres_url, tmp_path, standin, signature=True,
+    with running_platform(fresh_postgres_url, tmp_path, standin, signature=True, helpdesk=True,
                           web_settings={"assistant_port": assistant_port}) as urls:
         yield urls
 
@@ -250,3 +250,50 @@ def test_without_javascript_the_page_explains_and_keeps_the_pkcs12_form(browser,
     expect(page.get_by_role("button", name="Signer avec l’assistant")).to_be_hidden()
     expect(page.get_by_role("button", name="Associer l’assistant")).to_be_hidden()
     assert_accessible(page, javascript=False)
+
+
+def test_the_configuration_test_shows_the_assistants_report_and_the_helpdesk_context_carries_it(
+        browser, platform, assistant):
+    _url, person = assistant
+    page = logged_in(browser, platform)
+    page.goto(platform["web"] + "/se-preparer-a-repondre/tester-la-configuration")
+    expect(page.get_by_role("heading", name="Mon Assistant Marchés Publics")).to_be_visible()
+    expect(page.locator("#assistant-sans-javascript")).to_be_hidden()
+    assert_accessible(page)
+    pair(page, person)
+    page.locator("label").filter(has_text="Faire une signature de test").click()  # a DSFR checkbox: its label
+    expect(page.get_by_label("Faire une signature de test")).to_be_checked()
+    page.get_by_role("button", name="Lancer le test de l’assistant").click()
+    report = page.get_by_role("table", name="Rapport de « Mon Assistant Marchés Publics »")
+    expect(report).to_be_visible(timeout=90_000)
+    # Beside the browser's own checks (the table above stays).
+    expect(page.get_by_role("table", name="Résultat des vérifications")).to_be_visible()
+    import platform as host
+
+    from achats.assistant import __version__
+    expect(report.get_by_role("row").filter(has_text="Version de l’assistant")).to_contain_text(__version__)
+    expect(report.get_by_role("row").filter(has_text="Système d’exploitation")).to_contain_text(host.system())
+    expect(report.get_by_role("row").filter(has_text="Cartes et clés")).to_contain_text("t")
+    expect(report.get_by_role("row").filter(has_text="Certificats")).to_contain_text("Marie Curie")
+    expect(report.get_by_role("row").filter(has_text="Signature de test")).to_contain_text(
+        "La signature de test a été vérifiée par la plateforme.")
+    expect(report.get_by_role("row").filter(has_text="Horloge (assistant)")).to_contain_text("à l'heure")
+    expect(report.get_by_role("row").filter(has_text="Accès au service (platform)")).to_contain_text("répond")
+    assert len(person.asked) == 1  # the test signature's PIN, asked in the assistant
+    assert_accessible(page)
+    # Then help is asked: « Contexte technique » carries the report's summary.
+    page.goto(platform["web"] + "/assistance")
+    context = page.locator("#contexte-technique")
+    expect(context).to_contain_text(f"{__version__}; {host.system()}; 1 cert.; test passed")
+    assert_accessible(page)
+
+
+def test_the_configuration_test_without_javascript_says_what_is_needed(browser, platform):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(platform["web"] + "/se-preparer-a-repondre/tester-la-configuration")
+    expect(page.get_by_role("main")).to_contain_text("Le test de « Mon Assistant Marchés Publics » depuis cette page "
+                                                     "demande JavaScript")
+    expect(page.get_by_role("button", name="Lancer le test de l’assistant")).to_be_hidden()
+    assert_accessible(page, javascript=False)
+    context.close()

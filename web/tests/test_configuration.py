@@ -47,7 +47,7 @@ def test_with_javascript_every_check_shows_its_result(context, web_alone):
     expect(row(page, "Envoi d’un fichier d’essai")).to_contain_text(
         re.compile(r"1,5 Mo envoyés en [\d,]+ s : débit d’envoi [\d  ,]+ Mo/s"))
     expect(page.get_by_role("heading", name="Mon Assistant Marchés Publics")).to_be_visible()
-    expect(page.get_by_text("Cet outil n’est pas encore disponible")).to_be_visible()
+    expect(page.get_by_text("La configuration se teste aussi avec l’outil « Mon Assistant")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "tester-la-configuration")
 

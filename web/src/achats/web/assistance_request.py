@@ -29,7 +29,9 @@ FREQUENCIES = ("once", "random", "systematic")
 CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "company")
 TEXT_FIELDS = ("severity", "frequency", "message", *CONTACT_FIELDS)
 # « Contexte technique »: what the page's script read of the browser (hidden fields it fills; absent without it).
-BROWSER_FIELDS = ("screen", "language", "cookies")
+# ``assistant_version``: the summary of « Mon Assistant Marchés Publics »' report when « Tester la configuration »
+# ran it in this tab (sessionStorage; the helpdesk's field, 50 characters: version; OS; certificates; test; skew).
+BROWSER_FIELDS = ("screen", "language", "cookies", "assistant_version")
 # The helpdesk's field pointers -> the form's fields.
 FIELDS = {"category_id": "category_id", "severity": "severity", "frequency": "frequency", "message": "message",
           "email": "email", "first_name": "first_name", "last_name": "last_name", "phone": "phone",

@@ -6,7 +6,8 @@ The server checks what it sees without any script: the browser and its version f
 redirect) and a test file uploaded by a plain form (its size and the time the server took to receive it).
 ``configuration.js`` adds, without a reload, what only a script can tell: that JavaScript runs, the computer's
 clock against the server's time written in the page, and the upload speed of a generated blob. The check of
-« Mon Assistant Marchés Publics » comes with the assistant (a later issue): the page says so, it checks nothing.
+« Mon Assistant Marchés Publics » (issue 18) is ``assistant.js``'s: with JavaScript it pairs with the assistant's
+local server and shows its report (``POST /v1/report``) beside these checks.
 """
 
 from __future__ import annotations
@@ -137,13 +138,15 @@ def _start_clock() -> None:
 
 
 def _render(upload: Check | None = None, upload_error: str | None = None, status: int = 200):
+    from .signature_tools import assistant_texts  # here: signature_tools imports account, which imports this
+
     cookie_seen = COOKIE in flask.request.cookies
     user_agent = flask.request.headers.get("User-Agent", "")
     response = flask.make_response(flask.render_template(
         "configuration/index.html", page=PAGE, browser=browser_check(user_agent),
         tls=tls_check(flask.request.scheme), cookies=cookies_check(cookie_seen), upload=upload,
         upload_error=upload_error, server_time_ms=int(time.time() * 1000),
-        clock_tolerance=CLOCK_TOLERANCE_SECONDS, blob_bytes=TEST_BLOB_BYTES,
+        clock_tolerance=CLOCK_TOLERANCE_SECONDS, blob_bytes=TEST_BLOB_BYTES, assistant=assistant_texts(),
         max_size=_size(errors.body_limit(flask.request.path))), status)
     return response
 

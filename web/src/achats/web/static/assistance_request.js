@@ -13,9 +13,12 @@ function technicalContext() {
   if (facts.language) cell("language").textContent = facts.language;
   const cookies = cell("cookies");
   cookies.textContent = navigator.cookieEnabled ? cookies.dataset.yes : cookies.dataset.no;
+  // The summary of « Mon Assistant Marchés Publics »' report, when « Tester la configuration » ran it (this tab).
+  facts.assistant_version = sessionStorage.getItem("achats-assistant-rapport") || "";
+  if (facts.assistant_version && cell("assistant_version")) cell("assistant_version").textContent = facts.assistant_version;
   // Sent with the request (the helpdesk keeps them in the ticket's technical context).
   for (const field of document.querySelectorAll("input[data-technique-field]")) {
-    field.value = facts[field.dataset.techniqueField].slice(0, field.dataset.techniqueField === "language" ? 100 : 50);
+    field.value = (facts[field.dataset.techniqueField] || "").slice(0, field.dataset.techniqueField === "language" ? 100 : 50);
   }
 }
 
