@@ -154,7 +154,7 @@ def test_a_pdf_is_signed_on_the_token_through_the_page(browser, platform, assist
     certificate = page.get_by_role("radio", name=re.compile("Marie Curie"))
     expect(certificate).to_be_checked()
     expect(page.locator("#assistant-certificats")).to_contain_text("Émis par")
-    page.get_by_label("Document à signer avec la carte ou la clé").set_input_files(
+    page.get_by_label("Fichier à signer avec la carte ou la clé").set_input_files(
         {"name": "memoire.pdf", "mimeType": "application/pdf", "buffer": make_pdf()})
     assert_accessible(page)
     # A wrong PIN first: the assistant's message, in the alert near the form, which takes the focus.

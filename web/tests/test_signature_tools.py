@@ -100,7 +100,7 @@ def verify(page, javascript: bool, document: tuple[str, bytes], signature: tuple
 
 def choose(page, name: str) -> None:
     """A DSFR radio: its label is what a person clicks."""
-    page.locator("label").filter(has_text=name).click()
+    page.locator("label:visible").filter(has_text=name).click()
     expect(page.get_by_role("radio", name=name)).to_be_checked()
 
 
@@ -306,7 +306,7 @@ def test_pades_for_a_file_that_is_no_pdf_is_refused_beside_the_field(browser, pl
     expect(page.get_by_label("Document à signer")).to_have_accessible_description(
         re.compile("Un fichier PDF est attendu"), timeout=30_000)
     expect(page.get_by_role("main")).to_contain_text("choisissez CAdES ou XAdES")
-    expect(page.get_by_label("PAdES (signature intégrée au PDF)")).to_be_checked()
+    expect(page.get_by_role("radio", name="PAdES (signature intégrée au PDF)")).to_be_checked()
     assert_accessible(page, javascript)
 
 

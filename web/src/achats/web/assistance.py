@@ -30,13 +30,12 @@ from achats.chassis.app import current_runtime
 
 from . import forms, sessions
 from .account import LoginRequired, require_login
+from .relay import relayed
 
 blueprint = flask.Blueprint("assistance", __name__)
 
 REFERENCE = re.compile(r"^[0-9]{8}$")
 COOKIE = "achats_suivi"
-# The download's headers passed on as the helpdesk sent them (its filename, its detected type).
-PASSED_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "X-Content-Type-Options")
 # The helpdesk's refusals of the files go beside « Pièces jointes », the others beside « Message ».
 FILE_CODES = {"too_many_attachments", "attachment_too_large", "attachment_empty", "attachment_type_refused",
               "payload_too_large"}
@@ -105,19 +104,7 @@ def _reply_errors(response) -> tuple[dict, str | None]:
 
 
 def _stream(response) -> flask.Response:
-    def chunks():
-        try:
-            yield from response.iter_content(64 * 1024)
-        finally:
-            response.close()
-
-    out = flask.Response(flask.stream_with_context(chunks()), status=200)
-    for name in PASSED_HEADERS:
-        if name in response.headers:
-            out.headers[name] = response.headers[name]
-    out.headers["Cache-Control"] = "private, no-store"
-    out.headers["Referrer-Policy"] = "no-referrer"
-    return out
+    return relayed(response)
 
 
 # --- the follow link (no login) --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from achats.chassis.app import current_runtime
 
 from . import forms, sessions
 from .account import LoginRequired, require_login
+from .relay import relayed
 
 blueprint = flask.Blueprint("consultations", __name__)
 
@@ -34,8 +35,6 @@ DOCUMENTS = {"reglement-consultation": _l("Règlement de la consultation"),
              "acte-engagement": _l("Acte d’engagement"), "dce.zip": _l("DCE complet (zip)")}
 PAGE_SIZE = 20
 PARIS = ZoneInfo("Europe/Paris")
-# The download's headers passed on as the service sent them.
-PASSED_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "X-Content-Type-Options")
 
 
 def call(method: str, path: str, extra_headers: dict | None = None, **kwargs):
@@ -176,18 +175,7 @@ def _send(reference: str, suffix: str):
             flask.abort(403)
         flask.abort(404 if response.status_code == 404 else 503)
 
-    def chunks():
-        try:
-            yield from response.iter_content(64 * 1024)
-        finally:
-            response.close()
-
-    out = flask.Response(flask.stream_with_context(chunks()), status=200)
-    for name in PASSED_HEADERS:
-        if name in response.headers:
-            out.headers[name] = response.headers[name]
-    out.headers["Cache-Control"] = "private, no-store"
-    return out
+    return relayed(response)
 
 
 @blueprint.get("/consultations/<reference>/dce/<any(\"reglement-consultation\",ccap,\"acte-engagement\"):slug>")
@@ -328,15 +316,4 @@ def receipt_pdf(deposit_id: uuid.UUID):
         response.close()
         flask.abort(404 if response.status_code in (403, 404) else 503)
 
-    def chunks():
-        try:
-            yield from response.iter_content(64 * 1024)
-        finally:
-            response.close()
-
-    out = flask.Response(flask.stream_with_context(chunks()), status=200)
-    for name in PASSED_HEADERS:
-        if name in response.headers:
-            out.headers[name] = response.headers[name]
-    out.headers["Cache-Control"] = "private, no-store"
-    return out
+    return relayed(response)

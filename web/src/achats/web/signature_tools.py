@@ -22,12 +22,11 @@ from achats.chassis.app import current_runtime
 
 from . import forms, sessions
 from .account import LoginRequired, require_login
+from .relay import relayed
 
 blueprint = flask.Blueprint("signature_tools", __name__)
 
 PAGE = "outils-de-signature"
-# The download's headers passed on as the service sent them.
-PASSED_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "X-Content-Type-Options")
 VERIFY_FIELDS = {"file": "file", "signature": "signature"}
 SIGN_FIELDS = {"file": "file", "pkcs12": "pkcs12", "password": "password", "format": "format", "level": "level"}
 FORMATS = ("pades", "cades", "xades")
@@ -63,19 +62,7 @@ def _no_referrer(response) -> flask.Response:
 
 
 def _stream(response) -> flask.Response:
-    def chunks():
-        try:
-            yield from response.iter_content(64 * 1024)
-        finally:
-            response.close()
-
-    out = flask.Response(flask.stream_with_context(chunks()), status=200)
-    for name in PASSED_HEADERS:
-        if name in response.headers:
-            out.headers[name] = response.headers[name]
-    out.headers["Cache-Control"] = "private, no-store"
-    out.headers["Referrer-Policy"] = "no-referrer"
-    return out
+    return relayed(response)
 
 
 # --- names of the report's codes, in the page's language (display only: the service decides them) ----------

@@ -19,6 +19,7 @@ from achats.chassis.app import current_runtime
 
 from . import forms, sessions
 from .account import LoginRequired, require_login
+from .relay import relayed
 
 blueprint = flask.Blueprint("vault", __name__)
 
@@ -32,8 +33,6 @@ def types() -> dict[str, str]:
 FIELDS = ("type", "label", "valid_until")
 # The registry's refusals of the file itself (its size, its type, an empty file) go beside « Fichier ».
 FILE_CODES = {"document_too_large", "payload_too_large", "document_type_refused", "document_empty"}
-# The download's headers passed on as the registry sent them.
-PASSED_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "X-Content-Type-Options")
 
 
 @blueprint.app_template_filter("date_du_jour")
@@ -140,18 +139,7 @@ def download(document_id: uuid.UUID):
         response.close()
         flask.abort(response.status_code if response.status_code in (403, 404) else 503)
 
-    def chunks():
-        try:
-            yield from response.iter_content(64 * 1024)
-        finally:
-            response.close()
-
-    out = flask.Response(flask.stream_with_context(chunks()), status=200)
-    for name in PASSED_HEADERS:
-        if name in response.headers:
-            out.headers[name] = response.headers[name]
-    out.headers["Cache-Control"] = "private, no-store"
-    return out
+    return relayed(response)
 
 
 @blueprint.get("/entreprise/coffre-fort/<uuid:document_id>/suppression")

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import forms
 from ..assistance import FILE_CODES
+from ..relay import relayed
 from . import blueprint, call
 from .queue import SEVERITIES, STATUSES
 
@@ -198,19 +199,8 @@ def ticket_attachment(ticket_id: uuid.UUID, attachment_id: uuid.UUID):
     content_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip().lower()
     inline = flask.request.args.get("apercu") == "1" and content_type in INLINE_IMAGES
 
-    def chunks():
-        try:
-            yield from response.iter_content(64 * 1024)
-        finally:
-            response.close()
-
-    out = flask.Response(flask.stream_with_context(chunks()), status=200)
-    for name in PASSED_HEADERS:
-        if name in response.headers:
-            out.headers[name] = response.headers[name]
+    out = relayed(response, PASSED_HEADERS)
     disposition = response.headers.get("Content-Disposition", "attachment")
     out.headers["Content-Disposition"] = disposition if not inline else disposition.replace("attachment", "inline", 1)
     out.headers["X-Content-Type-Options"] = "nosniff"
-    out.headers["Cache-Control"] = "private, no-store"
-    out.headers["Referrer-Policy"] = "no-referrer"
     return out
