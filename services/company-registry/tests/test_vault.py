@@ -121,6 +121,25 @@ def test_another_company_sees_nothing_of_the_vault(offline_registry, company):
     assert offline_registry.client.get(base, headers=owner).json()["count"] == 1
 
 
+def test_a_support_agent_reads_the_company_but_not_its_vault(offline_registry, company):
+    owner = offline_registry.token("supplier", company_id=company["id"])
+    document = upload(offline_registry, company["id"], owner).json()
+    agent = offline_registry.token("support_agent")
+    base = f"/registry/companies/{company['id']}/documents"
+    assert offline_registry.client.get(f"/registry/companies/{company['id']}", headers=agent).status_code == 200
+    for path in (base, f"{base}/{document['id']}", f"{base}/{document['id']}/content"):
+        refused = offline_registry.client.get(path, headers=agent)
+        assert (refused.status_code, refused.json()["code"]) == (403, "vault_forbidden"), path
+        assert refused.json()["detail"] == "Les agents du support n'ont pas accès au coffre-fort des entreprises."
+    assert offline_registry.client.delete(f"{base}/{document['id']}", headers=agent).status_code == 403
+    assert upload(offline_registry, company["id"], agent).status_code == 403
+    # The administrator may (a manual company's decision can rest on its Kbis), and nothing was changed.
+    admin = offline_registry.token("platform_admin")
+    listed = offline_registry.client.get(base, headers=admin)
+    assert (listed.status_code, listed.json()["count"]) == (200, 1)
+    assert offline_registry.client.get(f"{base}/{document['id']}/content", headers=admin).content == PDF
+
+
 def test_expiring_documents_are_announced_once(offline_registry, company):
     user = offline_registry.token("supplier", company_id=company["id"])
     soon = (date.today() + timedelta(days=10)).isoformat()

@@ -53,7 +53,7 @@ def _registry(method: str, path: str, **kwargs) -> requests.Response:
 def _company_id() -> str:
     user = require_login()
     if not user.company_id:
-        flask.abort(404)
+        flask.abort(403)  # an account without a company (an agent, an administrator): not its pages
     return user.company_id
 
 

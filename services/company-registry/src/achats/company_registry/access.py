@@ -1,4 +1,5 @@
-"""Who may do what: a supplier acts on its own company only; agents read; identity (service) creates."""
+"""Who may do what: a supplier acts on its own company only; agents read (but not the vault); identity (service)
+creates."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ def can_read(who: Principal, company_id: uuid.UUID) -> None:
     if who.company_id != str(company_id):
         # Same answer as for a company that does not exist: ids of other companies are not disclosed.
         raise Problem(status=404, code="company_not_found", detail="Cette entreprise n'existe pas.")
+
+
+def can_read_vault(who: Principal, company_id: uuid.UUID) -> None:
+    """The vault is the company's: its users, the platform's services, and the platform administrators (a manual
+    company's decision may rest on a Kbis it holds). A support agent reads a company but never its documents."""
+    can_read(who, company_id)
+    if who.has_role("support_agent") and not who.has_role("platform_admin", "service") \
+            and who.company_id != str(company_id):
+        raise Problem(status=403, code="vault_forbidden",
+                      detail="Les agents du support n'ont pas accès au coffre-fort des entreprises.")
 
 
 def can_use(who: Principal, company_id: uuid.UUID) -> None:

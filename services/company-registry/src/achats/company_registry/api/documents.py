@@ -13,12 +13,12 @@ from achats.chassis.pagination import page
 
 from .. import companies as companies_service
 from .. import vault
-from ..access import can_read, can_use, principal
+from ..access import can_read_vault, can_use, principal
 from . import shapes
 
 
 def list(company_id: uuid.UUID, token_info: dict, limit: int = 50, cursor: str | None = None):
-    can_read(principal(token_info), company_id)
+    can_read_vault(principal(token_info), company_id)
     with current_runtime().db.session() as session:
         items = vault.list_documents(session, companies_service.get(session, company_id))
         chunk, following = page(items, limit=limit, cursor=cursor)
@@ -48,7 +48,7 @@ def create(company_id: uuid.UUID, body: dict, token_info: dict, file=None):
 
 
 def get(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
-    can_read(principal(token_info), company_id)
+    can_read_vault(principal(token_info), company_id)
     with current_runtime().db.session() as session:
         company = companies_service.get(session, company_id)
         return shapes.document(vault.get(session, company, document_id), vault.today(),
@@ -56,7 +56,7 @@ def get(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
 
 
 def download(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
-    can_read(principal(token_info), company_id)
+    can_read_vault(principal(token_info), company_id)
     with current_runtime().db.session() as session:
         document = vault.get(session, companies_service.get(session, company_id), document_id)
         content = vault.content_of(session, document)
