@@ -58,6 +58,29 @@ def test_the_agents_ticket_actions_and_faq_changes_are_listed_newest_first(any_h
     assert "Réponse d'essai" not in text
 
 
+def test_the_faq_categories_changes_are_audited(any_helpdesk):
+    desk, agent = any_helpdesk, any_helpdesk.auth("agent")
+    created = desk.client.post("/helpdesk/categories", headers=agent, json={"label": "Facturation"})
+    assert created.status_code == 201, created.text
+    category = created.json()["id"]
+    assert desk.client.patch(f"/helpdesk/categories/{category}", headers=agent,
+                             json={"description": "Vos factures"}).status_code == 200
+    assert desk.client.post(f"/helpdesk/categories/{category}/move", headers=agent,
+                            json={"direction": "up"}).status_code == 200
+    assert desk.client.delete(f"/helpdesk/categories/{category}", headers=agent).status_code == 204
+    items = _audit(desk)["items"][:4]
+    assert [item["action"] for item in items] == ["faq_category.deleted", "faq_category.moved",
+                                                  "faq_category.edited", "faq_category.created"]
+    assert all(item["target"] == {"kind": "faq_category", "id": category, "reference": None} for item in items)
+    assert items[2]["detail"] == {"fields": ["description"]} and items[3]["detail"] == {"label": "Facturation"}
+    # A refused change (an empty label) is not audited.
+    before = len(_audit(desk, limit=100)["items"])
+    refused = desk.client.post("/helpdesk/categories", headers=agent, json={"label": ""})
+    assert refused.status_code in (400, 422)
+    after = len(_audit(desk, limit=100)["items"])
+    assert after == before
+
+
 def test_pages_and_filters(any_helpdesk):
     desk, agent = any_helpdesk, any_helpdesk.auth("agent")
     ticket = desk.created(email="a@example.fr")

@@ -100,10 +100,16 @@ def normalise(service: str, item: dict) -> dict:
                "ticket.link_sent": _("Nouveau lien de suivi envoyé"), "faq.created": _("Question de FAQ créée"),
                "faq.edited": _("Question de FAQ modifiée"), "faq.published": _("Question de FAQ publiée"),
                "faq.unpublished": _("Question de FAQ dépubliée"), "faq.moved": _("Question de FAQ déplacée"),
-               "faq.deleted": _("Question de FAQ supprimée")}
+               "faq.deleted": _("Question de FAQ supprimée"),
+               "faq_category.created": _("Catégorie de FAQ créée"),
+               "faq_category.edited": _("Catégorie de FAQ modifiée"),
+               "faq_category.moved": _("Catégorie de FAQ déplacée"),
+               "faq_category.deleted": _("Catégorie de FAQ supprimée")}
     target = item.get("target") or {}
     if target.get("kind") == "ticket":
         shown_target = _("Demande n° %(reference)s", reference=target.get("reference") or "—")
+    elif target.get("kind") == "faq_category":
+        shown_target = _("Catégorie de FAQ %(id)s", id=(target.get("id") or "—")[:8])
     else:
         shown_target = _("Question de FAQ %(id)s", id=(target.get("id") or "—")[:8])
     return {**found, "actor": who, "action": actions.get(item["action"], item["action"]), "target": shown_target}

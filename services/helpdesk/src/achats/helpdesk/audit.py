@@ -32,6 +32,7 @@ TICKET_ACTIONS = {
     "link_sent": ("ticket.link_sent", ()),
 }
 FAQ_ACTIONS = ("faq.created", "faq.edited", "faq.published", "faq.unpublished", "faq.moved", "faq.deleted")
+CATEGORY_ACTIONS = ("faq_category.created", "faq_category.edited", "faq_category.moved", "faq_category.deleted")
 
 
 def record(session: Session, actor: Actor, action: str, target_id: str | uuid.UUID | None,
@@ -97,7 +98,9 @@ def listing(session: Session, *, since: datetime | None = None, actor: str | Non
     for item in session.execute(statement).scalars():
         rows.append((item.at, item.id, {
             "id": str(item.id), "at": iso(item.at), "actor": {"id": item.actor_id, "name": item.actor_name},
-            "action": item.action, "target": {"kind": "faq_entry", "id": item.target_id, "reference": None},
+            "action": item.action,
+            "target": {"kind": "faq_category" if item.action in CATEGORY_ACTIONS else "faq_entry",
+                       "id": item.target_id, "reference": None},
             "detail": item.detail or {}}))
     rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
     page, more = rows[:limit], len(rows) > limit
