@@ -474,7 +474,9 @@ def test_rendered_objects_validate_against_the_schemas(name):
 
 @pytest.mark.parametrize("name", list(RENDERS))
 def test_platform_pods_are_non_root_read_only_bounded_and_probed(name):
-    workloads = [o for o in render(name) if pod_spec(o) is not None and is_platform(o)]
+    rendered = render(name)
+    workloads = [o for o in rendered if pod_spec(o) is not None and is_platform(o)]
+    claims = {o["metadata"]["name"] for o in rendered if o["kind"] == "PersistentVolumeClaim"}
     assert workloads
     for obj in workloads:
         where = f"{obj['kind']}/{obj['metadata']['name']}"
@@ -494,7 +496,10 @@ def test_platform_pods_are_non_root_read_only_bounded_and_probed(name):
             assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}, where
             mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
             assert {"/tmp", "/tmp/metrics"} <= set(mounts), where
-            assert all("emptyDir" in mounts_by_volume[v] for v in mounts.values()), where
+            # Scratch space is an emptyDir; durable data (the sealed deposits) a claim rendered with the service.
+            assert all("emptyDir" in mounts_by_volume[v]
+                       or mounts_by_volume[v].get("persistentVolumeClaim", {}).get("claimName") in claims
+                       for v in mounts.values()), where
             image = container["image"]
             assert re.search(r"(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$", image) and not image.endswith(":latest"), where
             component = obj["metadata"]["labels"]["app.kubernetes.io/component"]
