@@ -9,9 +9,8 @@ import requests
 from playwright.sync_api import expect
 from test_backoffice import log_in
 from test_backoffice_ticket import new_ticket
-from test_vault import api_session, put_document
 
-from web_support import PASSWORD, assert_accessible, create_staff, register
+from web_support import PASSWORD, api_session, assert_accessible, create_staff, put_document, register
 
 AGENT_PAGES = ("/back-office/demandes", "/back-office/demandes/{ticket}", "/back-office/faq",
                "/back-office/faq/questions/nouvelle", "/back-office/questions")

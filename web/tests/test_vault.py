@@ -4,8 +4,6 @@ company B never reaching company A's documents."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from datetime import date, timedelta
 
@@ -15,10 +13,19 @@ from playwright.sync_api import expect
 
 from achats.company_registry.standin.dataset import TEST_SARL_SIRET
 
-from web_support import PASSWORD, assert_accessible, confirm_email, register, screenshot, tab_to
+from web_support import (
+    PASSWORD,
+    PDF,
+    assert_accessible,
+    confirm_email,
+    put_document,
+    register,
+    screenshot,
+    stored,
+    tab_to,
+)
 
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def register_company_b(identity_url: str, login: str = "pbrun", email: str = "paul.brun@example.fr") -> None:
@@ -54,35 +61,6 @@ def fill_upload(page, kind: str, label: str, valid_until: str, name: str, conten
     page.get_by_label("Intitulé").fill(label)
     page.get_by_label("Date de fin de validité").fill(valid_until)
     page.get_by_label("Fichier").set_input_files({"name": name, "mimeType": mime, "buffer": content})
-
-
-def api_session(platform, login: str = "mcurie") -> tuple[str, str]:
-    """identity's access token for ``login`` and the company id it carries."""
-    tokens = requests.post(f"{platform['identity']}/identity/sessions", json={"login": login, "password": PASSWORD},
-                           timeout=30)
-    assert tokens.status_code == 200, tokens.text
-    token = tokens.json()["access_token"]
-    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-    return token, claims["company_id"]
-
-
-def stored(platform, login: str = "mcurie") -> list[dict]:
-    token, company = api_session(platform, login)
-    answer = requests.get(f"{platform['registry']}/registry/companies/{company}/documents", timeout=30,
-                          headers={"Authorization": f"Bearer {token}"})
-    assert answer.status_code == 200, answer.text
-    return answer.json()["items"]
-
-
-def put_document(platform, login: str, kind: str, valid_until: str | None, name: str = "kbis.pdf") -> dict:
-    """A document put in the vault through the registry's API (as another page or tool would)."""
-    token, company = api_session(platform, login)
-    data = {"type": kind, **({"valid_until": valid_until} if valid_until else {})}
-    answer = requests.post(f"{platform['registry']}/registry/companies/{company}/documents", data=data,
-                           files={"file": (name, PDF, "application/pdf")}, timeout=30,
-                           headers={"Authorization": f"Bearer {token}"})
-    assert answer.status_code == 201, answer.text
-    return answer.json()
 
 
 def test_the_vault_needs_a_login(context, platform):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 from collections.abc import Iterator
@@ -416,3 +417,41 @@ def tab_to(page, element_id: str, limit: int = 80) -> None:
             return
     raise AssertionError(f"#{element_id} is never reached with Tab")
 
+
+# The vault through the registry's API (test_vault.py, test_backoffice_roles.py).
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def api_session(platform, login: str = "mcurie") -> tuple[str, str]:
+    """identity's access token for ``login`` and the company id it carries."""
+    import requests
+
+    tokens = requests.post(f"{platform['identity']}/identity/sessions", json={"login": login, "password": PASSWORD},
+                           timeout=30)
+    assert tokens.status_code == 200, tokens.text
+    token = tokens.json()["access_token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    return token, claims["company_id"]
+
+
+def stored(platform, login: str = "mcurie") -> list[dict]:
+    import requests
+
+    token, company = api_session(platform, login)
+    answer = requests.get(f"{platform['registry']}/registry/companies/{company}/documents", timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+def put_document(platform, login: str, kind: str, valid_until: str | None, name: str = "kbis.pdf") -> dict:
+    """A document put in the vault through the registry's API (as another page or tool would)."""
+    import requests
+
+    token, company = api_session(platform, login)
+    data = {"type": kind, **({"valid_until": valid_until} if valid_until else {})}
+    answer = requests.post(f"{platform['registry']}/registry/companies/{company}/documents", data=data,
+                           files={"file": (name, PDF, "application/pdf")}, timeout=30,
+                           headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
