@@ -246,7 +246,7 @@ def test_compose_gateway_fronts_every_api():
 def test_compose_platform_containers_are_read_only_and_unprivileged():
     services = compose_model()["services"]
     ours = [name for name, s in services.items() if s.get("image", "").startswith("achats/")]
-    assert len(ours) == 3 * len(SERVICES) + 4  # + web and its migration, gateway, INSEE stand-in
+    assert len(ours) == 3 * len(SERVICES) + 5  # + web and its migration, gateway, INSEE and TSA stand-ins
     for name in ours:
         service = services[name]
         assert service["read_only"] is True, name
