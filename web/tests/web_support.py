@@ -142,7 +142,8 @@ consultations service runs too (its migration creates the practice consultations
         with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url, \
                 _maybe_helpdesk(helpdesk, tmp_path, namespace, verifier) as helpdesk_url, \
                 _maybe_signature(signature, tmp_path, namespace, verifier) as (signature_url, pki), \
-                _maybe_consultations(consultations, namespace, verifier, tmp_path) as consultations_url, \
+                _maybe_consultations(consultations, namespace, verifier, tmp_path,
+                                     signature_url) as consultations_url, \
                 _maybe_notifier(notifier, tmp_path, namespace, verifier) as notifier_url:
             config = WEB.load_settings({}, **{
                 "database_url": f"sqlite:///{tmp_path}/web.db", "amqp_url": f"memory://web-{namespace}",
@@ -200,10 +201,12 @@ def _maybe_helpdesk(wanted: bool, tmp_path: Path, namespace: str, verifier) -> I
 
 
 @contextlib.contextmanager
-def _maybe_consultations(database_url: str | None, namespace: str, verifier, tmp_path: Path) -> Iterator[str | None]:
+def _maybe_consultations(database_url: str | None, namespace: str, verifier, tmp_path: Path,
+                         signature_url: str | None = None) -> Iterator[str | None]:
     """The consultations service, able to take deposits: a master key of the tests, sealed files under
-    ``tmp_path``, and the test TSA (the signature service's stand-in, its shipped test PKI) dating them; no
-    signature service (files are « not verified » and accepted)."""
+    ``tmp_path``, and the test TSA (the signature service's stand-in, its shipped test PKI) dating them; with the
+    signature service when the platform runs it (each file's signature verified), else files are « not
+    verified » and accepted."""
     if not database_url:
         yield None
         return
@@ -228,7 +231,8 @@ def _maybe_consultations(database_url: str | None, namespace: str, verifier, tmp
                                              amqp_url=f"memory://consultations-{namespace}", log_json=True,
                                              master_keys="web-tests:" + base64.b64encode(bytes(range(32))).decode(),
                                              deposit_storage=str(tmp_path / "deposits"), tsa_url=f"{tsa_url}/tsa",
-                                             tsa_certificate=str(pki.cert_path("tsa")))
+                                             tsa_certificate=str(pki.cert_path("tsa")),
+                                             signature_url=signature_url or "")
         CONSULTATIONS.migrate(config)
         runtime = CONSULTATIONS.runtime(config)
         runtime.extras["verifier"] = verifier()
