@@ -6,6 +6,7 @@ JavaScript on and off, axe-core 0 violations."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -93,5 +94,15 @@ def test_the_signed_acte_d_engagement_and_an_unsigned_file_confirmed(browser, pl
                         page.locator("td.achats-signature").all_inner_texts(), strict=True))
     assert verdicts == {signed.name: "Conforme", memoir.name: "Aucune signature électronique"}
     assert_accessible(page, javascript)
+    # The receipt says the same, and that the user confirmed.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger l’accusé de réception (PDF)").click()
+    receipt = tmp_path / "accuse.pdf"
+    download.value.save_as(receipt)
+    text = " ".join(subprocess.run(["pdftotext", "-layout", str(receipt), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert f"{signed.name} (" in text and "signature conforme" in text
+    assert f"{memoir.name} (" in text and "aucune signature électronique" in text
+    assert "Le déposant a confirmé déposer des fichiers dont la signature n'est pas valide." in text
     context.close()
     assert Path(signed).stat().st_size > Path(acte).stat().st_size
