@@ -87,6 +87,8 @@ def expect_sent(page, javascript, email="marie.curie@example.fr"):
 def start_with(page, web_url, number, javascript):
     page.goto(web_url + "/")
     page.get_by_role("link", name="M’inscrire").first.click()
+    # The registration page loaded (the click only starts the navigation), as a person waits for it.
+    expect(page.get_by_label("SIREN/SIRET")).to_be_visible()
     assert_accessible(page, javascript)
     page.get_by_label("SIREN/SIRET").fill(number)
     page.get_by_role("button", name="OK").click()

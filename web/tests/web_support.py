@@ -54,6 +54,7 @@ def assert_accessible(page, javascript: bool = True) -> None:
     if not AXE.is_file():
         raise AssertionError(f"{AXE} is missing: run scripts/ensure-web-assets.sh")
     if not javascript:
+        page.wait_for_load_state()  # a navigation a click started has its document, not an empty one
         html, url = page.content(), page.url
         # The served HTML at its own address (the same stylesheets), given by the network layer: set_content
         # after a goto raced with the first document's late scripts (axe then saw an empty document).
