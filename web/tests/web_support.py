@@ -211,8 +211,6 @@ def _maybe_consultations(database_url: str | None, namespace: str, verifier, tmp
     if not database_url:
         yield None
         return
-    import base64
-
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response

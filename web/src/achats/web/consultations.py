@@ -195,6 +195,18 @@ KINDS = ("candidature", "offre")
 INVALID_SIGNATURES = "signature_invalid_unconfirmed"
 
 
+# The signature service's verdict on each file of a deposit (the consultations service keeps it, with its French
+# label as the fallback for a code this catalog does not know).
+SIGNATURES = {"compliant": _l("Conforme"), "to_verify": _l("À vérifier"), "non_compliant": _l("Non conforme"),
+              "not_signed": _l("Aucune signature électronique"), "not_verified": _l("Non vérifiée")}
+
+
+@blueprint.app_template_filter("verdict_de_signature")
+def signature_verdict(signature: dict | None) -> str:
+    signature = signature or {}
+    return str(SIGNATURES.get(signature.get("status"), signature.get("label") or SIGNATURES["not_verified"]))
+
+
 @blueprint.app_template_filter("heure_de_paris_seconde")
 def paris_time_seconds(value: str) -> str:
     """The same, to the second (a deposit's time, as the timestamp gives it)."""
