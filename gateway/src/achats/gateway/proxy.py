@@ -87,8 +87,7 @@ def upstream_headers(raw: list[tuple[bytes, bytes]], *, client: str, proto: str,
 
 
 async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
-                  headers: dict[str, str], declared_length: int | None,
-                  extra_response_headers: list[tuple[bytes, bytes]], rules: list[Rule]) -> None:
+                  headers: dict[str, str], declared_length: int | None, rules: list[Rule]) -> None:
     """Send the request on and stream the answer back; raise Problem before the answer starts."""
     method = scope["method"]
     requested = rule.upstream_path(scope["path"])
@@ -127,7 +126,7 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
         try:
             async with upstream.session.request(method, url, headers=headers, data=body() if has_body else None,
                                                 timeout=timeout, allow_redirects=False) as response:
-                await _relay(upstream, response, send, extra_response_headers,
+                await _relay(upstream, response, send,
                              PublicPaths(upstream.name, requested, scope["path"], rules)
                              if rule.target and method != "HEAD" else None, html_pages=rule.upstream == "web")
                 return
@@ -187,8 +186,7 @@ class PublicPaths:
         return json.dumps(document, ensure_ascii=False).encode()
 
 
-async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
-                 extra_headers: list[tuple[bytes, bytes]], paths: PublicPaths | None,
+async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send, paths: PublicPaths | None,
                  html_pages: bool = False) -> None:
     from .edge import with_security_headers
 
@@ -224,7 +222,7 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send,
             headers = [(n, v) for n, v in headers if n != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": response.status,
-                "headers": with_security_headers(headers + extra_headers)})
+                "headers": with_security_headers(headers)})
     if body is not None:
         await send({"type": "http.response.body", "body": body, "more_body": False})
         return
