@@ -38,17 +38,16 @@ COMPONENTS = ("link", "button", "form", "input", "select", "password", "checkbox
 # Text assets are also stored compressed at build time, brotli at its best level and gzip: served as they are,
 # never compressed again per request (pages.asset).
 PRECOMPRESSED = (".css", ".js", ".svg")
-OWN = ("web.css", "web.js", "nojs.css", "vault.js", "assistance_request.js",
-       # The signature tools' upload progress (templates/signature/verify.html).
-       "signature.js",
+OWN = ("web.css", "web.js", "nojs.css", "assistance_request.js",
+       # The upload forms' progress bar: the vault, « Répondre », « Vérifier la signature électronique »
+       # (templates/_upload.html's `progress`).
+       "upload.js",
        # « Tester la configuration »'s checks by script (templates/configuration/index.html).
        "configuration.js",
        # « Mon Assistant Marchés Publics » from the pages: signing and its report (issue 18).
        "assistant.js",
        # The back office's question form: its preview follows the typing (templates/backoffice/faq_entry.html).
-       "backoffice_faq.js",
-       # « Répondre »: the deposit's upload progress (templates/consultations/answer.html).
-       "deposit.js")
+       "backoffice_faq.js")
 _URL = re.compile(r"url\((['\"]?)(?:\.\./)+(fonts|icons)/")
 _ICON = re.compile(r"fr-icon-[a-z0-9-]+")
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")

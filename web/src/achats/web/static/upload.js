@@ -1,7 +1,12 @@
-// « Répondre » (a consultation's lot), progressive enhancement only: without this file the form is a plain
-// multipart POST. With it, the answer is sent by XMLHttpRequest so that a progress bar shows how much of large
-// files is sent; then the page shows the server's answer (the confirmation, or the form with the service's
-// messages beside the fields) in place, without a full reload. The same as vault.js, for two file inputs.
+// The upload forms' progress bar (« Coffre-fort », « Répondre », « Vérifier la signature électronique »),
+// progressive enhancement only: without this file each form is a plain multipart POST. With it, every
+// `form[data-progression]` is sent by XMLHttpRequest so that a progress bar (the page's #progression-envoi,
+// templates/_upload.html) shows how much of large files is sent; then the page shows the server's answer (the
+// list, the confirmation or the report, or the form with the service's messages beside the fields) in place,
+// without a full reload.
+//
+// A refusal that is not a page (problem+json) goes beside the file field named by the form's
+// `data-progression` (an input's id), else beside its first file field.
 
 function showAnswer(html, address) {
   const fresh = new DOMParser().parseFromString(html, "text/html");
@@ -20,25 +25,26 @@ function showAnswer(html, address) {
     if (!target.matches("input, select")) target.tabIndex = -1;
     target.focus();
   }
-  enhanceUpload();
+  enhance();
 }
 
 // A refusal that is not a page (the gateway's or the web app's body limit answers problem+json to this
-// script): its French detail beside « Offre », as the page does for the service's.
+// script): its French detail beside the file field, as the page does for the service's.
 function showProblem(form, detail) {
-  const groups = form.querySelectorAll(".fr-upload-group");
-  const group = groups[groups.length - 1];
-  const input = group.querySelector("input[type=file]");
-  let message = document.getElementById("champ-offre-erreur");
+  const named = form.dataset.progression;
+  const input = (named && document.getElementById(named)) || form.querySelector("input[type=file]");
+  const group = input.closest(".fr-upload-group");
+  const id = `${input.id}-erreur`;
+  let message = document.getElementById(id);
   if (!message) {
     message = document.createElement("p");
     message.className = "fr-error-text";
-    message.id = "champ-offre-erreur";
+    message.id = id;
     group.append(message);
   }
   message.textContent = detail;
   group.classList.add("fr-upload-group--error");
-  input.setAttribute("aria-describedby", message.id);
+  input.setAttribute("aria-describedby", id);
   input.focus();
 }
 
@@ -92,14 +98,15 @@ function send(form) {
   request.send(new FormData(form));
 }
 
-function enhanceUpload() {
-  const form = document.getElementById("formulaire-depot");
-  if (!form || form.dataset.enhanced) return;
-  form.dataset.enhanced = "1";
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    send(form);
-  });
+function enhance() {
+  for (const form of document.querySelectorAll("form[data-progression]")) {
+    if (form.dataset.enhanced) continue;
+    form.dataset.enhanced = "1";
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      send(form);
+    });
+  }
 }
 
-enhanceUpload();
+enhance();
