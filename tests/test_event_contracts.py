@@ -59,7 +59,7 @@ def test_identity_and_registry_events_match_the_notifier_contract(sqlite_url, tm
         company_id = stack.me(pierre)["company_id"]
         # The registry: a document about to expire, then the company account deleted by its administrator.
         admin = {"Authorization": pierre["Authorization"]}
-        registry_client = stack.runtime.extras["registry"].http
+        registry_client = stack.runtime.deps.registry.http
         registry_client.post(f"/registry/companies/{company_id}/documents", headers=admin,
                              data={"type": "kbis", "valid_until": (date.today() + timedelta(days=5)).isoformat()},
                              files={"file": ("k.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")})

@@ -198,7 +198,7 @@ def test_a_lookup_against_a_failing_insee_makes_at_most_two_calls_and_leaves_ins
     insee.set_mode("503")
     assert lookup(registry, CCAS).status_code == 503
     assert insee.calls()["total"] == 2  # the call and one retry: not a sixth of the minute's quota
-    assert registry.runtime.extras["insee"].breaker.state == "closed"
+    assert registry.runtime.deps.insee.breaker.state == "closed"
     insee.set_mode("normal")
     # Another user's lookup right after is asked of INSEE, not refused by an open breaker.
     assert lookup(registry, "39070200900015").status_code == 200
@@ -210,7 +210,7 @@ def test_the_breaker_counts_failed_user_actions_not_attempts(registry, insee):
     for count, number in enumerate(numbers, 1):
         response = lookup(registry, number)
         assert (response.status_code, response.json()["reason"]) == (503, "http_503")
-        assert registry.runtime.extras["insee"].breaker.state == ("open" if count == 5 else "closed")
+        assert registry.runtime.deps.insee.breaker.state == ("open" if count == 5 else "closed")
     assert insee.calls()["total"] == 10
     refused = lookup(registry, CCAS)
     assert (refused.status_code, refused.json()["reason"]) == (503, "circuit_open")
@@ -232,7 +232,7 @@ def test_a_retry_after_beyond_the_budget_is_honoured_by_not_retrying(database_ur
     assert (response.status_code, response.json()["reason"]) == (503, "rate_limited")
     assert insee.calls()["total"] == 1
     # INSEE's quota says nothing of its health: even a breaker that opens at the first failure stays closed.
-    assert registry.runtime.extras["insee"].breaker.state == "closed"
+    assert registry.runtime.deps.insee.breaker.state == "closed"
     registry.runtime.db.dispose()
 
 
@@ -277,7 +277,7 @@ def test_the_budget_runs_from_the_requests_arrival(registry, insee, unknown_sire
     from achats.chassis.problems import Problem
     from achats.company_registry.lookup import lookup as lookup_service
 
-    client = registry.runtime.extras["insee"]
+    client = registry.runtime.deps.insee
     assert lookup(registry, unknown_siret).status_code == 404
     calls = insee.calls()["total"]
     token = request_started_var.set(time.monotonic() - 10)  # a request that waited for a worker past its budget

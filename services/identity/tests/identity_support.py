@@ -40,7 +40,7 @@ class Stack:
 
     @property
     def identity(self):
-        return self.runtime.extras["identity"]
+        return self.runtime.deps.identity
 
     def events(self, type_: str) -> list[dict]:
         with self.runtime.db.session() as session:
@@ -94,18 +94,18 @@ def build_stack(database_url: str, tmp_path, standin, **identity_settings) -> It
         **identity_settings})
     IDENTITY.migrate(identity_config)
     runtime = IDENTITY.runtime(identity_config)
-    identity = runtime.extras["identity"]
+    identity = runtime.deps.identity
     registry_config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
                                              amqp_url=f"memory://registry-{namespace}",
                                              insee_base_url=standin.base_url, insee_api_key=standin.api_key)
     REGISTRY.migrate(registry_config)
     registry_runtime = REGISTRY.runtime(registry_config)
     # The registry verifies identity's tokens with identity's public keys, as it would through the JWKS URL.
-    registry_runtime.extras["verifier"] = security.TokenVerifier(
+    registry_runtime.verifier = security.TokenVerifier(
         security.JWKSCache("identity", fetch=lambda _url: identity.keys.jwks()), issuer=identity_config.issuer,
         audience=identity_config.audience)
     with serving(REGISTRY.create_app(registry_config, registry_runtime)) as registry_url:
-        runtime.extras["registry"].http.base_url = registry_url
+        runtime.deps.registry.http.base_url = registry_url
         app = IDENTITY.create_app(identity_config, runtime)
         yield Stack(client=app.test_client(), runtime=runtime, registry_url=registry_url,
                     registry_runtime=registry_runtime)

@@ -115,9 +115,9 @@ class Notifier:
                 uow.commit()
 
     def sender(self, name: str = "sender") -> MailSender:
-        extras = self.runtime.extras
-        return MailSender(db=self.db, transport=extras["mail_transport"], settings=self.settings,
-                          wake=extras["mail_wake"], name=name)
+        needs = self.runtime.deps
+        return MailSender(db=self.db, transport=needs.mail_transport, settings=self.settings,
+                          wake=needs.mail_wake, name=name)
 
     def dead_letters(self) -> list[bytes]:
         return self.runtime.transport.dead_letters(self.consumer.spec)

@@ -34,7 +34,8 @@ HERE = Path(__file__).parent
 
 
 class Gateway:
-    def __init__(self, settings: GatewaySettings, rules: list | None = None, page_rules: list | None = None):
+    def __init__(self, settings: GatewaySettings, rules: list | None = None, page_rules: list | None = None,
+                 verifier: security.TokenVerifier | None = None):
         self.settings = settings
         self.rules = rules if rules is not None else RULES
         self.page_rules = page_rules if page_rules is not None else PAGE_RULES
@@ -44,8 +45,6 @@ class Gateway:
             self.upstreams[name.strip()] = proxy.Upstream(name.strip(), url.strip(),
                                                           pool_size=settings.upstream_pool_size,
                                                           connect_timeout=settings.upstream_connect_timeout)
-        verifier = (security.TokenVerifier(security.JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
-                                           audience=settings.jwt_audience or None) if settings.jwks_url else None)
         self.verified = auth.Verified(verifier) if verifier else None
         self.error_pages = pages.ErrorPages(self.upstreams.get("web"))
         counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
@@ -334,8 +333,7 @@ def _problem(problem: Problem, request: Request) -> Response:
 def build_app(settings: GatewaySettings, runtime: Runtime, rules: list | None = None,
               page_rules: list | None = None):
     configure_logging(settings.log_level, settings.log_json)
-    gateway = Gateway(settings, rules, page_rules)
-    runtime.extras["gateway"] = gateway
+    gateway = Gateway(settings, rules, page_rules, verifier=runtime.verifier)
     # MAX_BODY_BYTES is checked by the gateway itself (a page gets an HTML refusal): none here.
     return RequestContextMiddleware(
         gateway, service="gateway", max_body_bytes=1 << 62, buffer_chunked=False,
@@ -345,7 +343,6 @@ def build_app(settings: GatewaySettings, runtime: Runtime, rules: list | None = 
 SERVICE = ServiceDefinition(
     name="gateway",
     port=8080,
-    spec=HERE / "routes.py",
     settings_class=GatewaySettings,
     uses_database=False,
     build_app=build_app,

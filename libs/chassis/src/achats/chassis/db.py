@@ -113,6 +113,9 @@ class Database:
         self.url = normalize_url(url)
         self.engine = create_db_engine(self.url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        from .bus.outbox import watch  # here, not at the top: the bus's modules import this one
+
+        watch(self.sessionmaker)  # a commit that published events wakes the relays of this process at once
 
     @property
     def dialect(self) -> str:

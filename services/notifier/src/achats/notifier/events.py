@@ -36,8 +36,7 @@ def wake_after_commit(session: Session, wake: threading.Event) -> None:
 
 def handlers(runtime: Runtime) -> dict[str, EventHandler]:
     settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
-    renderer = runtime.extras["renderer"]
-    wake: threading.Event = runtime.extras["mail_wake"]
+    renderer, wake = runtime.deps.renderer, runtime.deps.mail_wake
 
     def on_event(session: Session, event: CloudEvent) -> None:
         try:

@@ -48,7 +48,7 @@ def sign_oneshot(*, runtime, document: uploads.Upload, pkcs12: bytes, password: 
                  request: SigningRequest) -> bytes:
     """Sign with the key of an uploaded PKCS#12, in the sandbox's memory; nothing is stored or logged."""
     settings: SignatureSettings = runtime.settings
-    signed = run_job(runtime.extras["sandbox"], "sign", _trust_for(runtime, request), settings, request=request,
+    signed = run_job(runtime.deps.sandbox, "sign", _trust_for(runtime, request), settings, request=request,
                      document=document.content, pkcs12=pkcs12, password=password, tsa_url=settings.tsa_url,
                      fetch_timeout=settings.fetch_timeout)
     log.info("signature.signed", mode="one_shot", format=request.format, level=request.level)
@@ -59,7 +59,7 @@ def open_session(*, runtime, who: Principal, document: uploads.Upload, certifica
                  request: SigningRequest) -> dict:
     """Step 1: the data to be signed; the prepared document waits (SIGNING_SESSION_TTL) for the value."""
     settings: SignatureSettings = runtime.settings
-    prepared = run_job(runtime.extras["sandbox"], "prepare", None, settings, request=request,
+    prepared = run_job(runtime.deps.sandbox, "prepare", None, settings, request=request,
                        document=document.content, certificates=certificates, tsa_url=settings.tsa_url,
                        fetch_timeout=settings.fetch_timeout)
     created = now()
@@ -99,7 +99,7 @@ def complete_session(*, runtime, who: Principal, session_id: uuid.UUID,
         found = get_session(db, who, session_id)
         request = _request(found)
         state, prepared = dict(found.state), found.prepared
-    signed = run_job(runtime.extras["sandbox"], "finish", _trust_for(runtime, request), settings, request=request,
+    signed = run_job(runtime.deps.sandbox, "finish", _trust_for(runtime, request), settings, request=request,
                      state=state, prepared=prepared, signature_value=value, tsa_url=settings.tsa_url,
                      fetch_timeout=settings.fetch_timeout)
     with runtime.db.unit_of_work() as uow:
@@ -121,7 +121,7 @@ def _trust_for(runtime, request: SigningRequest):
     """B-LT needs the trust lists (to validate the chain it embeds); the other levels do not."""
     if request.level != "B-LT":
         return None
-    return trust_snapshot(runtime.extras["trust_lists"], runtime.settings)
+    return trust_snapshot(runtime.deps.trust_lists, runtime.settings)
 
 
 def describe(session: SigningSession) -> dict:

@@ -96,11 +96,11 @@ def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
         raise as_problem(exc) from None
     if signature is not None:
         uploads.check_size(signature.field, signature.content, settings.max_signature_file_bytes)
-    snapshot = trust_snapshot(runtime.extras["trust_lists"], settings)
+    snapshot = trust_snapshot(runtime.deps.trust_lists, settings)
     config = ValidationConfig(revocation_mode=settings.revocation_mode, fetch_timeout=settings.fetch_timeout,
                               max_signatures=settings.max_signatures_per_document,
                               revocation_cache_seconds=settings.revocation_cache_seconds)
-    report = run_job(runtime.extras["sandbox"], "verify", snapshot, settings, document=document,
+    report = run_job(runtime.deps.sandbox, "verify", snapshot, settings, document=document,
                      signature=signature, config=config)
     signed_content = report.pop("_signed_content", None)
     verified_at = now()

@@ -41,7 +41,7 @@ def create(body: dict, token_info: dict):
         company_in = {**company_in, "siren": compact(establishment_in["siret"])[:9]}
     with runtime.db.session() as session:
         number = _needs_insee(session, company_in, establishment_in)
-    insee_data = lookup(runtime.extras["insee"], number) if number else None
+    insee_data = lookup(runtime.deps.insee, number) if number else None
     for attempt in (1, 2):
         try:
             with runtime.db.unit_of_work() as uow:
@@ -86,7 +86,7 @@ def refresh(company_id: uuid.UUID, token_info: dict):
     if siren is None:
         raise Problem(status=409, code="not_in_insee",
                       detail="Cette entreprise étrangère n'est pas inscrite au répertoire de l'INSEE.")
-    insee = runtime.extras["insee"]
+    insee = runtime.deps.insee
     insee.forget(f"siren:{siren}")
     insee_data = lookup(insee, siren)
     with runtime.db.unit_of_work() as uow:

@@ -13,7 +13,7 @@ from achats.chassis.pagination import page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
-from .. import deposits
+from .. import deposits, deps
 from .. import receipt as receipt_pdf
 from ..models import Consultation, Deposit, DepositFile
 from ..signatures import LABELS
@@ -22,7 +22,7 @@ TRUE = ("1", "true", "on", "yes", "oui")
 
 
 def _depot() -> deposits.Depot:
-    return current_runtime().extras["depot"]
+    return deps.current().depot
 
 
 def _uploads(settings) -> list[deposits.Upload]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import flask
 
-from achats.chassis.app import current_runtime
 from achats.chassis.security import Principal
 
+from .. import deps
 from ..sessions import Identity
 
 
 def identity() -> Identity:
-    return current_runtime().extras["identity"]
+    return deps.current().identity
 
 
 def caller(token_info: dict) -> Principal:

@@ -1,13 +1,12 @@
 """« Mot de passe oublié »."""
 
-from achats.chassis.app import current_runtime
-
+from .. import deps
 from .. import recovery as service
 from .context import identity
 
 
 def request(body: dict):
-    timing = current_runtime().extras["reset_timing"]
+    timing = deps.current().reset_timing
     return service.request_reset(identity(), timing, body["login_or_email"]), 202
 
 

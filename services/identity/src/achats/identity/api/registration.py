@@ -1,15 +1,13 @@
 """POST /identity/registrations, POST /identity/email-verifications(/resend), GET /identity/password-policy."""
 
-from achats.chassis.app import current_runtime
-
-from .. import passwords
+from .. import deps, passwords
 from .. import registration as service
 from .context import identity
 
 
 def create(body: dict):
-    extras = current_runtime().extras
-    return service.register(identity(), extras["registry"], extras["registration_timing"], body), 202
+    needs = deps.current()
+    return service.register(identity(), needs.registry, needs.registration_timing, body), 202
 
 
 def verify_email(body: dict):
@@ -18,8 +16,8 @@ def verify_email(body: dict):
 
 
 def resend_verification(body: dict):
-    extras = current_runtime().extras
-    return service.resend_verification(identity(), extras["registry"], extras["resend_timing"],
+    needs = deps.current()
+    return service.resend_verification(identity(), needs.registry, needs.resend_timing,
                                        body["login_or_email"]), 202
 
 

@@ -88,6 +88,6 @@ def retry(token_info, delivery_id):
     with runtime.db.unit_of_work() as uow:
         delivery = service.retry(db_session=uow.session, delivery_id=delivery_id,
                                  give_up_after=runtime.settings.mail_give_up_after)
-        wake_after_commit(uow.session, runtime.extras["mail_wake"])
+        wake_after_commit(uow.session, runtime.deps.mail_wake)
         uow.commit()
         return summary(delivery), 202
