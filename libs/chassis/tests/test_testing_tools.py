@@ -12,7 +12,7 @@ from email.message import EmailMessage
 import pytest
 
 from achats.chassis.testing.smtp import SmtpSink
-from achats.chassis.testing.tcpproxy import TcpProxy
+from achats.chassis_testing.tcpproxy import TcpProxy
 
 
 class EchoServer:
