@@ -271,21 +271,11 @@ def _too_many(retry_after: int) -> Problem:
 
 
 async def _read_body(receive, rule, declared: int | None) -> bytes:
-    if declared is not None and declared > rule.max_body:
-        raise proxy.too_large(rule)
-    chunks, seen = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen > rule.max_body:
-            raise proxy.too_large(rule)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+    proxy.check_declared(rule, declared)
+    try:
+        return b"".join([chunk async for chunk in proxy.body_chunks(receive, rule.max_body)])
+    except proxy.BodyTooLarge:
+        raise proxy.too_large(rule) from None
 
 
 def _replay(body: bytes, receive):
