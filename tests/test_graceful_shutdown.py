@@ -31,6 +31,7 @@ from achats.chassis.bus.amqp import AmqpTransport
 from achats.chassis.bus.schema import inbox, outbox
 from achats.chassis.bus.transport import QueueSpec
 from achats.chassis.db import Database
+from achats.chassis.testing import wait_until
 from achats.chassis.testing.server import serving
 
 BIN = Path(sys.executable).parent
@@ -47,15 +48,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, process: subprocess.Popen | None = None,
-               log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the process exited ({process.returncode}) while waiting for {what}:\n{tail(log)}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}:\n{tail(log)}")
-        time.sleep(0.05)
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, process: subprocess.Popen | None = None,
+             log: Path | None = None) -> None:
+    """``wait_until``, failing with ``what`` and the log's tail, at once if ``process`` exits meanwhile."""
+    exited = (lambda: process.poll() is not None) if process is not None else None
+    if wait_until(predicate, timeout, give_up=exited):
+        return
+    if process is not None and process.poll() is not None:
+        pytest.fail(f"the process exited ({process.returncode}) while waiting for {what}:\n{tail(log)}")
+    pytest.fail(f"timed out waiting for {what}:\n{tail(log)}")
 
 
 def tail(log: Path | None, lines: int = 40) -> str:
@@ -150,12 +151,12 @@ def test_api_answers_the_request_in_flight_then_exits(workers, tmp_path, create_
         command = [str(BIN / "achats-company-registry"), "serve", "--workers", str(workers), "--host", "127.0.0.1"]
         with started(command, env, log) as api:
             base = f"http://127.0.0.1:{port}"
-            wait_until(lambda: answers(f"{base}/healthz"), 60, "the api to answer /healthz", api, log)
+            wait_for(lambda: answers(f"{base}/healthz"), 60, "the api to answer /healthz", api, log)
             # INSEE answers in 2 s: the lookup is in the service, waiting, when SIGTERM arrives.
             insee.set_mode("slow", delay=2.0, count=1)
             request = InFlight(f"{base}/registry/lookup/26570134200148")
             request.start()
-            wait_until(lambda: insee.app.state.standin.calls_view()["total"] >= 1, 20,
+            wait_for(lambda: insee.app.state.standin.calls_view()["total"] >= 1, 20,
                        "the lookup to reach INSEE", api, log)
             took = stop_and_wait(api, log)
             request.join(timeout=30)
@@ -193,10 +194,10 @@ def test_gateway_answers_the_proxied_request_in_flight_then_exits(tmp_path):
         command = [str(BIN / "achats-gateway"), "serve", "--workers", "2", "--host", "127.0.0.1"]
         with started(command, env, log) as gateway:
             base = f"http://127.0.0.1:{port}"
-            wait_until(lambda: answers(f"{base}/healthz"), 60, "the gateway to answer /healthz", gateway, log)
+            wait_for(lambda: answers(f"{base}/healthz"), 60, "the gateway to answer /healthz", gateway, log)
             request = InFlight(f"{base}/api/companies/lookup/26570134200148")
             request.start()
-            wait_until(arrived.is_set, 20, "the request to reach the upstream", gateway, log)
+            wait_for(arrived.is_set, 20, "the request to reach the upstream", gateway, log)
             took = stop_and_wait(gateway, log)
             request.join(timeout=30)
             assert request.error is None, f"the in-flight request failed: {request.error!r}\n{tail(log)}"
@@ -264,13 +265,13 @@ def test_worker_finishes_the_message_in_hand_acks_it_once_and_stops_the_relay(tm
     event = CloudEvent(type="helpdesk.ticket.created", source=example["source"], data=example["data"])
     try:
         with started([str(BIN / "achats-notifier"), "worker"], env, log) as worker:
-            wait_until(lambda: consumers(amqp_url, queue) >= 1, 60, "the consumer", worker, log)
+            wait_for(lambda: consumers(amqp_url, queue) >= 1, 60, "the consumer", worker, log)
 
             # The relay is alive and publishes: an outbox row committed now reaches the observer queue.
             with db.unit_of_work() as uow:
                 probe = publish(uow.session, "shutdown.probe.sent", {"n": 1}, source="/tests")
                 uow.commit()
-            wait_until(lambda: channel.queue_declare(observed, passive=True).method.message_count == 1, 20,
+            wait_for(lambda: channel.queue_declare(observed, passive=True).method.message_count == 1, 20,
                        "the relay to publish the probe", worker, log)
 
             # Hold the deliveries table so that the handler blocks inside its transaction: the message is in hand.
@@ -280,7 +281,7 @@ def test_worker_finishes_the_message_in_hand_acks_it_once_and_stops_the_relay(tm
                     publisher.channel().basic_publish(
                         exchange, event.type, event.to_json(),
                         pika.BasicProperties(delivery_mode=2, message_id=event.id, content_type="application/json"))
-                wait_until(lambda: waiting_insert(database_url), 20, "the handler to hold the message", worker, log)
+                wait_for(lambda: waiting_insert(database_url), 20, "the handler to hold the message", worker, log)
                 worker.send_signal(signal.SIGTERM)
                 time.sleep(1.5)
                 assert worker.poll() is None, f"exited with the message in hand:\n{tail(log)}"

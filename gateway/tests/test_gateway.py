@@ -205,6 +205,23 @@ def test_cors_allow_list(edge):
     assert "access-control-allow-origin" not in simple.headers
 
 
+def test_cors_headers_on_every_kind_of_answer(edge):
+    origin = {"Origin": "https://marches.example.fr"}
+    preflight = requests.options(f"{edge.url}/api/echo/x", headers={**origin, "Access-Control-Request-Method": "PUT",
+                                                                    "Access-Control-Request-Headers": "Authorization"})
+    assert preflight.status_code == 204 and preflight.content == b""
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    assert preflight.headers["x-content-type-options"] == "nosniff"
+    nameless = requests.options(f"{edge.url}/api/echo/x", headers={"Access-Control-Request-Method": "POST"})
+    assert nameless.status_code == 403 and nameless.json()["code"] == "cors_denied"
+    for answer in (requests.get(f"{edge.url}/api/echo/public", headers=origin),  # proxied
+                   requests.get(f"{edge.url}/api/echo/x", headers=origin),  # the gateway's own 401 problem
+                   requests.get(f"{edge.url}/healthz", headers=origin)):  # its own endpoint
+        assert answer.headers["access-control-allow-origin"] == "https://marches.example.fr"
+        assert "X-Request-ID" in answer.headers["access-control-expose-headers"]
+        assert "Origin" in answer.headers["vary"]
+
+
 def test_docs_and_probes(edge):
     docs = requests.get(f"{edge.url}/api/docs")
     assert docs.status_code == 200
@@ -253,3 +270,25 @@ def test_problems_through_the_gateway_name_the_public_path(edge):
                                                                      "location": "/internal/admin"})
     assert "instance" not in hidden.json() and "/internal" not in hidden.text
     assert hidden.headers["location"] == "/internal/admin"
+
+
+def test_one_body_counter_streams_within_the_limit_and_stops_past_it():
+    import asyncio
+
+    from achats.gateway.proxy import BodyTooLarge, body_chunks
+
+    def receiver(*parts: bytes):
+        messages = [{"type": "http.request", "body": part, "more_body": index < len(parts) - 1}
+                    for index, part in enumerate(parts)]
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+        return receive
+
+    async def read(receive, limit: int) -> list[bytes]:
+        return [chunk async for chunk in body_chunks(receive, limit)]
+
+    assert asyncio.run(read(receiver(b"ab", b"", b"cd"), 4)) == [b"ab", b"cd"]  # exactly the limit
+    with pytest.raises(BodyTooLarge):
+        asyncio.run(read(receiver(b"ab", b"cde"), 4))
+    assert asyncio.run(read(receiver(), 4)) == []

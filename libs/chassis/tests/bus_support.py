@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
@@ -47,15 +46,6 @@ def effect_counts(db: Database) -> dict[str, int]:
     with db.session() as session:
         rows = session.execute(select(effects.c.event_id, func.count()).group_by(effects.c.event_id)).all()
     return {event_id: count for event_id, count in rows}
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 class Running:

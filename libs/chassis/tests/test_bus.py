@@ -11,8 +11,9 @@ from sqlalchemy import select
 from achats.chassis.bus import EventConsumer, OutboxRelay, PermanentError, outbox, publish
 from achats.chassis.bus.transport import Delivery, Outcome, OutgoingMessage
 from achats.chassis.db import Database
+from achats.chassis.testing import wait_until
 
-from bus_support import EVENT, Running, effect_counts, effects, prepare, publish_many, record_effect, wait_until
+from bus_support import EVENT, Running, effect_counts, effects, prepare, publish_many, record_effect
 
 FAST_RETRIES = (0.05, 0.1)
 

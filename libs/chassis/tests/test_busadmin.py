@@ -12,8 +12,9 @@ import pytest
 from achats.chassis.app import create_app
 from achats.chassis.bus import EventConsumer, OutboxRelay
 from achats.chassis.settings import ServiceSettings
+from achats.chassis.testing import wait_until
 
-from bus_support import EVENT, Running, effect_counts, prepare, publish_many, record_effect, wait_until
+from bus_support import EVENT, Running, effect_counts, prepare, publish_many, record_effect
 
 SPEC = Path(__file__).parent / "sample_service" / "openapi.yaml"
 

@@ -11,8 +11,9 @@ from email.message import EmailMessage
 
 import pytest
 
+from achats.chassis.testing import wait_until
 from achats.chassis.testing.smtp import SmtpSink
-from achats.chassis.testing.tcpproxy import TcpProxy
+from achats.chassis_testing.tcpproxy import TcpProxy
 
 
 class EchoServer:
@@ -74,13 +75,6 @@ def _roundtrip(sock: socket.socket, payload: bytes) -> bytes:
     return bytes(received)
 
 
-def _wait_until(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
-
-
 def _assert_closed(sock: socket.socket) -> None:
     try:
         data = sock.recv(1024)
@@ -98,7 +92,7 @@ def test_proxy_forwards_bytes_both_ways(echo: EchoServer) -> None:
         # A half-close travels through: the echo server sees EOF and closes, so do we.
         sock.shutdown(socket.SHUT_WR)
         assert sock.recv(1024) == b""
-        _wait_until(lambda: proxy.connections == 0)
+        assert wait_until(lambda: proxy.connections == 0, timeout=5.0)
 
 
 def test_cut_resets_live_connections_and_refuses_new_ones(echo: EchoServer) -> None:
@@ -140,7 +134,7 @@ def test_upstream_down_resets_client() -> None:
         else:
             with sock:
                 _assert_closed(sock)
-        _wait_until(lambda: proxy.connections == 0)
+        assert wait_until(lambda: proxy.connections == 0, timeout=5.0)
 
 
 def test_stop_leaves_no_threads(echo: EchoServer) -> None:
@@ -210,3 +204,15 @@ def test_smtp_sink_wait_for_times_out() -> None:
         with pytest.raises(TimeoutError):
             sink.wait_for(1, timeout=0.3)
         assert 0.25 <= time.monotonic() - started < 3
+
+
+def test_wait_until_returns_at_once_times_out_and_gives_up() -> None:
+    calls = []
+    assert wait_until(lambda: calls.append(1) or len(calls) >= 3, timeout=5, interval=0.001)
+    assert len(calls) == 3
+    started = time.monotonic()
+    assert not wait_until(lambda: False, timeout=0.2, interval=0.01)
+    assert 0.2 <= time.monotonic() - started < 2
+    started = time.monotonic()
+    assert not wait_until(lambda: False, timeout=30, interval=0.01, give_up=lambda: True)
+    assert time.monotonic() - started < 1

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -42,15 +40,6 @@ def event(event_type: str, *, id: str | None = None, **data_changes: Any) -> Clo
     data = {**example["data"], **data_changes}
     kwargs = {"id": id} if id else {}
     return CloudEvent(type=event_type, source=example["source"], data=data, **kwargs)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 class Notifier:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from achats.chassis.testing import wait_until
 from achats.notifier.app import SERVICE
 from achats.notifier.models import FAILED, QUEUED, SENT
 from achats.notifier.service import HIDDEN_LINK
 
-from notifier_support import PLATFORM, SENDER, event, make_settings, wait_until
+from notifier_support import PLATFORM, SENDER, event, make_settings
 
 OPERATIONS = [("get", "/notifier/deliveries"), ("get", "/notifier/deliveries/1f0a3c34-5f7e-4f8e-9d3b-0c1d2e3f4a5b"),
               ("post", "/notifier/deliveries/1f0a3c34-5f7e-4f8e-9d3b-0c1d2e3f4a5b/retry"),

@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+from achats.chassis.testing import wait_until
 from achats.notifier import contract
 from achats.notifier.mails import TEMPLATES, mails_for
 from achats.notifier.models import QUEUED, SENT
 
-from notifier_support import PLATFORM, SENDER, event, make_settings, wait_until
+from notifier_support import PLATFORM, SENDER, event, make_settings
 
 
 @pytest.fixture

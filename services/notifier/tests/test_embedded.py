@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import mailbox
 
+from achats.chassis.testing import wait_until
 from achats.notifier.app import SERVICE
 
-from notifier_support import Notifier, event, wait_until
+from notifier_support import Notifier, event
 
 
 def test_a_developer_gets_the_reset_link_from_the_api(tmp_path, memory_transport, keys):

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
+from achats.chassis.testing import wait_until
 from achats.notifier.models import FAILED, QUEUED, SENT, Delivery
 from achats.notifier.sender import backoff_delay
 
-from notifier_support import event, make_settings, wait_until
+from notifier_support import event, make_settings
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from achats.chassis.problems import PROBLEM_JSON, Problem
 from achats.chassis.service import ServiceDefinition
 
 from . import auth, edge, pages, proxy, targets
+from .cors import EdgeCORS
 from .ratelimit import MemoryCounter, RateLimiter, RedisCounter, announced_wait, spoken_wait
 from .routes import DOCS, NONE, PAGE_RULES, REQUIRED, RULES, is_page, match, page_rule, public_path
 from .settings import GatewaySettings
@@ -77,12 +78,8 @@ class Gateway:
             await self.own(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        cors = edge.cors_headers(headers.get("origin"), self.settings.cors_origins)
         rule = None
         try:
-            if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-                await self._preflight(send, headers, cors)
-                return
             declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
                 # The largest body anywhere, checked here (not by the chassis' middleware) so that a page
@@ -92,17 +89,17 @@ class Gateway:
             if rule is None and "web" in self.upstreams and is_page(scope["path"]):
                 rule = page_rule(scope["path"], self.page_rules)
             if rule is None:
-                await self.own(scope, receive, self._decorate(send, cors, docs=scope["path"].startswith("/api/docs")))
+                await self.own(scope, receive, self._decorate(send, docs=scope["path"].startswith("/api/docs")))
                 return
             scope.setdefault("extensions", {})["achats_route"] = rule.name
-            await self._proxy(rule, scope, receive, send, headers, cors)
+            await self._proxy(rule, scope, receive, send, headers)
         except Problem as problem:
             if is_page(scope["path"]) and prefers_html(headers.get("accept")):
-                await self._send_page(send, problem, rule, cors)
+                await self._send_page(send, problem, rule)
                 return
-            await edge.send_problem(send, problem, scope["path"], cors)
+            await edge.send_problem(send, problem, scope["path"])
 
-    async def _send_page(self, send, problem: Problem, rule, cors: list) -> None:
+    async def _send_page(self, send, problem: Problem, rule) -> None:
         """A refusal on a page for a browser: the web app's DSFR page (or the built-in one), the real status
         and the problem's headers (``Retry-After``); the API keeps problem+json."""
         limit = min(rule.max_body, self.settings.max_body_bytes) if rule is not None else self.settings.max_body_bytes
@@ -112,34 +109,26 @@ class Gateway:
                                                 limit=limit, wait=wait, spoken=spoken_wait(wait) if wait else None)
         headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
                    (b"cache-control", b"no-store"),
-                   *[(k.lower().encode(), v.encode()) for k, v in problem.headers.items()], *cors]
+                   *[(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]]
         await send({"type": "http.response.start", "status": problem.status,
                     "headers": edge.with_security_headers(headers, csp=csp)})
         await send({"type": "http.response.body", "body": body})
 
-    def _decorate(self, send, cors: list, docs: bool):
+    def _decorate(self, send, docs: bool):
         async def wrapped(message: dict) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = edge.with_security_headers(list(message.get("headers", [])) + cors,
+                message["headers"] = edge.with_security_headers(list(message.get("headers", [])),
                                                                 csp=edge.DOCS_CSP if docs else None)
             await send(message)
 
         return wrapped
-
-    async def _preflight(self, send, headers: dict, cors: list) -> None:
-        if not cors:
-            raise Problem(status=403, code="cors_denied", detail="Cette origine n'est pas autorisée.")
-        allow = [(b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-                 (b"access-control-allow-headers", edge.CORS_HEADERS.encode()), (b"access-control-max-age", b"600")]
-        await send({"type": "http.response.start", "status": 204, "headers": edge.with_security_headers(cors + allow)})
-        await send({"type": "http.response.body", "body": b""})
 
     def _client(self, scope: dict, headers: dict) -> str:
         if self.settings.trust_forwarded_for and headers.get("x-forwarded-for"):
             return headers["x-forwarded-for"].split(",")[-1].strip()
         return (scope.get("client") or ("unknown", 0))[0]
 
-    async def _proxy(self, rule, scope, receive, send, headers: dict, cors: list) -> None:
+    async def _proxy(self, rule, scope, receive, send, headers: dict) -> None:
         upstream = self.upstreams.get(rule.upstream)
         if upstream is None:
             raise Problem(status=503, code="service_unavailable",
@@ -172,7 +161,7 @@ class Gateway:
             host=headers.get("host", ""), authorization=f"Bearer {token}" if token else None,
             keep_cookies=rule.upstream == "web")
         await proxy.forward(upstream, rule, scope, receive, send, headers=forwarded, declared_length=length,
-                            extra_response_headers=cors, rules=self.rules)
+                            rules=self.rules)
 
     async def _verify(self, token: str) -> dict:
         if self.verified is None:
@@ -281,21 +270,11 @@ def _too_many(retry_after: int) -> Problem:
 
 
 async def _read_body(receive, rule, declared: int | None) -> bytes:
-    if declared is not None and declared > rule.max_body:
-        raise proxy.too_large(rule)
-    chunks, seen = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen > rule.max_body:
-            raise proxy.too_large(rule)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+    proxy.check_declared(rule, declared)
+    try:
+        return b"".join([chunk async for chunk in proxy.body_chunks(receive, rule.max_body)])
+    except proxy.BodyTooLarge:
+        raise proxy.too_large(rule) from None
 
 
 def _replay(body: bytes, receive):
@@ -336,7 +315,7 @@ def build_app(settings: GatewaySettings, runtime: Runtime, rules: list | None = 
     gateway = Gateway(settings, rules, page_rules, verifier=runtime.verifier)
     # MAX_BODY_BYTES is checked by the gateway itself (a page gets an HTML refusal): none here.
     return RequestContextMiddleware(
-        gateway, service="gateway", max_body_bytes=1 << 62, buffer_chunked=False,
+        EdgeCORS(gateway, settings.cors_origins), service="gateway", max_body_bytes=1 << 62, buffer_chunked=False,
         route_of=lambda scope: scope.get("extensions", {}).get("achats_route") or _route(scope))
 
 

@@ -1,4 +1,4 @@
-"""What every answer of the gateway carries: security headers, CORS, problem+json errors."""
+"""What every answer of the gateway carries: security headers, problem+json errors (CORS: cors.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ API_SECURITY_HEADERS = [
 ]
 DOCS_CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             b"script-src 'self'; frame-ancestors 'none'")
-CORS_HEADERS = "Authorization, Content-Type, X-CSRF-Token, X-Request-ID, Idempotency-Key, traceparent"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade", "proxy-connection"}
 
@@ -31,17 +30,9 @@ def with_security_headers(headers: list[tuple[bytes, bytes]], csp: bytes | None 
     return out
 
 
-def cors_headers(origin: str | None, allowed: tuple[str, ...]) -> list[tuple[bytes, bytes]]:
-    if not origin or origin not in allowed:
-        return []
-    return [(b"access-control-allow-origin", origin.encode()), (b"access-control-allow-credentials", b"true"),
-            (b"access-control-expose-headers", b"X-Request-ID, Retry-After"), (b"vary", b"Origin")]
-
-
-async def send_problem(send, problem: Problem, path: str,
-                       extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_problem(send, problem: Problem, path: str) -> None:
     body = json.dumps(problem.to_dict(instance=path), ensure_ascii=False).encode()
     headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-               *[(k.lower().encode(), v.encode()) for k, v in problem.headers.items()], *(extra_headers or [])]
+               *[(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]]
     await send({"type": "http.response.start", "status": problem.status, "headers": with_security_headers(headers)})
     await send({"type": "http.response.body", "body": body})
