@@ -274,11 +274,11 @@ def deliver_mails(platform: dict, *, send: bool = True) -> None:
     import sqlalchemy
 
     from achats.chassis.bus import CloudEvent, outbox
-    from achats.notifier import events as notifier_events
+    from achats.notifier import consumers as notifier_consumers
     from achats.notifier.sender import MailSender
 
     runtime = _NOTIFIER_RUNTIMES[platform["notifier"]]
-    handlers = notifier_events.handlers(runtime)
+    handlers = notifier_consumers.handlers(runtime)
     engine = sqlalchemy.create_engine(platform["helpdesk_database"])
     try:
         with engine.connect() as connection:

@@ -7,8 +7,7 @@ from pathlib import Path
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition, every
 
-from . import context, deps, jobs
-from .events import HANDLERS
+from . import consumers, context, deps, jobs
 from .settings import HelpdeskSettings
 
 HERE = Path(__file__).parent
@@ -31,6 +30,6 @@ SERVICE = ServiceDefinition(
     settings_class=HelpdeskSettings,
     migrations=HERE / "migrations",
     dependencies=dependencies,
-    handlers=lambda runtime: HANDLERS,
+    handlers=consumers.handlers,
     background=background,
 )

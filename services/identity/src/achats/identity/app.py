@@ -7,8 +7,7 @@ from pathlib import Path
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition
 
-from . import deps
-from .consumers import HANDLERS
+from . import consumers, deps
 from .sessions import Identity, create_client
 from .settings import IdentitySettings
 
@@ -42,6 +41,6 @@ SERVICE = ServiceDefinition(
     migrations=HERE / "migrations",
     dependencies=deps.build,
     verifier=deps.verifier,
-    handlers=lambda runtime: HANDLERS,
+    handlers=consumers.handlers,
     background=background,
 )

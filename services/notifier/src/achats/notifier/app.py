@@ -9,7 +9,7 @@ from pathlib import Path
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition
 
-from . import deps, events
+from . import consumers, deps
 from .sender import MailSender
 from .settings import NotifierSettings
 
@@ -30,7 +30,7 @@ SERVICE = ServiceDefinition(
     settings_class=NotifierSettings,
     migrations=HERE / "migrations",
     dependencies=deps.build,
-    handlers=events.handlers,
+    handlers=consumers.handlers,
     background=senders,
     embedded={
         "MAIL_URL": "maildir://{var}/mail",

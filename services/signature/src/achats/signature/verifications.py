@@ -10,10 +10,12 @@ import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 
 from . import events, uploads
+from .deps import Dependencies
 from .models import Verification, VerificationReport
 from .sandbox import Sandbox, SandboxBusy, SandboxCrashed, SandboxTimeout
 from .settings import SignatureSettings
@@ -79,12 +81,12 @@ def public(report: dict) -> dict:
     return {**report, "signatures": [{k: v for k, v in s.items() if k != "evidence"} for s in report["signatures"]]}
 
 
-def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
+def verify(uow: UnitOfWork, deps: Dependencies, settings: SignatureSettings, *,
+           files: list[tuple[str, str, bytes]]) -> dict:
     """Verify a document (and its detached signature): the report, the audit record, the event.
 
     ``files`` are (field, filename, content). Nothing of the document is kept but its hash.
     """
-    settings: SignatureSettings = runtime.settings
     classified = []
     for field, filename, content in files:
         uploads.check_size(field, content, settings.max_file_bytes)
@@ -96,16 +98,16 @@ def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
         raise as_problem(exc) from None
     if signature is not None:
         uploads.check_size(signature.field, signature.content, settings.max_signature_file_bytes)
-    snapshot = trust_snapshot(runtime.deps.trust_lists, settings)
+    snapshot = trust_snapshot(deps.trust_lists, settings)
     config = ValidationConfig(revocation_mode=settings.revocation_mode, fetch_timeout=settings.fetch_timeout,
                               max_signatures=settings.max_signatures_per_document,
                               revocation_cache_seconds=settings.revocation_cache_seconds)
-    report = run_job(runtime.deps.sandbox, "verify", snapshot, settings, document=document,
+    report = run_job(deps.sandbox, "verify", snapshot, settings, document=document,
                      signature=signature, config=config)
     signed_content = report.pop("_signed_content", None)
     verified_at = now()
     report["trust_lists"] = trust_summary(snapshot)
-    with runtime.db.unit_of_work() as uow:
+    with uow:
         record = Verification(document_sha256=report["document"]["sha256"],
                               signature_sha256=(report["signature_file"] or {}).get("sha256"),
                               format=report["format"], signature_count=report["signature_count"],

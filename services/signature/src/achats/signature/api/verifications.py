@@ -22,7 +22,7 @@ def create(body: dict | None = None, file=None, signature=None):
     detached = files.read("signature", signature, limit, required=False)
     if detached is not None:
         parts.append(("signature", *detached))
-    report = verifications.verify(runtime=runtime, files=parts)
+    report = verifications.verify(runtime.db.unit_of_work(), runtime.deps, runtime.settings, files=parts)
     return verifications.public(report), 201, {"Location": f"/signature/verifications/{report['id']}"}
 
 
