@@ -19,7 +19,7 @@ def bootstrap_clients(runtime: Runtime) -> None:
     for pair in runtime.settings.bootstrap_clients:
         client_id, _, secret = pair.partition(":")
         if client_id and secret:
-            create_client(identity, client_id.strip(), secret.strip())
+            create_client(runtime.db.unit_of_work(), identity, client_id.strip(), secret.strip())
 
 
 def background(runtime: Runtime):

@@ -77,7 +77,8 @@ def _admin(argv: list[str]) -> int:
         print(f"active key: {identity.keys.rotate().kid}")
         return 0
     if args.command == "create-client":
-        create_client(identity, args.client_id, args.secret or getpass.getpass("Client secret: "))
+        secret = args.secret or getpass.getpass("Client secret: ")
+        create_client(runtime.db.unit_of_work(), identity, args.client_id, secret)
         print(f"client {args.client_id} ready")
         return 0
     password = args.password or getpass.getpass("Mot de passe : ")

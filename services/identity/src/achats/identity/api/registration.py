@@ -2,22 +2,22 @@
 
 from .. import deps, passwords
 from .. import registration as service
-from .context import identity
+from .context import identity, unit_of_work
 
 
 def create(body: dict):
     needs = deps.current()
-    return service.register(identity(), needs.registry, needs.registration_timing, body), 202
+    return service.register(unit_of_work(), identity(), needs.registry, needs.registration_timing, body), 202
 
 
 def verify_email(body: dict):
-    service.verify_email(identity(), body["token"])
+    service.verify_email(unit_of_work(), identity(), body["token"])
     return None, 204
 
 
 def resend_verification(body: dict):
     needs = deps.current()
-    return service.resend_verification(identity(), needs.registry, needs.resend_timing,
+    return service.resend_verification(unit_of_work(), identity(), needs.registry, needs.resend_timing,
                                        body["login_or_email"]), 202
 
 
