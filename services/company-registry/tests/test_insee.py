@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from achats.company_registry.app import SERVICE
 from achats.company_registry.insee import InseeClient, InseeConfig, InseeUnavailable, SlidingWindowLimiter
 
 CCAS = "26570134200148"
@@ -185,7 +187,9 @@ def test_limiter_gives_up_rather_than_wait_past_the_deadline(database_url):
 
     assert limiter.acquire(deadline=time.monotonic() + 0.5) is False
     assert limiter.calls_in_window() == 2
-    client = InseeClient(db, InseeConfig(base_url="http://127.0.0.1:1", api_key="k"), limiter=limiter)
+    settings = SERVICE.load_settings({}, database_url=database_url, amqp_url="memory://registry-tests",
+                                     insee_base_url="http://127.0.0.1:1", insee_api_key="k")
+    client = InseeClient(db, InseeConfig.from_settings(settings), limiter=limiter)
     with pytest.raises(InseeUnavailable):
         client.siret(CCAS)
     db.dispose()
@@ -313,3 +317,14 @@ def test_waiting_for_the_limiter_lock_is_bounded_by_the_budget(fresh_postgres_ur
         holder.rollback()
         holder.close()
         registry.runtime.db.dispose()
+
+
+def test_the_insee_config_is_the_settings_insee_values(database_url):
+    defaults = SERVICE.load_settings({}, database_url=database_url, amqp_url="memory://registry-tests")
+    config = defaults.insee()
+    for field in dataclasses.fields(config):
+        assert getattr(config, field.name) == getattr(defaults, f"insee_{field.name}")
+    assert (config.deadline, config.not_found_ttl) == (3.5, 3_600.0)
+    changed = SERVICE.load_settings({"INSEE_NOT_FOUND_TTL": "60", "COMPANY_REGISTRY_INSEE_DEADLINE": "2"},
+                                    database_url=database_url, amqp_url="memory://registry-tests").insee()
+    assert (changed.not_found_ttl, changed.deadline) == (60.0, 2.0)

@@ -12,10 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
 
@@ -24,7 +24,7 @@ from .attachments import Upload
 from .context import Requester, build
 from .models import Attachment, Category, FaqOutcome, Ticket, TicketEntry
 from .settings import HelpdeskSettings
-from .timeutil import iso, utcnow
+from .timeutil import utcnow
 
 # API code -> (French label, rank in the queue: 0 first).
 SEVERITIES = {"blocking": ("Bloquant", 0), "major": ("Majeur", 1), "minor": ("Mineur", 2),
@@ -170,33 +170,9 @@ def list_own(session: Session, user_id: str, *, limit: int, cursor: str | None,
     if status:
         conditions.append(Ticket.status.in_(status))
     total = session.execute(select(func.count()).select_from(Ticket).where(*conditions)).scalar_one()
-    position = decode_cursor(cursor)
-    if position:
-        created_at, ticket_id = _position(position, "newest")
-        conditions.append(or_(Ticket.created_at < created_at,
-                              (Ticket.created_at == created_at) & (Ticket.id < ticket_id)))
-    rows = list(session.execute(select(Ticket).where(*conditions)
-                                .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)).scalars())
-    following = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        following = encode_cursor({"sort": "newest", "at": iso(rows[-1].created_at), "id": str(rows[-1].id)})
+    rows, following = keyset_page(session, select(Ticket).where(*conditions), keys=(Ticket.created_at, Ticket.id),
+                                  limit=limit, cursor=cursor, descending=True)
     return rows, following, total
-
-
-def _position(position: dict, sort: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        if position.get("sort") != sort:
-            raise ValueError(sort)
-        return datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
-    except (KeyError, TypeError, ValueError):
-        raise cursor_invalid() from None
-
-
-def cursor_invalid() -> Problem:
-    """A cursor that is not one of ours (the chassis' answer for its own cursors)."""
-    return Problem(status=400, code="cursor_invalid", detail="Le curseur de pagination est invalide.",
-                   errors=[FieldError("cursor", "Curseur invalide : reprenez la liste depuis le début.")])
 
 
 def add_requester_message(session: Session, ticket: Ticket, *, settings: HelpdeskSettings, message: str,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import Problem
 
 from . import contract
@@ -96,32 +94,8 @@ def get_all(*, db_session: Session, filters: Filters, limit: int, cursor: str | 
         statement = statement.where(Delivery.created_at >= f.created_after)
     if f.created_before is not None:
         statement = statement.where(Delivery.created_at < f.created_before)
-    if cursor:
-        created_at, last_id = _decode_cursor(cursor)
-        statement = statement.where(or_(Delivery.created_at < created_at,
-                                        and_(Delivery.created_at == created_at, Delivery.id < last_id)))
-    rows = list(db_session.execute(statement.order_by(Delivery.created_at.desc(), Delivery.id.desc())
-                                   .limit(limit + 1)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_encode_cursor(rows[-1]) if more else None)
-
-
-def _encode_cursor(delivery: Delivery) -> str:
-    raw = json.dumps([delivery.created_at.isoformat(), str(delivery.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created_at, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(last_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise Problem(status=400, code="cursor_invalid",
-                      detail="Le curseur de pagination est invalide. Reprenez la liste depuis le début.") from None
+    return keyset_page(db_session, statement, keys=(Delivery.created_at, Delivery.id), limit=limit, cursor=cursor,
+                       descending=True)
 
 
 def get(*, db_session: Session, delivery_id: str | uuid.UUID) -> Delivery:

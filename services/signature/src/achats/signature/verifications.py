@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 
 from . import events, uploads
@@ -172,26 +172,12 @@ def audit_entry(record: Verification) -> dict:
 
 def list_records(session: Session, *, limit: int, cursor: str | None,
                  document_sha256: str | None = None) -> tuple[list[Verification], str | None]:
-    """Newest first, keyset-paginated: (created_at, id) of the last row is the cursor."""
-    position = decode_cursor(cursor)
-    query = select(Verification).order_by(Verification.created_at.desc(), Verification.id.desc())
+    """Newest first, keyset-paginated on (created_at, id)."""
+    query = select(Verification)
     if document_sha256:
         query = query.where(Verification.document_sha256 == document_sha256.lower())
-    if position:
-        try:
-            at = datetime.fromisoformat(position["at"])
-            last = uuid.UUID(position["id"])
-        except (KeyError, TypeError, ValueError):
-            raise Problem(status=400, code="cursor_invalid", detail="Le curseur de pagination est invalide.",
-                          errors=[FieldError("cursor", "Curseur invalide : reprenez la liste depuis le "
-                                                       "début.")]) from None
-        query = query.where(tuple_(Verification.created_at, Verification.id) < tuple_(at, last))
-    rows = list(session.execute(query.limit(limit + 1)).scalars())
-    following = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        following = encode_cursor({"at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
-    return rows, following
+    return keyset_page(session, query, keys=(Verification.created_at, Verification.id), limit=limit, cursor=cursor,
+                       descending=True)
 
 
 def purge(session: Session, moment: datetime | None = None) -> int:
