@@ -28,7 +28,8 @@ from connexion.resolver import RelativeResolver
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import busadmin, security
-from .bus.transport import QueueSpec, Transport, transport_from_url
+from .bus.factory import transport_from_url
+from .bus.transport import QueueSpec, Transport
 from .db import Database
 from .logging import configure_logging
 from .observability import RequestContextMiddleware, metrics_payload

@@ -18,7 +18,7 @@ import structlog
 
 from .app import Runtime, create_app
 from .bus import EventConsumer, EventHandler, OutboxRelay
-from .bus.transport import transport_from_url
+from .bus.factory import transport_from_url
 from .db import Database
 from .migrations import migrate
 from .security import TokenVerifier, verifier_from_settings

@@ -18,7 +18,7 @@ from achats.chassis.problems import Problem
 
 from . import events, throttle
 from .keys import KeyRing
-from .models import RefreshToken, ServiceClient, User
+from .models import OAuthClient, RefreshToken, User
 from .passwords import Hasher
 from .settings import IdentitySettings
 
@@ -198,7 +198,7 @@ def logout(uow: UnitOfWork, identity: Identity, raw: str) -> None:
 def client_credentials(uow: UnitOfWork, identity: Identity, *, client_id: str, client_secret: str) -> dict:
     with uow:
         session = uow.session
-        client = session.get(ServiceClient, client_id)
+        client = session.get(OAuthClient, client_id)
         stored = client.secret_hash if client is not None and client.active else None
         roles = list(client.roles) if client is not None else []
     if not identity.hasher.verify(stored, client_secret):
@@ -213,9 +213,9 @@ def client_credentials(uow: UnitOfWork, identity: Identity, *, client_id: str, c
 def create_client(uow: UnitOfWork, identity: Identity, client_id: str, secret: str,
                   roles: list[str] | None = None) -> None:
     with uow:
-        client = uow.session.get(ServiceClient, client_id)
+        client = uow.session.get(OAuthClient, client_id)
         if client is None:
-            client = ServiceClient(client_id=client_id, secret_hash="", roles=[])
+            client = OAuthClient(client_id=client_id, secret_hash="", roles=[])
             uow.session.add(client)
         client.secret_hash, client.roles, client.active = identity.hasher.hash(secret), roles or ["service"], True
         uow.commit()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import quote
 
 import flask
 
 from achats.chassis import security
 from achats.chassis.app import current_runtime
+from achats.chassis.files import download_headers
 from achats.chassis.problems import Problem
 from achats.chassis.security import Principal, require_roles
 
@@ -118,9 +118,8 @@ def uploads(field: str = "attachments") -> list[Upload]:
 
 
 def download(attachment: Attachment, content: bytes) -> flask.Response:
-    return flask.Response(content, status=200, content_type=attachment.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return flask.Response(content, status=200,
+                          headers=download_headers(attachment.filename, attachment.content_type, len(content)))
 
 
 def user_agent() -> str | None:
