@@ -83,8 +83,10 @@ def test_a_use_case_enters_the_unit_of_work_it_is_given_and_owns_its_commit(db):
     waiting = db.unit_of_work()
     with pytest.raises(RuntimeError, match="not entered"):
         waiting.session  # noqa: B018 - the property refuses before ``with``
-    with waiting, pytest.raises(RuntimeError, match="entered once"), waiting:
+    with waiting, pytest.raises(RuntimeError, match="already entered"), waiting:
         pass
+    with waiting:  # once out of its block, a unit of work serves again (a use case's next transaction)
+        assert waiting.session.execute(select(func.count()).select_from(Item)).scalar_one() == 1
 
 
 def test_constraints_hold_on_both_databases(db):

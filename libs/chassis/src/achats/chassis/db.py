@@ -119,7 +119,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         if self._session is not None:
-            raise RuntimeError("a unit of work is entered once")
+            raise RuntimeError("the unit of work is already entered (one block at a time)")
         self._session = self._factory()
         return self
 
