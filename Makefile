@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Every installable distribution of the repository; a new service is picked up by its folder.
-DISTS := libs/chassis[testing] gateway $(sort $(wildcard services/*)) web assistant
+DISTS := libs/chassis[testing] libs/chassis-testing gateway $(sort $(wildcard services/*)) web assistant
 PYPROJECTS := $(wildcard libs/*/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml web/pyproject.toml assistant/pyproject.toml)
 PYTEST_ARGS ?=
 

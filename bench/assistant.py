@@ -119,7 +119,6 @@ def zipapp_version_time(zipapp: Path, env: dict) -> float:
 
 def main() -> None:
     keys = TestKeys()
-    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: keys.jwks())))
     with tempfile.TemporaryDirectory(prefix="bench-assistant-") as tmp, running_pki(Path(tmp) / "pki") as pki:
         folder = Path(tmp)
         hsm = SoftHsm(folder / "softhsm")
@@ -132,6 +131,8 @@ def main() -> None:
                                        validation_workers=2, log_level="WARNING")
         SERVICE.migrate(config)
         runtime = SERVICE.runtime(config)
+        # The service checks the bench's tokens with the bench's key (identity's JWKS in production).
+        runtime.verifier = security.TokenVerifier(security.JWKSCache("bench", fetch=lambda _url: keys.jwks()))
         document = folder / "dossier.pdf"
         content = sized_pdf(1_000_000)
         document.write_bytes(content)

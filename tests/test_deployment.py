@@ -151,6 +151,7 @@ def test_dockerfile_follows_the_shared_pattern(name):
         assert "python -m achats.web.assets /opt/web-assets /src/web/node_modules" in install, "assets built here"
     assert "-c constraints.txt" in install and "--no-cache-dir" in install
     assert f"./{folder}" in install and "./libs/chassis" in install
+    assert "[testing]" not in install and "chassis-testing" not in install, "no test tools (TcpProxy) in an image"
     assert "gunicorn" in install and "uvicorn-worker" in install, "`serve --workers N` execs gunicorn"
 
     final_by_cmd: dict[str, list] = {}

@@ -4,7 +4,10 @@ publishes matches its own asyncapi.yaml."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from sqlalchemy import select
 
 import achats.identity
 from achats.chassis.bus import outbox
+from achats.chassis.testing.server import serving
 from achats.notifier import contract
 
 from identity_support import PASSWORD, build_stack, registration
@@ -22,12 +26,36 @@ from identity_support import PASSWORD, build_stack, registration
 IDENTITY_ASYNCAPI = Path(achats.identity.__file__).parent / "asyncapi.yaml"
 
 
+class RealRegistry:
+    """The real company registry (with the INSEE stand-in) where identity's own tests use a stand-in of it:
+    the events it publishes are part of what is checked here."""
+
+    def __init__(self, insee):
+        self.insee, self.runtime = insee, None
+
+    @contextlib.contextmanager
+    def serving(self, verifier, tmp_path) -> Iterator[str]:
+        from achats.company_registry.app import SERVICE as REGISTRY
+
+        config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
+                                        amqp_url=f"memory://registry-{uuid.uuid4().hex[:8]}",
+                                        insee_base_url=self.insee.base_url, insee_api_key=self.insee.api_key)
+        REGISTRY.migrate(config)
+        self.runtime = REGISTRY.runtime(config)
+        self.runtime.verifier = verifier
+        try:
+            with serving(REGISTRY.create_app(config, self.runtime)) as url:
+                yield url
+        finally:
+            self.runtime.db.dispose()
+
+
 @pytest.fixture(scope="module")
 def standin():
     from achats.company_registry.standin.testing import running_standin
 
     with running_standin() as server:
-        yield server
+        yield RealRegistry(server)
 
 
 def published(runtime) -> list[dict]:
@@ -59,7 +87,7 @@ def test_identity_and_registry_events_match_the_notifier_contract(sqlite_url, tm
         company_id = stack.me(pierre)["company_id"]
         # The registry: a document about to expire, then the company account deleted by its administrator.
         admin = {"Authorization": pierre["Authorization"]}
-        registry_client = stack.runtime.extras["registry"].http
+        registry_client = stack.runtime.deps.registry.http
         registry_client.post(f"/registry/companies/{company_id}/documents", headers=admin,
                              data={"type": "kbis", "valid_until": (date.today() + timedelta(days=5)).isoformat()},
                              files={"file": ("k.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")})

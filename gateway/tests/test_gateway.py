@@ -270,3 +270,25 @@ def test_problems_through_the_gateway_name_the_public_path(edge):
                                                                      "location": "/internal/admin"})
     assert "instance" not in hidden.json() and "/internal" not in hidden.text
     assert hidden.headers["location"] == "/internal/admin"
+
+
+def test_one_body_counter_streams_within_the_limit_and_stops_past_it():
+    import asyncio
+
+    from achats.gateway.proxy import BodyTooLarge, body_chunks
+
+    def receiver(*parts: bytes):
+        messages = [{"type": "http.request", "body": part, "more_body": index < len(parts) - 1}
+                    for index, part in enumerate(parts)]
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+        return receive
+
+    async def read(receive, limit: int) -> list[bytes]:
+        return [chunk async for chunk in body_chunks(receive, limit)]
+
+    assert asyncio.run(read(receiver(b"ab", b"", b"cd"), 4)) == [b"ab", b"cd"]  # exactly the limit
+    with pytest.raises(BodyTooLarge):
+        asyncio.run(read(receiver(b"ab", b"cde"), 4))
+    assert asyncio.run(read(receiver(), 4)) == []

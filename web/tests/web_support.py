@@ -126,7 +126,7 @@ consultations service runs too (its migration creates the practice consultations
         "public_base_url": "http://localhost:8080", "registry_url": "http://127.0.0.1:1", **identity_settings})
     IDENTITY.migrate(identity_config)
     identity_runtime = IDENTITY.runtime(identity_config)
-    keys = identity_runtime.extras["identity"].keys
+    keys = identity_runtime.deps.identity.keys
     registry_config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
                                              amqp_url=f"memory://registry-{namespace}",
                                              insee_base_url=standin.base_url, insee_api_key=standin.api_key)
@@ -137,9 +137,9 @@ consultations service runs too (its migration creates the practice consultations
         return security.TokenVerifier(security.JWKSCache("identity", fetch=lambda _url: keys.jwks()),
                                       issuer=identity_config.issuer, audience=identity_config.audience)
 
-    registry_runtime.extras["verifier"] = verifier()
+    registry_runtime.verifier = verifier()
     with serving(REGISTRY.create_app(registry_config, registry_runtime)) as registry_url:
-        identity_runtime.extras["registry"].http.base_url = registry_url
+        identity_runtime.deps.registry.http.base_url = registry_url
         with serving(IDENTITY.create_app(identity_config, identity_runtime)) as identity_url, \
                 _maybe_helpdesk(helpdesk, tmp_path, namespace, verifier) as helpdesk_url, \
                 _maybe_signature(signature, tmp_path, namespace, verifier) as (signature_url, pki), \
@@ -161,7 +161,7 @@ consultations service runs too (its migration creates the practice consultations
                    for key, value in (web_settings or {}).items()}})
             WEB.migrate(config)
             web_runtime = WEB.runtime(config)
-            web_runtime.extras["verifier"] = verifier()
+            web_runtime.verifier = verifier()
             _IDENTITY_DATABASES[identity_url] = database_url
             _IDENTITY_RUNTIMES[identity_url] = identity_runtime
             REGISTRY_RUNTIMES[registry_url] = registry_runtime
@@ -195,7 +195,7 @@ def _maybe_helpdesk(wanted: bool, tmp_path: Path, namespace: str, verifier) -> I
                                     public_base_url="http://localhost:8080")
     HELPDESK.migrate(config)
     runtime = HELPDESK.runtime(config)
-    runtime.extras["verifier"] = verifier()
+    runtime.verifier = verifier()
     with serving(HELPDESK.create_app(config, runtime)) as url:
         yield url
     runtime.db.dispose()
@@ -234,7 +234,7 @@ def _maybe_consultations(database_url: str | None, namespace: str, verifier, tmp
                                              signature_url=signature_url or "")
         CONSULTATIONS.migrate(config)
         runtime = CONSULTATIONS.runtime(config)
-        runtime.extras["verifier"] = verifier()
+        runtime.verifier = verifier()
         with serving(CONSULTATIONS.create_app(config, runtime)) as url:
             yield url
         runtime.db.dispose()
@@ -253,7 +253,7 @@ def _maybe_notifier(wanted: bool, tmp_path: Path, namespace: str, verifier) -> I
                                     public_base_url=PUBLIC, reveal_links=True)
     NOTIFIER.migrate(config)
     runtime = NOTIFIER.runtime(config)
-    runtime.extras["verifier"] = verifier()
+    runtime.verifier = verifier()
     with serving(NOTIFIER.create_app(config, runtime)) as url:
         _NOTIFIER_RUNTIMES[url] = runtime
         try:
@@ -274,11 +274,11 @@ def deliver_mails(platform: dict, *, send: bool = True) -> None:
     import sqlalchemy
 
     from achats.chassis.bus import CloudEvent, outbox
-    from achats.notifier import events as notifier_events
+    from achats.notifier import consumers as notifier_consumers
     from achats.notifier.sender import MailSender
 
     runtime = _NOTIFIER_RUNTIMES[platform["notifier"]]
-    handlers = notifier_events.handlers(runtime)
+    handlers = notifier_consumers.handlers(runtime)
     engine = sqlalchemy.create_engine(platform["helpdesk_database"])
     try:
         with engine.connect() as connection:
@@ -292,9 +292,9 @@ def deliver_mails(platform: dict, *, send: bool = True) -> None:
                 handlers[event.type](uow.session, event)
                 uow.commit()
     if send:
-        extras = runtime.extras
-        MailSender(db=runtime.db, transport=extras["mail_transport"], settings=runtime.settings,
-                   wake=extras["mail_wake"], name="web-tests").run_once()
+        needs = runtime.deps
+        MailSender(db=runtime.db, transport=needs.mail_transport, settings=runtime.settings,
+                   wake=needs.mail_wake, name="web-tests").run_once()
 
 
 @contextlib.contextmanager
@@ -313,12 +313,12 @@ def _maybe_signature(wanted: bool, tmp_path: Path, namespace: str, verifier) -> 
             "validation_workers": 2, "revocation_cache_seconds": 0})
         SIGNATURE.migrate(config)
         runtime = SIGNATURE.runtime(config)
-        runtime.extras["verifier"] = verifier()
+        runtime.verifier = verifier()
         try:
             with serving(SIGNATURE.create_app(config, runtime)) as url:
                 yield url, pki
         finally:
-            runtime.extras["trust_lists"].close()
+            runtime.deps.trust_lists.close()
             runtime.db.dispose()
 
 
@@ -377,7 +377,7 @@ def create_staff(identity_url: str, login: str = "agent.dupont", email: str = "a
 
     runtime = _IDENTITY_RUNTIMES[identity_url]
     with runtime.db.unit_of_work() as uow:
-        identity_create_staff(runtime.extras["identity"], uow.session, None, {
+        identity_create_staff(runtime.deps.identity, uow.session, None, {
             "role": role, "login": login, "password": PASSWORD, "email": email, "first_name": first_name,
             "last_name": last_name})
         uow.commit()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from achats.chassis import security
 from achats.chassis.app import create_app
 from achats.chassis.bus.amqp import AmqpTransport
 from achats.chassis.db import Database
@@ -225,7 +224,8 @@ def test_metrics_count_requests_by_operation_and_status(client):
     assert "/nowhere/at/all/123" not in text  # unmatched paths never become label values
 
 
-def test_bearer_security_rejects_then_accepts(client, keys):
+def test_bearer_security_rejects_then_accepts(keys):
+    client = make_app(jwks_url=keys.jwks_url).test_client()
     body = assert_problem(client.get("/sample/secret"), 401, "unauthenticated")
     assert body["detail"] == "Vous devez être connecté pour accéder à cette ressource."
     expired = client.get("/sample/secret", headers={"Authorization": f"Bearer {keys.token(exp_in=-3600)}"})
@@ -249,7 +249,7 @@ def test_dates_and_times_are_checked_by_format():
 
 
 def test_secured_operation_without_any_verifier_is_503_not_500(client):
-    security.configure(None)
+    # make_app's settings name no JWKS: the app has no verifier.
     response = client.get("/sample/secret", headers={"Authorization": "Bearer abc.def.ghi"})
     assert response.status_code == 503
     assert response.json()["code"] == "authentication_unavailable"

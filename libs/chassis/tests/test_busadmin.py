@@ -37,7 +37,8 @@ def test_an_administrator_sees_the_backlog_and_replays_the_dead_letters(database
     consumer = EventConsumer(name="sample", db=db, transport=transport, handlers={EVENT: flaky},
                              queue_prefix=bus_namespace, retry_delays=(0.05,))
     transport.declare(consumer.spec)
-    settings = ServiceSettings.from_env("sample", environ={}, database_url=database_url, amqp_url="memory://unused")
+    settings = ServiceSettings.from_env("sample", environ={}, database_url=database_url, amqp_url="memory://unused",
+                                        jwks_url=keys.jwks_url)
     client = create_app(settings, spec=SPEC, api_module="sample_service.api", db=db, transport=transport,
                         queue_spec=consumer.spec).test_client()
     admin = {"Authorization": f"Bearer {keys.token({'sub': 'admin-1', 'roles': ['platform_admin']})}"}
@@ -67,7 +68,8 @@ def test_an_administrator_sees_the_backlog_and_replays_the_dead_letters(database
 
 def test_only_platform_administrators_see_or_replay(sqlite_url, memory_transport, keys):
     db = prepare(sqlite_url)
-    settings = ServiceSettings.from_env("sample", environ={}, database_url=sqlite_url, amqp_url="memory://unused")
+    settings = ServiceSettings.from_env("sample", environ={}, database_url=sqlite_url, amqp_url="memory://unused",
+                                        jwks_url=keys.jwks_url)
     client = create_app(settings, spec=SPEC, api_module="sample_service.api", db=db,
                         transport=memory_transport).test_client()
     for method in ("get", "post"):

@@ -64,6 +64,31 @@ def test_an_exception_rolls_back_the_whole_unit(db):
     assert count(db) == 0
 
 
+def add_item(uow, *, name: str, fail: bool = False) -> str:
+    """A use case in the services' form: it takes a unit of work and plain values, and commits."""
+    with uow:
+        uow.session.add(Item(name=name))
+        uow.session.flush()
+        if fail:
+            raise ValueError("refused")
+        uow.commit()
+    return name
+
+
+def test_a_use_case_enters_the_unit_of_work_it_is_given_and_owns_its_commit(db):
+    assert add_item(db.unit_of_work(), name="kept") == "kept"
+    with pytest.raises(ValueError):
+        add_item(db.unit_of_work(), name="refused", fail=True)
+    assert count(db) == 1
+    waiting = db.unit_of_work()
+    with pytest.raises(RuntimeError, match="not entered"):
+        waiting.session  # noqa: B018 - the property refuses before ``with``
+    with waiting, pytest.raises(RuntimeError, match="already entered"), waiting:
+        pass
+    with waiting:  # once out of its block, a unit of work serves again (a use case's next transaction)
+        assert waiting.session.execute(select(func.count()).select_from(Item)).scalar_one() == 1
+
+
 def test_constraints_hold_on_both_databases(db):
     with db.unit_of_work() as uow:
         uow.session.add(Item(name="dup"))

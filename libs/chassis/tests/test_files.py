@@ -38,3 +38,20 @@ def test_safe_names_keep_only_the_last_component_without_controls():
     assert safe_name('../../etc/pa"ss\r\nwd') == "passwd"
     assert safe_name("C:\\Users\\x\\capture.png") == "capture.png"
     assert safe_name("", default="piece-jointe") == "piece-jointe"
+
+
+def test_download_headers_are_the_strictest_and_name_the_file_both_ways():
+    from achats.chassis.files import content_disposition, download_headers
+
+    headers = download_headers("Kbis été 2026.pdf", "application/pdf", 1234)
+    assert headers == {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": "attachment; filename=\"Kbis ete 2026.pdf\"; "
+                               "filename*=UTF-8''Kbis%20%C3%A9t%C3%A9%202026.pdf",
+        "Content-Length": "1234", "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+    # A name cannot escape the header nor the folder; a name with nothing ASCII still has a fallback.
+    assert content_disposition('../../etc/pa"ss;%.txt') == ("attachment; filename=\"pass__.txt\"; "
+                                                           "filename*=UTF-8''pass%3B%25.txt")
+    assert "\r" not in content_disposition("a\r\nSet-Cookie: x=1") and "\n" not in content_disposition("a\nb")
+    assert content_disposition("числа.pdf").startswith('attachment; filename=".pdf"; filename*=UTF-8\'\'')
+    assert content_disposition("") == "attachment; filename=\"document\"; filename*=UTF-8''document"

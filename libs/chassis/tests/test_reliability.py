@@ -17,7 +17,7 @@ import pytest
 from achats.chassis.bus import EventConsumer, OutboxRelay
 from achats.chassis.bus.amqp import AmqpTransport
 from achats.chassis.testing import wait_until
-from achats.chassis.testing.tcpproxy import TcpProxy
+from achats.chassis_testing.tcpproxy import TcpProxy
 
 from bus_support import EVENT, Running, effect_counts, prepare, publish_many, record_effect
 

@@ -9,7 +9,6 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from achats.chassis import security
 from achats.chassis.problems import Problem
 from achats.chassis.security import JWKSCache, Principal, TokenVerifier, bearer_info, require_roles
-from achats.chassis.testing.keys import TestKeys
+from achats.chassis.testing.keys import JWKSServer, TestKeys
 
 ISSUER = "https://identity.test"
 AUDIENCE = "achats"
@@ -30,40 +29,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class JWKSServer:
-    """A real local HTTP server publishing a JWKS and counting fetches."""
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        self.jwks = jwks
-        self.fetches = 0
-        self.status = 200
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.fetches += 1
-                body = json.dumps(outer.jwks).encode()
-                self.send_response(outer.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.httpd.shutdown()
-            self.thread.join()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -362,24 +327,28 @@ def test_principal_from_claims() -> None:
         minimal.sub = "other"  # type: ignore[misc]
 
 
-@pytest.fixture
-def configured(verifier: TokenVerifier) -> Iterator[TokenVerifier]:
-    security.configure(verifier)
-    yield verifier
-    security.configure(None)
+def _verifying(verifier: TokenVerifier | None, token: str) -> dict[str, Any]:
+    """bearer_info as the chassis middleware calls it: with the app's verifier as the request's."""
+    async def call() -> dict[str, Any]:
+        context = security.request_verifier.set(verifier)
+        try:
+            return await bearer_info(token)
+        finally:
+            security.request_verifier.reset(context)
+
+    return asyncio.run(call())
 
 
-def test_bearer_info_uses_configured_verifier(configured: TokenVerifier, rsa_keys: TestKeys) -> None:
-    assert asyncio.run(bearer_info(rsa_keys.token(sub="u-9")))["sub"] == "u-9"
+def test_bearer_info_uses_the_request_verifier(verifier: TokenVerifier, rsa_keys: TestKeys) -> None:
+    assert _verifying(verifier, rsa_keys.token(sub="u-9"))["sub"] == "u-9"
     with pytest.raises(Problem) as info:
-        asyncio.run(bearer_info(rsa_keys.token(exp_in=-100)))
+        _verifying(verifier, rsa_keys.token(exp_in=-100))
     assert info.value.code == "token_expired"
 
 
-def test_bearer_info_unconfigured() -> None:
-    security.configure(None)
+def test_bearer_info_without_a_verifier() -> None:
     with pytest.raises(Problem) as info:
-        asyncio.run(bearer_info("x"))
+        _verifying(None, "x")
     assert (info.value.status, info.value.code) == (503, "authentication_unavailable")
 
 
@@ -425,14 +394,20 @@ def whoami(user: str, token_info: dict[str, Any]) -> dict[str, Any]:
     return {"sub": user, "roles": token_info.get("roles", [])}
 
 
-def test_connexion_flask_app(tmp_path: Path, configured: TokenVerifier, rsa_keys: TestKeys,
+def test_connexion_flask_app(tmp_path: Path, verifier: TokenVerifier, rsa_keys: TestKeys,
                              server: JWKSServer, clock: FakeClock) -> None:
     from connexion import FlaskApp
     from connexion.lifecycle import ConnexionResponse
+    from connexion.middleware import MiddlewarePosition
+
+    from achats.chassis.observability import RequestContextMiddleware
 
     (tmp_path / "openapi.yaml").write_text(SPEC % __name__)
     app = FlaskApp(__name__, specification_dir=str(tmp_path))
     app.add_api("openapi.yaml")
+    # The chassis middleware makes the app's verifier the request's, as create_app installs it.
+    app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, service="t",
+                       max_body_bytes=10_000, verifier=verifier)
 
     def problem_handler(request: Any, exc: Problem) -> ConnexionResponse:
         return ConnexionResponse(status_code=exc.status, mimetype="application/problem+json",
@@ -456,6 +431,6 @@ def test_connexion_flask_app(tmp_path: Path, configured: TokenVerifier, rsa_keys
     assert expired.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
     server.stop()
-    security.configure(TokenVerifier(JWKSCache(server.url, clock=clock)))
+    verifier.jwks = JWKSCache(server.url, clock=clock)  # a new key set to fetch, from a JWKS now down
     down = client.get("/whoami", headers={"Authorization": f"Bearer {rsa_keys.token()}"})
     assert down.status_code == 503

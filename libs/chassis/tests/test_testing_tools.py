@@ -13,7 +13,7 @@ import pytest
 
 from achats.chassis.testing import wait_until
 from achats.chassis.testing.smtp import SmtpSink
-from achats.chassis.testing.tcpproxy import TcpProxy
+from achats.chassis_testing.tcpproxy import TcpProxy
 
 
 class EchoServer:

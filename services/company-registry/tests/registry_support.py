@@ -34,7 +34,7 @@ class Registry:
 def make_registry(database_url: str, keys: TestKeys, insee_url: str, **settings) -> Registry:
     config = SERVICE.load_settings({}, **{
         "database_url": database_url, "amqp_url": "memory://registry-tests", "insee_base_url": insee_url,
-        "insee_api_key": "standin-key", "log_json": True, **settings})
+        "insee_api_key": "standin-key", "log_json": True, "jwks_url": keys.jwks_url, **settings})
     SERVICE.migrate(config)
     runtime = SERVICE.runtime(config)
     app = SERVICE.create_app(config, runtime)

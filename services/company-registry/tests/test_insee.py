@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from achats.company_registry.app import SERVICE
 from achats.company_registry.insee import InseeClient, InseeConfig, InseeUnavailable, SlidingWindowLimiter
 
 CCAS = "26570134200148"
@@ -185,7 +187,9 @@ def test_limiter_gives_up_rather_than_wait_past_the_deadline(database_url):
 
     assert limiter.acquire(deadline=time.monotonic() + 0.5) is False
     assert limiter.calls_in_window() == 2
-    client = InseeClient(db, InseeConfig(base_url="http://127.0.0.1:1", api_key="k"), limiter=limiter)
+    settings = SERVICE.load_settings({}, database_url=database_url, amqp_url="memory://registry-tests",
+                                     insee_base_url="http://127.0.0.1:1", insee_api_key="k")
+    client = InseeClient(db, InseeConfig.from_settings(settings), limiter=limiter)
     with pytest.raises(InseeUnavailable):
         client.siret(CCAS)
     db.dispose()
@@ -198,7 +202,7 @@ def test_a_lookup_against_a_failing_insee_makes_at_most_two_calls_and_leaves_ins
     insee.set_mode("503")
     assert lookup(registry, CCAS).status_code == 503
     assert insee.calls()["total"] == 2  # the call and one retry: not a sixth of the minute's quota
-    assert registry.runtime.extras["insee"].breaker.state == "closed"
+    assert registry.runtime.deps.insee.breaker.state == "closed"
     insee.set_mode("normal")
     # Another user's lookup right after is asked of INSEE, not refused by an open breaker.
     assert lookup(registry, "39070200900015").status_code == 200
@@ -210,7 +214,7 @@ def test_the_breaker_counts_failed_user_actions_not_attempts(registry, insee):
     for count, number in enumerate(numbers, 1):
         response = lookup(registry, number)
         assert (response.status_code, response.json()["reason"]) == (503, "http_503")
-        assert registry.runtime.extras["insee"].breaker.state == ("open" if count == 5 else "closed")
+        assert registry.runtime.deps.insee.breaker.state == ("open" if count == 5 else "closed")
     assert insee.calls()["total"] == 10
     refused = lookup(registry, CCAS)
     assert (refused.status_code, refused.json()["reason"]) == (503, "circuit_open")
@@ -232,7 +236,7 @@ def test_a_retry_after_beyond_the_budget_is_honoured_by_not_retrying(database_ur
     assert (response.status_code, response.json()["reason"]) == (503, "rate_limited")
     assert insee.calls()["total"] == 1
     # INSEE's quota says nothing of its health: even a breaker that opens at the first failure stays closed.
-    assert registry.runtime.extras["insee"].breaker.state == "closed"
+    assert registry.runtime.deps.insee.breaker.state == "closed"
     registry.runtime.db.dispose()
 
 
@@ -277,7 +281,7 @@ def test_the_budget_runs_from_the_requests_arrival(registry, insee, unknown_sire
     from achats.chassis.problems import Problem
     from achats.company_registry.lookup import lookup as lookup_service
 
-    client = registry.runtime.extras["insee"]
+    client = registry.runtime.deps.insee
     assert lookup(registry, unknown_siret).status_code == 404
     calls = insee.calls()["total"]
     token = request_started_var.set(time.monotonic() - 10)  # a request that waited for a worker past its budget
@@ -313,3 +317,14 @@ def test_waiting_for_the_limiter_lock_is_bounded_by_the_budget(fresh_postgres_ur
         holder.rollback()
         holder.close()
         registry.runtime.db.dispose()
+
+
+def test_the_insee_config_is_the_settings_insee_values(database_url):
+    defaults = SERVICE.load_settings({}, database_url=database_url, amqp_url="memory://registry-tests")
+    config = defaults.insee()
+    for field in dataclasses.fields(config):
+        assert getattr(config, field.name) == getattr(defaults, f"insee_{field.name}")
+    assert (config.deadline, config.not_found_ttl) == (3.5, 3_600.0)
+    changed = SERVICE.load_settings({"INSEE_NOT_FOUND_TTL": "60", "COMPANY_REGISTRY_INSEE_DEADLINE": "2"},
+                                    database_url=database_url, amqp_url="memory://registry-tests").insee()
+    assert (changed.not_found_ttl, changed.deadline) == (60.0, 2.0)

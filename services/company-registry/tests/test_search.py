@@ -85,4 +85,4 @@ def test_insee_down_gives_the_guides_message_and_the_manual_fallback(registry, i
 
 def test_the_search_is_public_and_counted_by_the_limiter(registry):
     assert search(registry, q="test", limit=5).status_code == 200  # no token: registration comes before login
-    assert registry.runtime.extras["insee"].limiter.calls_in_window() == 1
+    assert registry.runtime.deps.insee.limiter.calls_in_window() == 1

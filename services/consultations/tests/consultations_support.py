@@ -39,7 +39,7 @@ class Consultations:
 
     @property
     def depot(self):
-        return self.runtime.extras["depot"]
+        return self.runtime.deps.depot
 
     def auth(self, who: str = "marie") -> dict:
         claims = {"roles": ["supplier"], "name": who.capitalize(), **PEOPLE[who]}
@@ -60,7 +60,8 @@ def make_consultations(database_url: str, keys: TestKeys, *, tsa=None, storage=N
     if storage is not None:
         extra["deposit_storage"] = str(storage)
     config = SERVICE.load_settings({}, **{"database_url": database_url, "amqp_url": "memory://consultations-tests",
-                                          "log_json": True, "master_keys": MASTER_KEYS, **extra, **settings})
+                                          "log_json": True, "master_keys": MASTER_KEYS, "jwks_url": keys.jwks_url,
+                                          **extra, **settings})
     SERVICE.migrate(config)
     runtime = SERVICE.runtime(config)
     app = SERVICE.create_app(config, runtime, validate_responses=True)

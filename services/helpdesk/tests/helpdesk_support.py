@@ -103,7 +103,8 @@ def make_helpdesk(database_url: str, keys: TestKeys, **settings) -> Helpdesk:
     config = SERVICE.load_settings({}, **{
         "database_url": database_url, "amqp_url": "memory://helpdesk-tests", "log_json": True,
         # No registry unless a test brings one (a port nothing listens on: refused at once).
-        "public_base_url": "https://achats.example", "registry_url": "http://127.0.0.1:1", **settings})
+        "public_base_url": "https://achats.example", "registry_url": "http://127.0.0.1:1", "jwks_url": keys.jwks_url,
+        **settings})
     SERVICE.migrate(config)
     runtime = SERVICE.runtime(config)
     app = SERVICE.create_app(config, runtime, validate_responses=True)

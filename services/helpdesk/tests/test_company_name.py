@@ -16,7 +16,7 @@ def registry(tmp_path, keys):
     """The company registry with one company (Curie SARL, a foreign one: no INSEE needed)."""
     config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
                                     amqp_url="memory://registry-helpdesk", insee_base_url="http://127.0.0.1:1",
-                                    insee_api_key="unused", log_json=True)
+                                    insee_api_key="unused", log_json=True, jwks_url=keys.jwks_url)
     REGISTRY.migrate(config)
     runtime = REGISTRY.runtime(config)
     app = REGISTRY.create_app(config, runtime)

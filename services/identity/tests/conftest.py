@@ -1,5 +1,6 @@
-"""Fixtures of the identity tests: identity on a fresh database, the real company registry over HTTP
-(with the INSEE stand-in) verifying identity's service tokens, and mail-bound events read from the outbox."""
+"""Fixtures of the identity tests: identity on a fresh database, a stand-in of the company registry over
+HTTP (registry_standin.py, checked against the registry's contract) verifying identity's service tokens,
+and mail-bound events read from the outbox. Nothing of the registry's package: identity stands alone."""
 
 from __future__ import annotations
 
@@ -11,14 +12,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from identity_support import Stack, build_stack
+from registry_standin import RegistryStandin
 
 
 @pytest.fixture(scope="session")
 def standin():
-    from achats.company_registry.standin.testing import running_standin
-
-    with running_standin() as server:
-        yield server
+    return RegistryStandin()
 
 
 @pytest.fixture
@@ -26,3 +25,4 @@ def stack(database_url, tmp_path, standin) -> Stack:
     standin.reset()
     with build_stack(database_url, tmp_path, standin) as built:
         yield built
+    assert not standin.broken, f"identity and the registry's contract disagree: {standin.broken}"

@@ -13,8 +13,6 @@ from sqlalchemy import select
 
 from achats.chassis import security
 from achats.chassis.bus import outbox
-from achats.chassis.testing.server import serving
-from achats.company_registry.app import SERVICE as REGISTRY
 from achats.identity.app import SERVICE as IDENTITY
 
 CCAS_SIRET = "26570134200148"
@@ -35,12 +33,16 @@ class Stack:
     client: object
     runtime: object
     registry_url: str
-    registry_runtime: object
+    registry: object  # what answered for the registry: registry_standin.RegistryStandin, or the real one
     addresses: list[str] = field(default_factory=list)
 
     @property
+    def registry_runtime(self):
+        return self.registry.runtime
+
+    @property
     def identity(self):
-        return self.runtime.extras["identity"]
+        return self.runtime.deps.identity
 
     def events(self, type_: str) -> list[dict]:
         with self.runtime.db.session() as session:
@@ -86,7 +88,10 @@ class Stack:
 
 
 @contextlib.contextmanager
-def build_stack(database_url: str, tmp_path, standin, **identity_settings) -> Iterator[Stack]:
+def build_stack(database_url: str, tmp_path, registry, **identity_settings) -> Iterator[Stack]:
+    """Identity on ``database_url``, its registry client calling ``registry`` over HTTP: the stand-in of
+    registry_standin.py here (``registry.serving(verifier, tmp_path)`` gives its base URL), the real
+    registry in tests/test_event_contracts.py."""
     namespace = uuid.uuid4().hex[:8]
     identity_config = IDENTITY.load_settings({}, **{
         "database_url": database_url, "amqp_url": f"memory://identity-{namespace}", "log_json": True,
@@ -94,20 +99,12 @@ def build_stack(database_url: str, tmp_path, standin, **identity_settings) -> It
         **identity_settings})
     IDENTITY.migrate(identity_config)
     runtime = IDENTITY.runtime(identity_config)
-    identity = runtime.extras["identity"]
-    registry_config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
-                                             amqp_url=f"memory://registry-{namespace}",
-                                             insee_base_url=standin.base_url, insee_api_key=standin.api_key)
-    REGISTRY.migrate(registry_config)
-    registry_runtime = REGISTRY.runtime(registry_config)
+    identity = runtime.deps.identity
     # The registry verifies identity's tokens with identity's public keys, as it would through the JWKS URL.
-    registry_runtime.extras["verifier"] = security.TokenVerifier(
-        security.JWKSCache("identity", fetch=lambda _url: identity.keys.jwks()), issuer=identity_config.issuer,
-        audience=identity_config.audience)
-    with serving(REGISTRY.create_app(registry_config, registry_runtime)) as registry_url:
-        runtime.extras["registry"].http.base_url = registry_url
+    verifier = security.TokenVerifier(security.JWKSCache("identity", fetch=lambda _url: identity.keys.jwks()),
+                                      issuer=identity_config.issuer, audience=identity_config.audience)
+    with registry.serving(verifier, tmp_path) as registry_url:
+        runtime.deps.registry.http.base_url = registry_url
         app = IDENTITY.create_app(identity_config, runtime)
-        yield Stack(client=app.test_client(), runtime=runtime, registry_url=registry_url,
-                    registry_runtime=registry_runtime)
+        yield Stack(client=app.test_client(), runtime=runtime, registry_url=registry_url, registry=registry)
     runtime.db.dispose()
-    registry_runtime.db.dispose()

@@ -221,7 +221,7 @@ def test_registry_problems_reach_the_user(stack, standin):
 
 
 def test_registry_down_is_a_clear_503(stack):
-    stack.runtime.extras["registry"].http.base_url = "http://127.0.0.1:1"
+    stack.runtime.deps.registry.http.base_url = "http://127.0.0.1:1"
     response = stack.client.post("/identity/registrations", json=registration())
     assert response.status_code == 503
     assert response.json()["code"] == "registry_unavailable"

@@ -140,7 +140,7 @@ def test_refresh_grant_on_the_oauth_endpoint(stack):
 
 
 def test_client_credentials_for_services(stack):
-    create_client(stack.identity, "helpdesk", "a long random client secret")
+    create_client(stack.runtime.db.unit_of_work(), stack.identity, "helpdesk", "a long random client secret")
     basic = base64.b64encode(b"helpdesk:a long random client secret").decode()
     response = stack.client.post("/identity/oauth/token", data={"grant_type": "client_credentials"},
                                  headers={"Authorization": f"Basic {basic}"})

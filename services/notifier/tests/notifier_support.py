@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from achats.chassis.bus import CloudEvent
 from achats.chassis.bus.transport import OutgoingMessage
-from achats.notifier import contract, events
+from achats.notifier import consumers, contract
 from achats.notifier.app import SERVICE
 from achats.notifier.models import Delivery
 from achats.notifier.sender import MailSender
@@ -97,16 +97,16 @@ class Notifier:
 
     def apply(self, *cloud_events: CloudEvent) -> None:
         """What the consumer does with each event, minus the broker and the inbox: its handler, committed."""
-        handlers = events.handlers(self.runtime)
+        handlers = consumers.handlers(self.runtime)
         for cloud_event in cloud_events:
             with self.db.unit_of_work() as uow:
                 handlers[cloud_event.type](uow.session, cloud_event)
                 uow.commit()
 
     def sender(self, name: str = "sender") -> MailSender:
-        extras = self.runtime.extras
-        return MailSender(db=self.db, transport=extras["mail_transport"], settings=self.settings,
-                          wake=extras["mail_wake"], name=name)
+        needs = self.runtime.deps
+        return MailSender(db=self.db, transport=needs.mail_transport, settings=self.settings,
+                          wake=needs.mail_wake, name=name)
 
     def dead_letters(self) -> list[bytes]:
         return self.runtime.transport.dead_letters(self.consumer.spec)

@@ -19,7 +19,7 @@ OPERATIONS = [("get", "/notifier/deliveries"), ("get", "/notifier/deliveries/1f0
 @pytest.fixture
 def setup(notifiers, sqlite_url, mail_server, keys):
     def make(database_url=sqlite_url, **overrides):
-        notifier = notifiers(make_settings(database_url, mail_server.url(), **overrides))
+        notifier = notifiers(make_settings(database_url, mail_server.url(), jwks_url=keys.jwks_url, **overrides))
         app = SERVICE.create_app(notifier.settings, notifier.runtime, validate_responses=True, configure_logs=False)
         return notifier, app.test_client()
 
@@ -156,7 +156,7 @@ def test_a_failed_mail_is_sent_again_with_the_same_message_id(setup, keys, mail_
     response = client.post(f"/notifier/deliveries/{failed.id}/retry", headers=headers)
     assert response.status_code == 202, response.text
     assert response.json()["status"] == QUEUED
-    assert notifier.runtime.extras["mail_wake"].is_set()  # the sender does not wait for its next poll
+    assert notifier.runtime.deps.mail_wake.is_set()  # the sender does not wait for its next poll
     sender = notifier.sender()
     assert wait_until(lambda: sender.run_once() >= 0 and notifier.deliveries()[0].status == SENT)
     (sent,) = notifier.deliveries()

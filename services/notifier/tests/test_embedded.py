@@ -14,7 +14,7 @@ def test_a_developer_gets_the_reset_link_from_the_api(tmp_path, memory_transport
     var = tmp_path / "var"
     environ = {key: value.format(var=var) for key, value in SERVICE.embedded.items()}
     environ.update(DATABASE_URL=f"sqlite:///{tmp_path}/notifier.db", AMQP_URL="memory://embedded-test",
-                   LOG_JSON="false")
+                   LOG_JSON="false", JWKS_URL=keys.jwks_url)
     settings = SERVICE.load_settings(environ)
     assert settings.mail_url == f"maildir://{var}/mail" and settings.sender == "nepasrepondre@localhost"
     with Notifier(settings) as notifier:

@@ -68,8 +68,8 @@ def build(keys, pki, store, tmp_path):
     yield _build
     for built in made:
         built.runtime.db.dispose()
-        if not any(built.runtime.extras["trust_lists"] is s for s in [store]):
-            built.runtime.extras["trust_lists"].close()
+        if not any(built.runtime.deps.trust_lists is s for s in [store]):
+            built.runtime.deps.trust_lists.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +50,11 @@ def make_service(database_url: str, keys: TestKeys, running: RunningPki, cache_d
         "lotl_signer_certs": (str(running.pki.cert_path("lotl-signer")),), "tsa_url": running.tsa_url,
         "trust_lists_cache_dir": str(cache_dir), "validation_workers": 2, "log_json": True,
         # Each test sees the stand-ins as they are now (a test may take the OCSP responder down).
-        "revocation_cache_seconds": 0, **settings})
+        "revocation_cache_seconds": 0, "jwks_url": keys.jwks_url, **settings})
     SERVICE.migrate(config)
     runtime = SERVICE.runtime(config)
     if store is not None:
-        runtime.extras["trust_lists"] = store
+        runtime.deps = dataclasses.replace(runtime.deps, trust_lists=store)
     app = SERVICE.create_app(config, runtime)
     return Service(client=app.test_client(), runtime=runtime, keys=keys)
 

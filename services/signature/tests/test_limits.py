@@ -93,7 +93,7 @@ def test_a_file_neither_pdf_nor_signature_is_422_and_nothing_is_kept(service, mo
     def no_job(*_args, **_kwargs):
         raise AssertionError("an unrecognised file must be refused before any validation job")
 
-    monkeypatch.setattr(service.runtime.extras["sandbox"], "run", no_job)
+    monkeypatch.setattr(service.runtime.deps.sandbox, "run", no_job)
     before = _count_verifications(service)
     body = problem(service.client.post("/signature/verifications", files={"file": (name, content)}), 422,
                    "file_not_recognised")
@@ -106,7 +106,7 @@ def test_a_file_neither_pdf_nor_signature_is_422_and_nothing_is_kept(service, mo
 def test_thirty_megabytes_of_zeros_are_refused_quickly(service, monkeypatch):
     import time
 
-    monkeypatch.setattr(service.runtime.extras["sandbox"], "run",
+    monkeypatch.setattr(service.runtime.deps.sandbox, "run",
                         lambda *_a, **_k: (_ for _ in ()).throw(AssertionError("no validation job")))
     zeros = bytes(30 * MIB)
     started = time.monotonic()
@@ -147,7 +147,7 @@ def test_empty_and_missing_files(service):
 def test_time_budget_kills_the_worker_and_the_service_goes_on(build, service, pki, pdf):
     signed = sign(pki, "qesig", pdf)
     hurried = build(validation_timeout=0.001)
-    sandbox = hurried.runtime.extras["sandbox"]
+    sandbox = hurried.runtime.deps.sandbox
     killed = sandbox.killed
     body = problem(hurried.client.post("/signature/verifications", files={"file": ("offre.pdf", signed)}), 422,
                    "processing_timeout")

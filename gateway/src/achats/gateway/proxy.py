@@ -95,26 +95,10 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
     if scope.get("query_string"):
         url += "?" + scope["query_string"].decode("latin-1")
     if declared_length is not None:
-        if declared_length > rule.max_body:
-            raise too_large(rule)
+        check_declared(rule, declared_length)
         headers["content-length"] = str(declared_length)
     has_body = declared_length not in (None, 0) or "transfer-encoding" in {
         k.decode().lower() for k, _ in scope["headers"]}
-
-    async def body():
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > rule.max_body:
-                raise BodyTooLarge()
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                return
 
     if not upstream.breaker.allow_request():
         raise Problem(status=503, code="service_unavailable",
@@ -124,8 +108,9 @@ async def forward(upstream: Upstream, rule: Rule, scope: dict, receive, send, *,
     attempts = 2 if method in IDEMPOTENT and not has_body else 1
     for attempt in range(1, attempts + 1):
         try:
-            async with upstream.session.request(method, url, headers=headers, data=body() if has_body else None,
-                                                timeout=timeout, allow_redirects=False) as response:
+            data = body_chunks(receive, rule.max_body) if has_body else None
+            async with upstream.session.request(method, url, headers=headers, data=data, timeout=timeout,
+                                                allow_redirects=False) as response:
                 await _relay(upstream, response, send,
                              PublicPaths(upstream.name, requested, scope["path"], rules)
                              if rule.target and method != "HEAD" else None, html_pages=rule.upstream == "web")
@@ -232,6 +217,31 @@ async def _relay(upstream: Upstream, response: aiohttp.ClientResponse, send, pat
     except (TimeoutError, aiohttp.ClientError) as exc:
         log.warning("gateway.upstream_cut", upstream=upstream.name, error=repr(exc))
     await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def check_declared(rule: Rule, declared_length: int | None) -> None:
+    """A request announcing (``Content-Length``) more than the route takes is refused before reading it."""
+    if declared_length is not None and declared_length > rule.max_body:
+        raise too_large(rule)
+
+
+async def body_chunks(receive, limit: int):
+    """The request body from ASGI ``receive``, chunk by chunk; BodyTooLarge once more than ``limit`` bytes came
+    (whatever ``Content-Length`` said: chunked bodies have none). The one body counter of the gateway: streamed
+    on to the service, or read whole when the gateway needs the body itself."""
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            raise BodyTooLarge()
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
 
 
 def too_large(rule: Rule) -> Problem:

@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
-from . import forms, sessions
+from . import deps, forms, sessions
 from .pages import return_path, safe_next
 
 blueprint = flask.Blueprint("account", __name__)
 
 
 def _identity():
-    return current_runtime().extras["identity"]
+    return deps.current().identity
 
 
 @blueprint.get("/connexion")

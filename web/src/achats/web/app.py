@@ -15,7 +15,6 @@ from flask_babel import Babel
 from flask_compress import Compress
 
 from achats.chassis.app import Runtime, create_app
-from achats.chassis.http import ServiceClient
 from achats.chassis.observability import RequestContextMiddleware
 from achats.chassis.service import ServiceDefinition
 
@@ -29,6 +28,7 @@ from . import (
     company,
     configuration,
     consultations,
+    deps,
     errors,
     i18n,
     me,
@@ -47,20 +47,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; font-src 'self'; style-src 'se
        "connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'")
 
 
-def configure(runtime: Runtime) -> None:
-    s: WebSettings = runtime.settings
-    runtime.extras["identity"] = ServiceClient(s.identity_url, service="identity")
-    runtime.extras["registry"] = ServiceClient(s.registry_url, service="company-registry")
-    runtime.extras["helpdesk"] = ServiceClient(s.helpdesk_url, service="helpdesk")
-    runtime.extras["notifier"] = ServiceClient(s.notifier_url, service="notifier")
-    # A verification or a signing runs in the service's sandbox (its own 30 s budget): wait for it.
-    runtime.extras["consultations"] = ServiceClient(s.consultations_url, service="consultations")
-    runtime.extras["signature"] = ServiceClient(s.signature_url, service="signature", read_timeout=60)
-
-
 def build_app(settings: WebSettings, runtime: Runtime):
-    app = create_app(settings, spec=HERE / "openapi.yaml", db=runtime.db, transport=runtime.transport,
-                     extras=runtime.extras, api_module="achats.web.api")
+    app = create_app(settings, spec=HERE / "openapi.yaml", runtime=runtime, api_module="achats.web.api")
     setup_flask(app.app, settings)
     # Outside the chassis' body limit (the first middleware after Starlette's error one): its problem+json 413
     # becomes the DSFR page for a browser's navigation (errors.HtmlRefusals).
@@ -153,7 +141,7 @@ SERVICE = ServiceDefinition(
     spec=HERE / "openapi.yaml",
     settings_class=WebSettings,
     migrations=HERE / "migrations",
-    configure=configure,
+    dependencies=deps.build,
     build_app=build_app,
     embedded={
         # A fixed key is fine on a developer's machine only; every other deployment sets its own.

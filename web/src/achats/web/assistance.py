@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
-from . import forms, sessions
+from . import deps, forms, sessions
 from .account import LoginRequired, require_login
 from .relay import relayed
 
@@ -49,7 +49,7 @@ def _page(response, status: int = 200) -> flask.Response:
 
 
 def _helpdesk():
-    return current_runtime().extras["helpdesk"]
+    return deps.current().helpdesk
 
 
 def _checked(reference: str) -> None:

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from achats.chassis.app import current_runtime
 from achats.chassis.observability import human_size
 
-from . import forms, sessions
+from . import deps, forms, sessions
 
 blueprint = flask.Blueprint("assistance_request", __name__)
 
@@ -48,7 +48,7 @@ def _helpdesk(method: str, path: str, *, token: bool = True, **kwargs):
         headers["Authorization"] = f"Bearer {access}"
     # The technical context (operating system, browser) is the helpdesk's reading of the person's User-Agent.
     headers.setdefault("User-Agent", flask.request.headers.get("User-Agent", ""))
-    response = current_runtime().extras["helpdesk"].request(method, path, headers=headers, retry=False, **kwargs)
+    response = deps.current().helpdesk.request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401 and access:
         # A token the helpdesk no longer takes: the form works anonymously too.
         return _helpdesk(method, path, token=False, headers=headers, **kwargs)
@@ -108,7 +108,7 @@ def _record_view(faq: list[dict] | None) -> str | None:
     its id goes with « La FAQ m'a permis… ». Not recorded: the page still works."""
     if not faq:
         return None
-    response = current_runtime().extras["helpdesk"].request(
+    response = deps.current().helpdesk.request(
         "POST", "/helpdesk/faq/views", json={"entry_ids": [e["id"] for e in faq]}, retry=False)
     return response.json().get("view_id") if response.status_code == 201 else None
 

@@ -13,10 +13,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from achats.chassis.app import current_runtime
 from achats.chassis.http import ServiceUnavailable
 
-from . import backoffice, forms, journal, sessions
+from . import backoffice, deps, forms, journal, sessions
 from .account import require_login
 
 blueprint = flask.Blueprint("bo_admin", __name__, url_prefix="/back-office")
@@ -139,7 +138,7 @@ def _journal_source(client: str, path: str, cursor: str | None) -> tuple[list | 
         else:
             # Another service's 401 (it does not trust this token: an instance of another platform at its address)
             # leaves the journal to the others instead of ending the session; identity's 401 still logs out.
-            response = current_runtime().extras[client].request(
+            response = deps.current().client(client).request(
                 "GET", path, params=params, retry=False,
                 headers={"Authorization": f"Bearer {sessions.access_token()}"})
             if response.status_code == 403:

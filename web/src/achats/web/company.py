@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
-from . import forms, sessions
+from . import deps, forms, sessions
 from .account import LoginRequired, require_login
 
 blueprint = flask.Blueprint("company", __name__)
@@ -38,7 +38,7 @@ def menu() -> dict:
 
 def _call(service: str, method: str, path: str, **kwargs) -> requests.Response:
     headers = {"Authorization": f"Bearer {sessions.access_token()}"}
-    response = current_runtime().extras[service].request(method, path, headers=headers, retry=False, **kwargs)
+    response = deps.current().client(service).request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401:
         # The session ended at identity (revoked, roles changed, account gone): log in again.
         sessions.end(flask.request.cookies.get(sessions.COOKIE))

@@ -18,9 +18,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from achats.chassis.app import current_runtime
-
-from . import forms, sessions
+from . import deps, forms, sessions
 from .account import LoginRequired, require_login
 from .relay import relayed
 
@@ -41,7 +39,7 @@ def call(method: str, path: str, extra_headers: dict | None = None, **kwargs):
     """The consultations service, with the user's token when there is a session (the pages are public)."""
     token = sessions.access_token()
     headers = {**(extra_headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
-    response = current_runtime().extras["consultations"].request(method, path, headers=headers, retry=False, **kwargs)
+    response = deps.current().consultations.request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401 and token:
         sessions.end(flask.request.cookies.get(sessions.COOKIE))
         raise LoginRequired

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
-from . import forms, sessions
+from . import deps, forms, sessions
 from .account import LoginRequired, require_login
 
 blueprint = flask.Blueprint("me", __name__)
@@ -22,7 +22,7 @@ INFO_FIELDS = ("last_name", "first_name", "phone", "fax")
 
 def _identity(method: str, path: str, **kwargs):
     headers = {"Authorization": f"Bearer {sessions.access_token()}"}
-    response = current_runtime().extras["identity"].request(method, path, headers=headers, retry=False, **kwargs)
+    response = deps.current().identity.request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401:
         # The session ended at identity (revoked, account gone): log in again.
         sessions.end(flask.request.cookies.get(sessions.COOKIE))

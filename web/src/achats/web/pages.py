@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 
 import flask
 
-from achats.chassis.app import current_runtime
 from achats.chassis.http import ServiceUnavailable
 
-from . import audit, configuration, i18n, user_guide
+from . import audit, configuration, deps, i18n, user_guide
 
 blueprint = flask.Blueprint("pages", __name__)
 
@@ -48,9 +47,7 @@ def static_page(page: str):
 def helpdesk_faq() -> list[dict] | None:
     """The helpdesk's FAQ by category, as anyone may read it (no token: the page needs no account); None when the
     helpdesk does not answer, and the page says so."""
-    client = current_runtime().extras.get("helpdesk")
-    if client is None:
-        return None
+    client = deps.current().helpdesk
     headers = {"User-Agent": flask.request.headers.get("User-Agent", "")}
     try:
         answer = client.request("GET", "/helpdesk/categories", headers=headers, retry=False)

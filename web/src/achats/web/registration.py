@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from achats.chassis.app import current_runtime
 
-from . import forms
+from . import deps, forms
 
 blueprint = flask.Blueprint("registration", __name__)
 
@@ -53,11 +53,11 @@ _reference_cache: dict[str, tuple[float, list[dict]]] = {}
 
 
 def _registry():
-    return current_runtime().extras["registry"]
+    return deps.current().registry
 
 
 def _identity():
-    return current_runtime().extras["identity"]
+    return deps.current().identity
 
 
 def _serializer() -> URLSafeSerializer:

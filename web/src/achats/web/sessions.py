@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from achats.chassis.app import current_runtime
 from achats.chassis.db import utcnow
 
+from . import deps
 from .models import BrowserSession
 
 log = structlog.get_logger(__name__)
@@ -57,11 +58,11 @@ def _settings():
 
 
 def _identity():
-    return current_runtime().extras["identity"]
+    return deps.current().identity
 
 
 def _verify(access_token: str) -> dict:
-    verifier = current_runtime().extras.get("verifier")
+    verifier = current_runtime().verifier
     if verifier is None:
         raise RuntimeError("JWKS_URL is not set: the web front end cannot check identity's tokens")
     return verifier.verify(access_token)

@@ -18,9 +18,7 @@ import flask
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from achats.chassis.app import current_runtime
-
-from . import forms, sessions
+from . import deps, forms, sessions
 from .account import LoginRequired, require_login
 from .relay import relayed
 
@@ -35,7 +33,7 @@ LEVELS = ("B-B", "B-T", "B-LT")
 
 def _service(method: str, path: str, *, token: str | None = None, **kwargs):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = current_runtime().extras["signature"].request(method, path, headers=headers, retry=False, **kwargs)
+    response = deps.current().signature.request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401 and token:
         sessions.end(flask.request.cookies.get(sessions.COOKIE))
         raise LoginRequired

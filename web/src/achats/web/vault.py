@@ -15,9 +15,7 @@ import flask
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from achats.chassis.app import current_runtime
-
-from . import forms, sessions
+from . import deps, forms, sessions
 from .account import LoginRequired, require_login
 from .relay import relayed
 
@@ -58,7 +56,7 @@ def _company_id() -> str:
 
 def _registry(method: str, path: str, **kwargs):
     headers = {"Authorization": f"Bearer {sessions.access_token()}"}
-    response = current_runtime().extras["registry"].request(method, path, headers=headers, retry=False, **kwargs)
+    response = deps.current().registry.request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401:
         sessions.end(flask.request.cookies.get(sessions.COOKIE))
         raise LoginRequired

@@ -11,7 +11,7 @@ import time
 import typing
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from connexion.resolver import RelativeResolver
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import busadmin, security
-from .bus.transport import QueueSpec, Transport, transport_from_url
+from .bus.factory import transport_from_url
+from .bus.transport import QueueSpec, Transport
 from .db import Database
 from .logging import configure_logging
 from .observability import RequestContextMiddleware, metrics_payload
@@ -43,12 +44,18 @@ ReadinessCheck = Callable[[], None]
 
 @dataclass
 class Runtime:
-    """What one service's handlers need, built once per process: the composition root."""
+    """What one service's handlers need, built once per process: the composition root.
+
+    ``verifier`` checks the bearer tokens of the service's requests (the JWKS of identity, or identity's own
+    key ring); ``deps`` is the service's typed dependencies object (``<service>.deps.Dependencies``: its
+    clients, stores, timers), built once by its ``ServiceDefinition``.
+    """
 
     settings: ServiceSettings
     db: Database | None = None
     transport: Transport | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    verifier: security.TokenVerifier | None = None
+    deps: Any = None
 
     @property
     def source(self) -> str:
@@ -200,26 +207,25 @@ def load_spec(spec: Path) -> dict:
     return copy.deepcopy(_parsed_spec(spec.resolve(), spec.stat().st_mtime_ns))
 
 
-def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | None = None,
-               transport: Transport | None = None, readiness: dict[str, ReadinessCheck] | None = None,
-               validate_responses: bool = False, extras: dict[str, Any] | None = None,
+def create_app(settings: ServiceSettings, *, spec: Path | str, runtime: Runtime | None = None,
+               db: Database | None = None, transport: Transport | None = None,
+               readiness: dict[str, ReadinessCheck] | None = None, validate_responses: bool = False,
                api_module: str | None = None, configure_logs: bool = True,
                queue_spec: QueueSpec | None = None) -> connexion.FlaskApp:
-    """Build a service's app from its OpenAPI contract; handlers resolve as ``<package>.api``. ``queue_spec``: the
-    service's consumer queue, whose dead letters ``/admin/bus`` counts and replays (busadmin)."""
+    """Build a service's app from its OpenAPI contract; handlers resolve as ``<package>.api``.
+
+    ``runtime``: the service's composition root (``ServiceDefinition.runtime``); without one, a runtime of
+    ``db``, ``transport`` and the verifier the settings name. ``queue_spec``: the service's consumer queue,
+    whose dead letters ``/admin/bus`` counts and replays (busadmin)."""
     if configure_logs:
         configure_logging(settings.log_level, settings.log_json)
     spec = Path(spec)
-    if transport is None and settings.amqp_url:
-        transport = transport_from_url(settings.amqp_url, exchange=settings.events_exchange)
-    runtime = Runtime(settings=settings, db=db, transport=transport, extras=extras if extras is not None else {})
-    # A service may bring its own verifier (identity reads its keys directly); otherwise the JWKS.
-    verifier = runtime.extras.get("verifier")
-    if verifier is None and settings.jwks_url:
-        verifier = security.TokenVerifier(
-            security.JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
-            audience=settings.jwt_audience or None)
-        runtime.extras["verifier"] = verifier
+    if runtime is None:
+        if transport is None and settings.amqp_url:
+            transport = transport_from_url(settings.amqp_url, exchange=settings.events_exchange)
+        runtime = Runtime(settings=settings, db=db, transport=transport,
+                          verifier=security.verifier_from_settings(settings))
+    db, transport = runtime.db, runtime.transport
 
     api_module = api_module or _api_module(spec)
     # Flask's root path given explicitly: a service name may also be a folder of the working directory.
@@ -235,7 +241,8 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     app.add_error_handler(StarletteHTTPException, _on_http_exception)
     app.add_error_handler(Exception, _on_unhandled)
     app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
-                       service=settings.service, max_body_bytes=settings.max_body_bytes, verifier=verifier)
+                       service=settings.service, max_body_bytes=settings.max_body_bytes,
+                       verifier=runtime.verifier)
 
     flask_app = app.app
     flask_app.extensions["achats"] = runtime
@@ -264,7 +271,7 @@ def create_app(settings: ServiceSettings, *, spec: Path | str, db: Database | No
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
-    busadmin.install(app, db=db, transport=transport, extras=runtime.extras, spec=queue_spec)
+    busadmin.install(app, runtime=runtime, spec=queue_spec)
     return app
 
 

@@ -28,14 +28,13 @@ def _problem(problem: Problem) -> flask.Response:
                           status=problem.status, mimetype=PROBLEM_JSON, headers=dict(problem.headers))
 
 
-def _admin(extras: dict[str, Any]) -> None:
+def _admin(verifier: security.TokenVerifier | None) -> None:
     """The caller's token verified (the service's own verifier) and holding ``platform_admin``."""
     header = flask.request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(status=401, code="unauthenticated", detail=security.DETAIL_MISSING,
                       headers={"WWW-Authenticate": "Bearer"})
-    verifier = extras.get("verifier") or security.get_verifier()
     if verifier is None:
         raise Problem(status=503, code="authentication_unavailable", detail=security.DETAIL_JWKS_UNAVAILABLE)
     claims = verifier.verify(token)
@@ -62,19 +61,20 @@ def state(db, transport, spec: QueueSpec | None) -> dict:
     return answer
 
 
-def install(app, *, db, transport, extras: dict[str, Any], spec: QueueSpec | None) -> None:
-    """Add the two routes to a chassis app (``app``: the connexion FlaskApp)."""
+def install(app, *, runtime, spec: QueueSpec | None) -> None:
+    """Add the two routes to a chassis app (``app``: the connexion FlaskApp; ``runtime``: its Runtime)."""
+    db, transport = runtime.db, runtime.transport
 
     def bus_state():
         try:
-            _admin(extras)
+            _admin(runtime.verifier)
             return flask.jsonify(state(db, transport, spec))
         except Problem as problem:
             return _problem(problem)
 
     def replay():
         try:
-            _admin(extras)
+            _admin(runtime.verifier)
             if spec is None or transport is None:
                 raise Problem(status=409, code="no_dead_letter_queue", detail=(
                     "Ce service ne consomme aucun événement : il n'a pas de file de messages en échec."))

@@ -94,10 +94,39 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class UnitOfWork:
-    """A session and its transaction; nothing is written unless ``commit()`` is called."""
+    """One transaction of a use case: entered with ``with uow:``, worked through ``uow.session``; nothing is
+    written unless ``commit()`` is called (leaving the block rolls back whatever was not committed).
 
-    def __init__(self, session: Session):
-        self.session = session
+    A use case receives one not yet entered (``db.unit_of_work()``) with plain values, and owns it::
+
+        def close_ticket(uow: UnitOfWork, *, ticket_id: UUID, actor: Actor) -> Ticket:
+            with uow:
+                ticket = tickets.get(uow.session, ticket_id, lock=True)
+                ...
+                uow.commit()
+            return ticket
+    """
+
+    def __init__(self, factory: sessionmaker) -> None:
+        self._factory = factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not entered: use it as `with uow:`")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        if self._session is not None:
+            raise RuntimeError("the unit of work is already entered (one block at a time)")
+        self._session = self._factory()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        session, self._session = self._session, None
+        # close() rolls back without expiring what was loaded, so objects read here stay usable.
+        session.close()
 
     def commit(self) -> None:
         self.session.commit()
@@ -113,20 +142,18 @@ class Database:
         self.url = normalize_url(url)
         self.engine = create_db_engine(self.url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        from .bus.outbox import watch  # here, not at the top: the bus's modules import this one
+
+        watch(self.sessionmaker)  # a commit that published events wakes the relays of this process at once
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[UnitOfWork]:
-        session = self.sessionmaker()
-        try:
-            yield UnitOfWork(session)
-        finally:
-            # Anything not committed explicitly is rolled back: an exception never half-writes.
-            # close() rolls back without expiring what was loaded, so objects read here stay usable.
-            session.close()
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work of this database, to enter (``with db.unit_of_work() as uow:``) or to hand to a
+        use case that enters it."""
+        return UnitOfWork(self.sessionmaker)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

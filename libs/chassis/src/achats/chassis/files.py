@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 import zipfile
+from urllib.parse import quote
 
 _TEXT_CONTROLS = set(range(0, 32)) - {9, 10, 12, 13}
 IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff"})
@@ -86,6 +88,23 @@ def safe_name(filename: str | None, default: str = "document") -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\r\n')
     return (name or default)[:255]
+
+
+def content_disposition(filename: str | None, *, default: str = "document") -> str:
+    """RFC 6266 ``attachment``: an ASCII ``filename`` for old clients, then the exact (safe) name as the RFC 5987
+    ``filename*``, which every current browser prefers."""
+    name = safe_name(filename, default)
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = "".join(ch if ch.isprintable() and ch not in '"\\;%' else "_" for ch in fallback).strip() or default
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def download_headers(filename: str | None, media_type: str, length: int) -> dict[str, str]:
+    """The headers of a file given to download, the same in every service: its type (the one checked when it was
+    stored, never guessed again by the browser: ``nosniff``), the attachment's name, its length, and no copy kept
+    by the browser or a proxy (``private, no-store``: documents of a company, signed files, reports)."""
+    return {"Content-Type": media_type, "Content-Disposition": content_disposition(filename),
+            "Content-Length": str(length), "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
 
 
 def is_opendocument(kind: str | None) -> bool:

@@ -73,7 +73,8 @@ class RequestContextMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = accept_request_id(headers.get("x-request-id"))
         rid_token = request_id_var.set(request_id)
-        verifier_token = request_verifier.set(self.verifier) if self.verifier is not None else None
+        # Always set, None included: a request never authenticates with another app's verifier.
+        verifier_token = request_verifier.set(self.verifier)
         tp_token = traceparent_var.set(headers.get("traceparent"))
         started_token = request_started_var.set(time.monotonic())
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -111,8 +112,7 @@ class RequestContextMiddleware:
                      route=route, status=status_holder["status"], duration_ms=round(elapsed * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(rid_token)
-            if verifier_token is not None:
-                request_verifier.reset(verifier_token)
+            request_verifier.reset(verifier_token)
             traceparent_var.reset(tp_token)
             request_started_var.reset(started_token)
 

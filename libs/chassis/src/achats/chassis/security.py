@@ -181,24 +181,21 @@ class TokenVerifier:
         return claims
 
 
-# --- process-wide verifier and connexion glue -------------------------------------------------
+# --- the app's verifier and connexion glue ---------------------------------------------------
 
-_verifier: TokenVerifier | None = None
-_verifier_lock = threading.Lock()
-# The verifier of the app serving the current request, set by the chassis middleware: several
-# services in one process (the all-in-one launcher, tests) each keep their own.
+# The verifier of the app serving the current request: the chassis middleware sets it from the service's
+# ``Runtime.verifier`` on every request, so several services in one process (the all-in-one launcher,
+# tests) each keep their own. It is the one way ``bearer_info`` finds a verifier, in tests as in production.
 request_verifier: ContextVar[TokenVerifier | None] = ContextVar("achats_request_verifier", default=None)
 
 
-def configure(verifier: TokenVerifier | None) -> None:
-    """Set (or clear, with None) the verifier that ``bearer_info`` uses."""
-    global _verifier
-    with _verifier_lock:
-        _verifier = verifier
-
-
-def get_verifier() -> TokenVerifier | None:
-    return _verifier
+def verifier_from_settings(settings: Any) -> TokenVerifier | None:
+    """The verifier of a service configured with ``JWKS_URL`` (identity's JWKS), its issuer and audience;
+    None when the service has no JWKS URL (its secured operations then answer 503)."""
+    if not settings.jwks_url:
+        return None
+    return TokenVerifier(JWKSCache(settings.jwks_url), issuer=settings.jwt_issuer or None,
+                         audience=settings.jwt_audience or None)
 
 
 async def bearer_info(token: str) -> dict[str, Any]:
@@ -209,7 +206,7 @@ async def bearer_info(token: str) -> dict[str, Any]:
     never stalls the loop that serves every other request of the process (in the all-in-one
     launcher, identity itself answers on that same loop).
     """
-    verifier = request_verifier.get() or _verifier
+    verifier = request_verifier.get()
     if verifier is None:
         # No JWKS configured (identity absent): nobody can be authenticated, which is not a crash.
         log.error("security.no_verifier")

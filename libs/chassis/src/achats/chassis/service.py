@@ -18,9 +18,10 @@ import structlog
 
 from .app import Runtime, create_app
 from .bus import EventConsumer, EventHandler, OutboxRelay
-from .bus.transport import transport_from_url
+from .bus.factory import transport_from_url
 from .db import Database
 from .migrations import migrate
+from .security import TokenVerifier, verifier_from_settings
 from .settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -30,11 +31,16 @@ log = structlog.get_logger(__name__)
 class ServiceDefinition:
     name: str
     port: int
-    spec: Path
+    # The service's OpenAPI contract; None for a service that builds its own app (``build_app``: the gateway).
+    spec: Path | None = None
     settings_class: type[ServiceSettings] = ServiceSettings
     migrations: Path | None = None
-    # Builds the service's extra dependencies (clients, stores...) into runtime.extras.
-    configure: Callable[[Runtime], None] | None = None
+    # Builds the service's typed dependencies object (its ``deps.Dependencies``: clients, stores, timers...),
+    # once per process; handlers and workers read it as ``runtime.deps``.
+    dependencies: Callable[[Runtime], Any] | None = None
+    # The verifier of the service's bearer tokens when it is not identity's JWKS at ``JWKS_URL`` (identity
+    # verifies with its own key ring); called after ``dependencies``.
+    verifier: Callable[[Runtime], TokenVerifier] | None = None
     # Event handlers by event type, for the service's consumer; empty when it consumes nothing.
     handlers: Callable[[Runtime], dict[str, EventHandler]] | None = None
     # Further loops of the worker process (a mail sender, a daily job...): each runs in its own
@@ -56,8 +62,10 @@ class ServiceDefinition:
         transport = (transport_from_url(settings.amqp_url, exchange=settings.events_exchange)
                      if settings.amqp_url else None)
         runtime = Runtime(settings=settings, db=db, transport=transport)
-        if self.configure is not None:
-            self.configure(runtime)
+        if self.dependencies is not None:
+            runtime.deps = self.dependencies(runtime)
+        runtime.verifier = (self.verifier(runtime) if self.verifier is not None
+                            else verifier_from_settings(settings))
         return runtime
 
     def create_app(self, settings: ServiceSettings, runtime: Runtime | None = None,
@@ -65,10 +73,11 @@ class ServiceDefinition:
         runtime = runtime or self.runtime(settings)
         if self.build_app is not None:
             return self.build_app(settings, runtime)
+        if self.spec is None:
+            raise ValueError(f"{self.name}: a service without build_app needs its OpenAPI contract (spec)")
         consumer = self.consumer(runtime)
         kwargs.setdefault("queue_spec", consumer.spec if consumer is not None else None)
-        return create_app(settings, spec=self.spec, db=runtime.db, transport=runtime.transport,
-                          extras=runtime.extras, **kwargs)
+        return create_app(settings, spec=self.spec, runtime=runtime, **kwargs)
 
     def migrate(self, settings: ServiceSettings) -> None:
         if settings.database_url:

@@ -5,15 +5,10 @@ from pathlib import Path
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition, every
 
-from . import jobs
-from .insee import InseeClient
+from . import deps, jobs
 from .settings import RegistrySettings
 
 HERE = Path(__file__).parent
-
-
-def configure(runtime: Runtime) -> None:
-    runtime.extras["insee"] = InseeClient(runtime.db, runtime.settings.insee())
 
 
 def background(runtime: Runtime):
@@ -28,6 +23,6 @@ SERVICE = ServiceDefinition(
     spec=HERE / "openapi.yaml",
     settings_class=RegistrySettings,
     migrations=HERE / "migrations",
-    configure=configure,
+    dependencies=deps.build,
     background=background,
 )

@@ -23,8 +23,9 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 import structlog
@@ -70,21 +71,25 @@ class InseeNotDiffusible(Exception):
 
 @dataclass(frozen=True)
 class InseeConfig:
+    """What the client needs, taken from the registry's settings (``RegistrySettings.insee_*``: the defaults and
+    their reasons are written there, once)."""
+
     base_url: str
     api_key: str
-    api_key_header: str = "X-INSEE-Api-Key-Integration"
-    # A call waits for INSEE's answer as long as the budget lets it: a fixed 3 s read timeout threw
-    # away answers INSEE gave late but in time (a 404 at 3.2 s became « INSEE indisponible »), and the
-    # half second it left could not fit a useful second call anyway. Connecting gets a short while:
-    # a connection that does not open in a second is worth one more try.
-    connect_timeout: float = 1.0
-    deadline: float = 3.5  # a lookup answers within this, whatever INSEE does
-    calls_per_minute: int = 30
-    cache_ttl: float = 86_400.0
-    not_found_ttl: float = 3_600.0
-    maintenance: bool = False
-    breaker_failures: int = 5
-    breaker_reset: float = 30.0
+    api_key_header: str
+    connect_timeout: float
+    deadline: float  # a lookup answers within this, whatever INSEE does
+    calls_per_minute: int
+    cache_ttl: float
+    not_found_ttl: float
+    maintenance: bool
+    breaker_failures: int
+    breaker_reset: float
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> InseeConfig:
+        """Each field from the setting ``insee_<field>``."""
+        return cls(**{field.name: getattr(settings, f"insee_{field.name}") for field in fields(cls)})
 
 
 class SlidingWindowLimiter:

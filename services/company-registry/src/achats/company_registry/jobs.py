@@ -16,7 +16,7 @@ log = structlog.get_logger(__name__)
 def reverify(runtime: Runtime) -> int:
     """Check a few pending manual companies against INSEE; stop at the first sign it is down. Each attempt's
     outcome is kept on the company (reviews.record_attempt) for the administrators' list."""
-    insee: InseeClient = runtime.extras["insee"]
+    insee: InseeClient = runtime.deps.insee
     settings = runtime.settings
     with runtime.db.session() as session:
         pending = [(c.id, c.siren) for c in companies.unverified(session, settings.reverify_batch)]

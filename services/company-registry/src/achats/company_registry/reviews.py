@@ -15,7 +15,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
@@ -78,30 +78,19 @@ def _last_decisions(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, A
     return {row.company_id: row for row in rows}  # the latest wins
 
 
-def _offset(cursor: str | None) -> int:
-    offset = decode_cursor(cursor).get("offset", 0)
-    if not isinstance(offset, int) or offset < 0:
-        raise Problem(status=400, code="cursor_invalid", detail="Le curseur de pagination est invalide.",
-                      errors=[FieldError("cursor", "Curseur invalide : reprenez la liste depuis le début.")])
-    return offset
-
-
 def manual_companies(session: Session, *, status: str = "pending", limit: int = 25, cursor: str | None = None) -> dict:
     """The companies typed by hand with this review status (``all``: every one), oldest entry first, with the
     last re-verification and the last decision; ``counts``: how many of each status."""
     query = select(Company).where(Company.review_status.is_not(None))
     if status != "all":
         query = query.where(Company.review_status == status)
-    offset = _offset(cursor)
-    rows = list(session.execute(query.order_by(Company.created_at, Company.id).offset(offset)
-                                .limit(limit + 1)).scalars())
-    more, rows = len(rows) > limit, rows[:limit]
+    rows, following = keyset_page(session, query, keys=(Company.created_at, Company.id), limit=limit, cursor=cursor)
     decisions = _last_decisions(session, [c.id for c in rows])
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(dict(session.execute(select(Company.review_status, func.count()).where(
         Company.review_status.is_not(None)).group_by(Company.review_status)).all()))
     return {"items": [_shape(session, c, decisions.get(c.id)) for c in rows], "counts": counts,
-            "next_cursor": encode_cursor({"offset": offset + limit}) if more else None}
+            "next_cursor": following}
 
 
 def decide(session: Session, who: Principal, company_id: uuid.UUID, decision: str, reason: str | None) -> dict:
@@ -139,13 +128,12 @@ def decide(session: Session, who: Principal, company_id: uuid.UUID, decision: st
 
 def audit_log(session: Session, *, company_id: uuid.UUID | None = None, limit: int = 50,
               cursor: str | None = None) -> dict:
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id)
+    query = select(AuditEntry)
     if company_id is not None:
         query = query.where(AuditEntry.company_id == company_id)
-    offset = _offset(cursor)
-    rows = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
-    more, rows = len(rows) > limit, rows[:limit]
+    rows, following = keyset_page(session, query, keys=(AuditEntry.at, AuditEntry.id), limit=limit, cursor=cursor,
+                                  descending=True)
     return {"items": [{"id": str(r.id), "at": r.at.isoformat(), "actor": _actor(r), "action": r.action,
                        "company_id": str(r.company_id) if r.company_id else None, "company_name": r.company_name,
                        "siren": r.siren, "detail": r.detail or {}} for r in rows],
-            "next_cursor": encode_cursor({"offset": offset + limit}) if more else None}
+            "next_cursor": following}

@@ -13,12 +13,17 @@ class RegistrySettings(ServiceSettings):
     insee_base_url: str = "http://127.0.0.1:8190/api-sirene/3.11"
     insee_api_key: str = "standin-key"
     insee_api_key_header: str = "X-INSEE-Api-Key-Integration"
-    # Seconds to connect to INSEE (an answer is waited for as long as the budget lets it).
+    # A call waits for INSEE's answer as long as the budget lets it: a fixed 3 s read timeout threw
+    # away answers INSEE gave late but in time (a 404 at 3.2 s became « INSEE indisponible »), and the
+    # half second it left could not fit a useful second call anyway. Connecting gets a short while:
+    # a connection that does not open in a second is worth one more try.
     insee_connect_timeout: float = 1.0
     # The budget of one user action (lookup, search), counted from the request's arrival.
     insee_deadline: float = 3.5
     insee_calls_per_minute: int = 30
     insee_cache_ttl: float = 86_400.0
+    # How long « INSEE does not know this number » is remembered.
+    insee_not_found_ttl: float = 3_600.0
     insee_maintenance: bool = False
     # Consecutive failures that open the circuit breaker, and seconds before it lets one call try.
     insee_breaker_failures: int = 5
@@ -33,9 +38,4 @@ class RegistrySettings(ServiceSettings):
     expiry_job_interval: float = 86_400.0
 
     def insee(self) -> InseeConfig:
-        return InseeConfig(base_url=self.insee_base_url, api_key=self.insee_api_key,
-                           api_key_header=self.insee_api_key_header,
-                           connect_timeout=self.insee_connect_timeout,
-                           deadline=self.insee_deadline, calls_per_minute=self.insee_calls_per_minute,
-                           cache_ttl=self.insee_cache_ttl, maintenance=self.insee_maintenance,
-                           breaker_failures=self.insee_breaker_failures, breaker_reset=self.insee_breaker_reset)
+        return InseeConfig.from_settings(self)

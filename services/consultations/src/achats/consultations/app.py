@@ -7,19 +7,15 @@ from pathlib import Path
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition, every
 
-from .deposits import Depot, purge
+from . import deps
+from .deposits import purge
 from .settings import ConsultationsSettings
 
 HERE = Path(__file__).parent
 
 
-def configure(runtime: Runtime) -> None:
-    if runtime.db is not None:
-        runtime.extras["depot"] = Depot.from_settings(runtime.db, runtime.settings)
-
-
 def background(runtime: Runtime):
-    return [every(runtime.settings.purge_interval, lambda: purge(runtime.extras["depot"]), "purge")]
+    return [every(runtime.settings.purge_interval, lambda: purge(runtime.deps.depot), "purge")]
 
 
 SERVICE = ServiceDefinition(
@@ -28,7 +24,7 @@ SERVICE = ServiceDefinition(
     spec=HERE / "openapi.yaml",
     settings_class=ConsultationsSettings,
     migrations=HERE / "migrations",
-    configure=configure,
+    dependencies=deps.build,
     background=background,
     embedded={"DEPOSIT_STORAGE": "{var}/consultations/deposits",
               "MASTER_KEY_FILE": "{var}/consultations/master.key",

@@ -7,18 +7,16 @@ from pathlib import Path
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition, every
 
-from . import context, jobs
-from .companies import CompanyNames
-from .events import HANDLERS
+from . import consumers, context, deps, jobs
 from .settings import HelpdeskSettings
 
 HERE = Path(__file__).parent
 
 
-def configure(runtime: Runtime) -> None:
-    runtime.extras["company_names"] = CompanyNames(runtime.settings.registry_url)
+def dependencies(runtime: Runtime) -> deps.Dependencies:
     # The User-Agent parser loads its rules on first use (~0.1 s): not during someone's request.
     context.describe_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0")
+    return deps.build(runtime)
 
 
 def background(runtime: Runtime):
@@ -31,7 +29,7 @@ SERVICE = ServiceDefinition(
     spec=HERE / "openapi.yaml",
     settings_class=HelpdeskSettings,
     migrations=HERE / "migrations",
-    configure=configure,
-    handlers=lambda runtime: HANDLERS,
+    dependencies=dependencies,
+    handlers=consumers.handlers,
     background=background,
 )

@@ -10,12 +10,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.pagination import after, decode_position, encode_position
 
-from . import tickets
 from .models import AuditEntry, FaqEntry, Ticket, TicketEntry
 from .tickets import Actor
 from .timeutil import iso
@@ -62,13 +61,7 @@ def faq_fields(entry: FaqEntry) -> dict:
 def listing(session: Session, *, since: datetime | None = None, actor: str | None = None, limit: int = 50,
             cursor: str | None = None) -> dict:
     """One page of actions, newest first; keyset on (time, id) across both sources."""
-    position = decode_cursor(cursor)
-    after = None
-    if position:
-        try:
-            after = (datetime.fromisoformat(position["at"]), uuid.UUID(position["id"]))
-        except (KeyError, TypeError, ValueError):
-            raise tickets.cursor_invalid() from None
+    position = decode_position(cursor, (datetime, uuid.UUID))
 
     def conditions(at_column, id_column, actor_column) -> list:
         found = []
@@ -76,8 +69,8 @@ def listing(session: Session, *, since: datetime | None = None, actor: str | Non
             found.append(at_column >= since)
         if actor:
             found.append(actor_column == actor)
-        if after is not None:
-            found.append(or_(at_column < after[0], and_(at_column == after[0], id_column < after[1])))
+        if position is not None:
+            found.append(after((at_column, id_column), position, descending=True))
         return found
 
     rows: list[tuple[datetime, uuid.UUID, dict]] = []
@@ -104,5 +97,5 @@ def listing(session: Session, *, since: datetime | None = None, actor: str | Non
             "detail": item.detail or {}}))
     rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
     page, more = rows[:limit], len(rows) > limit
-    following = encode_cursor({"at": iso(page[-1][0]), "id": str(page[-1][1])}) if more else None
+    following = encode_position(page[-1][:2]) if more else None
     return {"items": [row[2] for row in page], "next_cursor": following}

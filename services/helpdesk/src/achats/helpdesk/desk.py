@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
 
@@ -18,7 +18,7 @@ from .attachments import Upload
 from .models import Ticket, TicketEntry
 from .settings import HelpdeskSettings
 from .tickets import OPEN, Actor
-from .timeutil import iso, utcnow
+from .timeutil import utcnow
 
 SORTS = ("oldest", "newest", "severity")
 # Statuses an agent may set directly; waiting_customer comes with a question (information request).
@@ -71,18 +71,8 @@ def queue(session: Session, query: QueueFilter, *, sort: str, limit: int, cursor
         pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in _SEARCHED)))
     total = session.execute(select(func.count()).select_from(Ticket).where(*conditions)).scalar_one()
-    keys = _sort_keys(sort)
-    position = decode_cursor(cursor)
-    if position:
-        conditions.append(_after(keys, _cursor_values(position, sort), descending=sort == "newest"))
-    order = [key.desc() for key in keys] if sort == "newest" else list(keys)
-    rows = list(session.execute(select(Ticket).where(*conditions).order_by(*order).limit(limit + 1)).scalars())
-    following = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        following = encode_cursor({"sort": sort, "rank": last.severity_rank, "at": iso(last.created_at),
-                                   "id": str(last.id)})
+    rows, following = keyset_page(session, select(Ticket).where(*conditions), keys=_sort_keys(sort), limit=limit,
+                                  cursor=cursor, descending=sort == "newest", scope=sort)
     return rows, following, total
 
 
@@ -90,32 +80,6 @@ def _sort_keys(sort: str) -> tuple:
     if sort == "severity":
         return Ticket.severity_rank, Ticket.created_at, Ticket.id
     return Ticket.created_at, Ticket.id
-
-
-def _cursor_values(position: dict, sort: str) -> tuple:
-    try:
-        if position.get("sort") != sort:
-            raise ValueError(sort)
-        values = (datetime.fromisoformat(position["at"]), uuid.UUID(position["id"]))
-        if sort == "severity":
-            rank = position["rank"]
-            if not isinstance(rank, int):
-                raise ValueError(rank)
-            return (rank, *values)
-        return values
-    except (KeyError, TypeError, ValueError):
-        raise tickets.cursor_invalid() from None
-
-
-def _after(keys: tuple, values: tuple, *, descending: bool):
-    """Rows strictly after ``values`` in the (lexicographic) order of ``keys``: keyset pagination
-    spelled out column by column, so each comparison keeps its column's type."""
-    clauses = []
-    for index, key in enumerate(keys):
-        equal = [keys[i] == values[i] for i in range(index)]
-        beyond = key < values[index] if descending else key > values[index]
-        clauses.append(and_(*equal, beyond))
-    return or_(*clauses)
 
 
 def assign(session: Session, ticket: Ticket, *, agent_id: str | None, agent_name: str | None, actor: Actor,

@@ -1,4 +1,4 @@
-"""Events the helpdesk publishes (contract: asyncapi.yaml) and the one it consumes.
+"""Events the helpdesk publishes (contract: asyncapi.yaml); the one it consumes is in consumers.py.
 
 The six mail events (created, answered, information_requested, resolved, closed, follow_link_sent) carry exactly what
 the notifier's contract asks for, with a new follow link each; the others say what changed, without
@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from achats.chassis.bus import CloudEvent, PermanentError, publish
+from achats.chassis.bus import publish
 
-from . import follow, privacy
+from . import follow
 from .models import Ticket
 from .settings import HelpdeskSettings
 from .timeutil import iso
@@ -28,7 +28,6 @@ TICKET_FOLLOW_LINK_SENT = "helpdesk.ticket.follow_link_sent"
 TICKET_STATUS_CHANGED = "helpdesk.ticket.status_changed"
 TICKET_REQUESTER_REPLIED = "helpdesk.ticket.requester_replied"
 TICKET_ASSIGNED = "helpdesk.ticket.assigned"
-USER_DELETED = "identity.user.deleted"
 
 EXCERPT_LENGTH = 500
 
@@ -73,16 +72,3 @@ def assigned(session: Session, ticket: Ticket) -> None:
         "ticket_id": str(ticket.id), "reference": ticket.reference, "status": ticket.status,
         "assignee_id": ticket.assignee_id, "assignee_name": ticket.assignee_name}, source=SOURCE,
         subject=str(ticket.id))
-
-
-def on_user_deleted(session: Session, event: CloudEvent) -> None:
-    """identity.user.deleted: that user's tickets lose their contact data (the history stays)."""
-    data = event.data if isinstance(event.data, dict) else {}
-    user_id = data.get("user_id")
-    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 64:
-        raise PermanentError(f"{event.type} without a valid user_id")
-    email = data.get("email") if isinstance(data.get("email"), str) else None
-    privacy.anonymise_user(session, user_id=user_id, email=email)
-
-
-HANDLERS = {USER_DELETED: on_user_deleted}

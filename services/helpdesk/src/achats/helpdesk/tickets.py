@@ -12,19 +12,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.db import UnitOfWork
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
 
 from . import attachments, events, follow, history
 from .attachments import Upload
 from .context import Requester, build
-from .models import Attachment, Category, FaqOutcome, Ticket, TicketEntry
+from .models import Attachment, Category, FaqOutcome, FollowLink, Ticket, TicketEntry
 from .settings import HelpdeskSettings
-from .timeutil import iso, utcnow
+from .timeutil import utcnow
 
 # API code -> (French label, rank in the queue: 0 first).
 SEVERITIES = {"blocking": ("Bloquant", 0), "major": ("Majeur", 1), "minor": ("Mineur", 2),
@@ -81,6 +83,59 @@ class Opened:
     token: str | None
     entries: list[TicketEntry] | None = None
     attachments: dict[uuid.UUID, list[Attachment]] | None = None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as one reader may see it: its history and files, for a requester without the internal entries
+    and their files (left out by the queries themselves, not filtered afterwards), for an agent with them and
+    the number of follow links still active. Everything the answer shows is loaded: it is shaped after the
+    unit of work has closed."""
+
+    ticket: Ticket
+    entries: list[TicketEntry]
+    files: dict[uuid.UUID, list[Attachment]]
+    for_agent: bool = False
+    active_follow_links: int = 0
+
+
+def view(session: Session, ticket: Ticket, *, for_agent: bool = False, entries: list[TicketEntry] | None = None,
+         files: dict[uuid.UUID, list[Attachment]] | None = None) -> TicketView:
+    """The reader's view of ``ticket`` (a ticket just opened brings its own entries and files)."""
+    if entries is None or files is None:
+        files = attachments.of_ticket(session, ticket, include_internal=for_agent)
+        entries = history.entries(session, ticket, include_internal=for_agent)
+    active = 0
+    if for_agent:
+        active = session.execute(select(func.count()).select_from(FollowLink).where(
+            FollowLink.ticket_id == ticket.id, FollowLink.revoked_at.is_(None),
+            FollowLink.expires_at > utcnow())).scalar_one()
+    ticket.category  # noqa: B018 - loaded now, for the answer
+    return TicketView(ticket=ticket, entries=entries, files=files, for_agent=for_agent, active_follow_links=active)
+
+
+CREATE_ATTEMPTS = 5
+
+
+def open_request(uow: UnitOfWork, *, settings: HelpdeskSettings, requester: Requester, form: RequestForm,
+                 uploads: list[Upload], idempotency_key: str | None = None) -> tuple[TicketView, str | None]:
+    """« Demande d'assistance » sent: the ticket opened (or, for a replay of the same Idempotency-Key, the one
+    opened the first time) as its requester sees it, and the raw token of its first follow link (None for a
+    replay). A reference drawn that is already taken (or the same key racing) is drawn again, in a new
+    transaction, up to CREATE_ATTEMPTS times."""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        with uow:
+            try:
+                opened = create(uow.session, settings=settings, requester=requester, form=form, uploads=uploads,
+                                idempotency_key=idempotency_key)
+            except IntegrityError:
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                continue
+            answer = view(uow.session, opened.ticket, entries=opened.entries, files=opened.attachments)
+            uow.commit()
+            return answer, opened.token
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def ticket_not_found() -> Problem:
@@ -170,33 +225,9 @@ def list_own(session: Session, user_id: str, *, limit: int, cursor: str | None,
     if status:
         conditions.append(Ticket.status.in_(status))
     total = session.execute(select(func.count()).select_from(Ticket).where(*conditions)).scalar_one()
-    position = decode_cursor(cursor)
-    if position:
-        created_at, ticket_id = _position(position, "newest")
-        conditions.append(or_(Ticket.created_at < created_at,
-                              (Ticket.created_at == created_at) & (Ticket.id < ticket_id)))
-    rows = list(session.execute(select(Ticket).where(*conditions)
-                                .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)).scalars())
-    following = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        following = encode_cursor({"sort": "newest", "at": iso(rows[-1].created_at), "id": str(rows[-1].id)})
+    rows, following = keyset_page(session, select(Ticket).where(*conditions), keys=(Ticket.created_at, Ticket.id),
+                                  limit=limit, cursor=cursor, descending=True)
     return rows, following, total
-
-
-def _position(position: dict, sort: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        if position.get("sort") != sort:
-            raise ValueError(sort)
-        return datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
-    except (KeyError, TypeError, ValueError):
-        raise cursor_invalid() from None
-
-
-def cursor_invalid() -> Problem:
-    """A cursor that is not one of ours (the chassis' answer for its own cursors)."""
-    return Problem(status=400, code="cursor_invalid", detail="Le curseur de pagination est invalide.",
-                   errors=[FieldError("cursor", "Curseur invalide : reprenez la liste depuis le début.")])
 
 
 def add_requester_message(session: Session, ticket: Ticket, *, settings: HelpdeskSettings, message: str,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
@@ -62,18 +62,10 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _offset(cursor: str | None) -> int:
-    offset = decode_cursor(cursor).get("offset", 0)
-    if not isinstance(offset, int) or offset < 0:
-        raise Problem(status=400, code="cursor_invalid", detail="Le curseur de pagination est invalide.",
-                      errors=[FieldError("cursor", "Curseur invalide : reprenez la liste depuis le début.")])
-    return offset
-
-
 def search(session: Session, *, text: str = "", locked_only: bool = False, limit: int = 50,
            cursor: str | None = None) -> dict:
     """Accounts whose login, e-mail or company name contains ``text`` (any case), by login."""
-    query = select(User).order_by(User.login)
+    query = select(User)
     text = text.strip()
     if text:
         pattern = _like(text.lower())
@@ -83,12 +75,9 @@ def search(session: Session, *, text: str = "", locked_only: bool = False, limit
         moment = datetime.now(UTC)
         locked = select(Throttle.key).where(or_(Throttle.locked_until > moment, Throttle.next_allowed_at > moment))
         query = query.where(("login:" + User.login).in_(locked))
-    offset = _offset(cursor)
-    users = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
-    more, users = len(users) > limit, users[:limit]
+    users, following = keyset_page(session, query, keys=(User.login, User.id), limit=limit, cursor=cursor)
     locks = _locks(session, users)
-    return {"items": [admin_shape(u, locks.get(_login_key(u))) for u in users],
-            "next_cursor": encode_cursor({"offset": offset + limit}) if more else None}
+    return {"items": [admin_shape(u, locks.get(_login_key(u))) for u in users], "next_cursor": following}
 
 
 def get(session: Session, user_id: uuid.UUID) -> User:
@@ -174,14 +163,13 @@ def create_staff(identity: Identity, session: Session, actor: Principal | None, 
 
 def audit_log(session: Session, *, target_id: uuid.UUID | None = None, limit: int = 50,
               cursor: str | None = None) -> dict:
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id)
+    query = select(AuditEntry)
     if target_id is not None:
         query = query.where(AuditEntry.target_id == target_id)
-    offset = _offset(cursor)
-    rows = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
-    more, rows = len(rows) > limit, rows[:limit]
+    rows, following = keyset_page(session, query, keys=(AuditEntry.at, AuditEntry.id), limit=limit, cursor=cursor,
+                                  descending=True)
     return {"items": [{"id": str(r.id), "at": r.at.isoformat(), "actor_login": r.actor_login,
                        "actor_id": str(r.actor_id) if r.actor_id else None, "action": r.action,
                        "target_id": str(r.target_id) if r.target_id else None, "target_login": r.target_login,
                        "detail": r.detail or {}} for r in rows],
-            "next_cursor": encode_cursor({"offset": offset + limit}) if more else None}
+            "next_cursor": following}

@@ -14,7 +14,7 @@ from achats.chassis.problems import Problem
 from achats.chassis.settings import SettingsError, env_prefix
 
 from .administration import create_staff
-from .app import SERVICE, build_identity
+from .app import SERVICE
 from .sessions import create_client
 
 _service_main = service_main(SERVICE, "achats.identity.app:SERVICE")
@@ -72,12 +72,13 @@ def _admin(argv: list[str]) -> int:
     settings = SERVICE.load_settings()
     configure_logging(settings.log_level, settings.log_json)
     runtime = SERVICE.runtime(settings)
-    identity = build_identity(runtime)
+    identity = runtime.deps.identity
     if args.command == "rotate-keys":
         print(f"active key: {identity.keys.rotate().kid}")
         return 0
     if args.command == "create-client":
-        create_client(identity, args.client_id, args.secret or getpass.getpass("Client secret: "))
+        secret = args.secret or getpass.getpass("Client secret: ")
+        create_client(runtime.db.unit_of_work(), identity, args.client_id, secret)
         print(f"client {args.client_id} ready")
         return 0
     password = args.password or getpass.getpass("Mot de passe : ")

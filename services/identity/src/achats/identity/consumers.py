@@ -6,7 +6,8 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from achats.chassis.bus import CloudEvent, PermanentError
+from achats.chassis.app import Runtime
+from achats.chassis.bus import CloudEvent, EventHandler, PermanentError
 
 from . import accounts
 
@@ -36,8 +37,12 @@ def on_establishment_replaced(session: Session, event: CloudEvent) -> None:
     accounts.move_establishment(session, _uuid(event, "old_establishment_id"), _uuid(event, "new_establishment_id"))
 
 
-HANDLERS = {
+HANDLERS: dict[str, EventHandler] = {
     "company.updated": on_company_updated,
     "company.deleted": on_company_deleted,
     "company.establishment.replaced": on_establishment_replaced,
 }
+
+
+def handlers(runtime: Runtime) -> dict[str, EventHandler]:
+    return HANDLERS

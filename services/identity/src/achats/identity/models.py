@@ -100,8 +100,10 @@ class Throttle(Base):
     locked_until: Mapped[datetime | None]
 
 
-class ServiceClient(Base):
-    """A service allowed to get tokens by client credentials (OAuth2)."""
+class OAuthClient(Base):
+    """A service allowed to get tokens by client credentials (OAuth2); the table keeps its first name.
+
+    Not `achats.chassis.http.ServiceClient`, the HTTP client services call each other with."""
 
     __tablename__ = "service_clients"
 

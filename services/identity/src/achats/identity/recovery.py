@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 
+from achats.chassis.db import UnitOfWork
+
 from . import events, links, passwords, sessions, throttle
 from .models import User
 from .sessions import Identity
@@ -19,10 +21,10 @@ ACCEPTED = {
 }
 
 
-def request_reset(identity: Identity, equalizer: Equalizer, login_or_email: str) -> dict:
+def request_reset(uow: UnitOfWork, identity: Identity, equalizer: Equalizer, login_or_email: str) -> dict:
     started = time.perf_counter()
     name = login_or_email.strip().lower()
-    with identity.db.unit_of_work() as uow:
+    with uow:
         user = uow.session.execute(select(User).where(or_(User.login == name, User.email == name),
                                                       User.active.is_(True))).scalars().first()
         if user is not None:
@@ -39,10 +41,10 @@ def request_reset(identity: Identity, equalizer: Equalizer, login_or_email: str)
     return ACCEPTED
 
 
-def reset(identity: Identity, raw: str, password: str) -> None:
+def reset(uow: UnitOfWork, identity: Identity, raw: str, password: str) -> None:
     """A new password from a reset link: every session ends, and a lockout is lifted."""
     s = identity.settings
-    with identity.db.unit_of_work() as uow:
+    with uow:
         user = links.consume(uow.session, raw, links.RESET)
         passwords.check(password, min_length=s.password_min_length, max_length=s.password_max_length,
                         login=user.login, email=user.email, names=(user.first_name, user.last_name))

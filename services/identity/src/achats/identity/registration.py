@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import FieldError, Problem
 
 from . import events, links, passwords, throttle
@@ -42,12 +43,12 @@ def validate_credentials(identity: Identity, credentials: dict, person: dict, *,
     return login, email
 
 
-def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer, body: dict) -> dict:
+def register(uow: UnitOfWork, identity: Identity, registry: RegistryClient, equalizer: Equalizer, body: dict) -> dict:
     """Create the account; answer the same whether or not the login or e-mail were already taken."""
     started = time.perf_counter()
     credentials, person = body["credentials"], body["user"]
     login, email = validate_credentials(identity, credentials, person)
-    with identity.db.unit_of_work() as uow:
+    with uow:
         taken = _taken(uow.session, login, email)
         if taken is not None:
             # The owner of the account hears about it by mail; the caller learns nothing.
@@ -62,7 +63,7 @@ def register(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
     company_id = uuid.UUID(registered["company"]["id"])
     establishment = registered.get("establishment")
     try:
-        with identity.db.unit_of_work() as uow:
+        with uow:
             session = uow.session
             members = session.execute(select(User).where(User.company_id == company_id,
                                                          User.active.is_(True))).scalars().all()
@@ -113,9 +114,9 @@ def _taken(session, login: str, email: str) -> tuple[User, str] | None:
     return None
 
 
-def verify_email(identity: Identity, raw: str) -> None:
+def verify_email(uow: UnitOfWork, identity: Identity, raw: str) -> None:
     """The link's e-mail is confirmed; the first confirmation opens the account to login."""
-    with identity.db.unit_of_work() as uow:
+    with uow:
         user = links.consume(uow.session, raw, links.VERIFICATION)
         moment = datetime.now(UTC)
         if user.email_verified_at is None:
@@ -134,13 +135,14 @@ RESEND_ACCEPTED = {
 RESEND_POLICY = throttle.Policy(delay_after=1, lock_after=1, lock_seconds=300, window_seconds=300)
 
 
-def resend_verification(identity: Identity, registry: RegistryClient, equalizer: Equalizer,
+def resend_verification(uow: UnitOfWork, identity: Identity, registry: RegistryClient, equalizer: Equalizer,
                         login_or_email: str) -> dict:
     """A new confirmation mail for an account never confirmed; the same answer, in about the same time,
     for an unknown, confirmed or deactivated account, and for a repeat within the 5 minutes."""
     started = time.perf_counter()
     name = login_or_email.strip().lower()
-    with identity.db.session() as session:
+    with uow:
+        session = uow.session
         user = session.execute(select(User).where(or_(User.login == name, User.email == name),
                                                   User.active.is_(True), User.activated_at.is_(None))
                                ).scalars().first()
@@ -152,7 +154,7 @@ def resend_verification(identity: Identity, registry: RegistryClient, equalizer:
         return RESEND_ACCEPTED
     # The mail names the company, as the first one did (outside the transaction: an HTTP call).
     company_name = registry.company_name(company_id) if company_id else ""
-    with identity.db.unit_of_work() as uow:
+    with uow:
         user = uow.session.get(User, user.id)
         if user is not None and user.activated_at is None and throttle.check(uow.session, key)[0].allowed:
             throttle.record_failure(uow.session, key, RESEND_POLICY)

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from achats.chassis.db import Database
+from achats.chassis.db import Database, UnitOfWork
 from achats.chassis.problems import Problem
 
 from . import events, throttle
 from .keys import KeyRing
-from .models import RefreshToken, ServiceClient, User
+from .models import OAuthClient, RefreshToken, User
 from .passwords import Hasher
 from .settings import IdentitySettings
 
@@ -106,12 +106,12 @@ def _throttled(verdicts: list[throttle.Verdict]) -> Problem | None:
                    headers={"Retry-After": str(wait)})
 
 
-def login(identity: Identity, *, login: str, password: str, address: str) -> dict:
+def login(uow: UnitOfWork, identity: Identity, *, login: str, password: str, address: str) -> dict:
     """Tokens for a right login and password; the same 401 for a wrong password or an unknown login."""
     name = login.strip().lower()
     keys = (f"login:{name}", f"ip:{address}")
     identity.keys.active()  # the signing key is loaded before the transaction (SQLite has one writer)
-    with identity.db.unit_of_work() as uow:
+    with uow:
         refused = _throttled(throttle.check(uow.session, *keys))
         if refused is not None:
             raise refused
@@ -139,12 +139,12 @@ def login(identity: Identity, *, login: str, password: str, address: str) -> dic
         return tokens
 
 
-def refresh(identity: Identity, raw: str) -> dict:
+def refresh(uow: UnitOfWork, identity: Identity, raw: str) -> dict:
     invalid = Problem(status=401, code="refresh_token_invalid",
                       detail="Votre session a expiré. Veuillez vous reconnecter.")
     identity.keys.active()
     moment = now()
-    with identity.db.unit_of_work() as uow:
+    with uow:
         session = uow.session
         # The hot path in one statement: spend the token if it is still spendable. Whoever spends it
         # first wins; a second use (a replay, or a thief) finds it spent below.
@@ -186,8 +186,8 @@ def revoke_all(session: Session, user_id: uuid.UUID, *, keep_family: uuid.UUID |
     session.execute(query.values(revoked_at=now()))
 
 
-def logout(identity: Identity, raw: str) -> None:
-    with identity.db.unit_of_work() as uow:
+def logout(uow: UnitOfWork, identity: Identity, raw: str) -> None:
+    with uow:
         row = uow.session.execute(
             select(RefreshToken).where(RefreshToken.token_hash == digest(raw))).scalar_one_or_none()
         if row is not None:
@@ -195,9 +195,10 @@ def logout(identity: Identity, raw: str) -> None:
             uow.commit()
 
 
-def client_credentials(identity: Identity, *, client_id: str, client_secret: str) -> dict:
-    with identity.db.session() as session:
-        client = session.get(ServiceClient, client_id)
+def client_credentials(uow: UnitOfWork, identity: Identity, *, client_id: str, client_secret: str) -> dict:
+    with uow:
+        session = uow.session
+        client = session.get(OAuthClient, client_id)
         stored = client.secret_hash if client is not None and client.active else None
         roles = list(client.roles) if client is not None else []
     if not identity.hasher.verify(stored, client_secret):
@@ -209,11 +210,12 @@ def client_credentials(identity: Identity, *, client_id: str, client_secret: str
     return {"access_token": token, "token_type": "Bearer", "expires_in": s.service_token_ttl}
 
 
-def create_client(identity: Identity, client_id: str, secret: str, roles: list[str] | None = None) -> None:
-    with identity.db.unit_of_work() as uow:
-        client = uow.session.get(ServiceClient, client_id)
+def create_client(uow: UnitOfWork, identity: Identity, client_id: str, secret: str,
+                  roles: list[str] | None = None) -> None:
+    with uow:
+        client = uow.session.get(OAuthClient, client_id)
         if client is None:
-            client = ServiceClient(client_id=client_id, secret_hash="", roles=[])
+            client = OAuthClient(client_id=client_id, secret_hash="", roles=[])
             uow.session.add(client)
         client.secret_hash, client.roles, client.active = identity.hasher.hash(secret), roles or ["service"], True
         uow.commit()

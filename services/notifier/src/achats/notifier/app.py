@@ -9,29 +9,17 @@ from pathlib import Path
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition
 
-from . import events
-from .mailer import transport_from_url
-from .rendering import Renderer
+from . import consumers, deps
 from .sender import MailSender
 from .settings import NotifierSettings
 
 HERE = Path(__file__).parent
 
 
-def configure(runtime: Runtime) -> None:
-    settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
-    runtime.extras["renderer"] = Renderer(platform_name=settings.platform_name, support_phone=settings.support_phone,
-                                          public_base_url=settings.public_base_url, timezone=settings.mail_timezone)
-    runtime.extras["mail_transport"] = transport_from_url(settings.mail_url, timeout=settings.mail_timeout,
-                                                          ca_file=settings.mail_tls_ca_file)
-    # Set after a commit that queued mail (by the consumer or the API's retry): the senders wake at once.
-    runtime.extras["mail_wake"] = threading.Event()
-
-
 def senders(runtime: Runtime) -> list[Callable[[threading.Event], None]]:
     settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
-    return [MailSender(db=runtime.db, transport=runtime.extras["mail_transport"], settings=settings,
-                       wake=runtime.extras["mail_wake"], name=f"sender-{n}").run
+    return [MailSender(db=runtime.db, transport=runtime.deps.mail_transport, settings=settings,
+                       wake=runtime.deps.mail_wake, name=f"sender-{n}").run
             for n in range(settings.mail_senders)]
 
 
@@ -41,8 +29,8 @@ SERVICE = ServiceDefinition(
     spec=HERE / "openapi.yaml",
     settings_class=NotifierSettings,
     migrations=HERE / "migrations",
-    configure=configure,
-    handlers=events.handlers,
+    dependencies=deps.build,
+    handlers=consumers.handlers,
     background=senders,
     embedded={
         "MAIL_URL": "maildir://{var}/mail",

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
-import json
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from achats.chassis.db import UnitOfWork
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import Problem
 
 from . import contract
@@ -25,7 +25,7 @@ from .rendering import RenderedMail, Renderer
 HIDDEN_LINK = "[lien masqué]"
 
 
-def queue(*, db_session: Session, event_id: str, event_type: str, mails: list[Mail], renderer: Renderer,
+def queue(session: Session, *, event_id: str, event_type: str, mails: list[Mail], renderer: Renderer,
           mail_domain: str, give_up_after: float, now: datetime | None = None) -> int:
     """Render and store the mails of one event, ready to send; how many were new.
 
@@ -48,13 +48,13 @@ def queue(*, db_session: Session, event_id: str, event_type: str, mails: list[Ma
             "give_up_at": now + timedelta(seconds=give_up_after), "sent_at": None,
             "ticket_id": _ticket_of(event_type, mail.context),
         })
-    dialect = db_session.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     table = Delivery.__table__
     statement = (insert(table).values(rows)
                  .on_conflict_do_nothing(index_elements=["event_id", "template", "recipient"])
                  .returning(table.c.id))  # only the rows inserted: a reliable count on both databases
-    return len(db_session.execute(statement).all())
+    return len(session.execute(statement).all())
 
 
 def _ticket_of(event_type: str, data: dict) -> str | None:
@@ -76,8 +76,8 @@ class Filters:
     created_before: datetime | None = None
 
 
-def get_all(*, db_session: Session, filters: Filters, limit: int, cursor: str | None = None
-            ) -> tuple[list[Delivery], str | None]:
+def search(uow: UnitOfWork, *, filters: Filters, limit: int, cursor: str | None = None
+           ) -> tuple[list[Delivery], str | None]:
     """Newest first; ``cursor`` continues after the last item of the previous page."""
     statement = select(Delivery)
     f = filters
@@ -96,52 +96,41 @@ def get_all(*, db_session: Session, filters: Filters, limit: int, cursor: str | 
         statement = statement.where(Delivery.created_at >= f.created_after)
     if f.created_before is not None:
         statement = statement.where(Delivery.created_at < f.created_before)
-    if cursor:
-        created_at, last_id = _decode_cursor(cursor)
-        statement = statement.where(or_(Delivery.created_at < created_at,
-                                        and_(Delivery.created_at == created_at, Delivery.id < last_id)))
-    rows = list(db_session.execute(statement.order_by(Delivery.created_at.desc(), Delivery.id.desc())
-                                   .limit(limit + 1)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_encode_cursor(rows[-1]) if more else None)
+    with uow:
+        return keyset_page(uow.session, statement, keys=(Delivery.created_at, Delivery.id), limit=limit,
+                           cursor=cursor, descending=True)
 
 
-def _encode_cursor(delivery: Delivery) -> str:
-    raw = json.dumps([delivery.created_at.isoformat(), str(delivery.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def delivery(uow: UnitOfWork, *, delivery_id: str | uuid.UUID) -> Delivery:
+    """One mail, read whole (kept once the unit of work has ended)."""
+    with uow:
+        found = get(uow.session, delivery_id)
+        uow.session.expunge(found)
+    return found
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created_at, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(last_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise Problem(status=400, code="cursor_invalid",
-                      detail="Le curseur de pagination est invalide. Reprenez la liste depuis le début.") from None
-
-
-def get(*, db_session: Session, delivery_id: str | uuid.UUID) -> Delivery:
-    delivery = db_session.get(Delivery, uuid.UUID(str(delivery_id)))
+def get(session: Session, delivery_id: str | uuid.UUID) -> Delivery:
+    delivery = session.get(Delivery, uuid.UUID(str(delivery_id)))
     if delivery is None:
         raise Problem(status=404, code="delivery_not_found", detail="Ce message n'existe pas.")
     return delivery
 
 
-def retry(*, db_session: Session, delivery_id: str | uuid.UUID, give_up_after: float,
+def retry(uow: UnitOfWork, *, delivery_id: str | uuid.UUID, give_up_after: float, wake: threading.Event,
           now: datetime | None = None) -> Delivery:
-    """Queue a failed mail again, with a fresh 24 h of attempts; the same message, Message-ID included."""
-    delivery = get(db_session=db_session, delivery_id=delivery_id)
-    if delivery.status != FAILED:
-        raise Problem(status=409, code="delivery_not_failed",
-                      detail="Seul un message en échec peut être renvoyé.")
-    now = now or datetime.now(UTC)
-    db_session.execute(update(Delivery).where(Delivery.id == delivery.id, Delivery.status == FAILED).values(
-        status=QUEUED, next_attempt_at=now, give_up_at=now + timedelta(seconds=give_up_after), updated_at=now))
-    db_session.refresh(delivery)
+    """Queue a failed mail again, with a fresh 24 h of attempts; the same message, Message-ID included. The
+    senders are woken once it is committed (they do not wait for their next poll)."""
+    with uow:
+        delivery = get(uow.session, delivery_id)
+        if delivery.status != FAILED:
+            raise Problem(status=409, code="delivery_not_failed",
+                          detail="Seul un message en échec peut être renvoyé.")
+        now = now or datetime.now(UTC)
+        uow.session.execute(update(Delivery).where(Delivery.id == delivery.id, Delivery.status == FAILED).values(
+            status=QUEUED, next_attempt_at=now, give_up_at=now + timedelta(seconds=give_up_after), updated_at=now))
+        uow.session.refresh(delivery)
+        uow.commit()
+    wake.set()
     return delivery
 
 

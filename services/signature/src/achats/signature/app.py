@@ -11,21 +11,12 @@ import structlog
 from achats.chassis.app import Runtime
 from achats.chassis.service import ServiceDefinition, every
 
-from . import sandbox, signing, verifications
+from . import deps, signing, verifications
 from .settings import SignatureSettings
-from .trust.lists import TrustListStore
 
 HERE = Path(__file__).parent
 LOCAL_PKI = HERE / "testpki" / "local"
 log = structlog.get_logger(__name__)
-
-
-def configure(runtime: Runtime) -> None:
-    settings: SignatureSettings = runtime.settings
-    # Nothing starts here: the refresh thread and the worker processes start on first use, so that
-    # no thread or process exists before a server forks its workers.
-    runtime.extras["trust_lists"] = TrustListStore.from_settings(settings)
-    runtime.extras["sandbox"] = sandbox.shared(settings.workers, settings.validation_queue_timeout)
 
 
 def purge(runtime: Runtime) -> int:
@@ -43,9 +34,9 @@ def background(runtime: Runtime) -> list[Callable[[threading.Event], None]]:
 
     def trust_lists(stop: threading.Event) -> None:
         # The worker process keeps the on-disk cache fresh for the API processes of the host.
-        runtime.extras["trust_lists"].ensure_started()
+        runtime.deps.trust_lists.ensure_started()
         stop.wait()
-        runtime.extras["trust_lists"].close()
+        runtime.deps.trust_lists.close()
 
     return [trust_lists, every(settings.purge_interval, lambda: purge(runtime), "signature_purge")]
 
@@ -56,7 +47,7 @@ SERVICE = ServiceDefinition(
     spec=HERE / "openapi.yaml",
     settings_class=SignatureSettings,
     migrations=HERE / "migrations",
-    configure=configure,
+    dependencies=deps.build,
     background=background,
     # `make run`: the stand-ins of the test PKI (OCSP/CRL 8191, TSA 8192, trusted lists 8193).
     embedded={

@@ -13,10 +13,12 @@ import structlog
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
 from . import uploads
+from .deps import Dependencies
 from .models import SigningSession
 from .settings import SignatureSettings
 from .signers import SigningRequest, Stamp
@@ -44,26 +46,25 @@ def build_request(*, document: uploads.Upload, format: str, level: str, visible:
                           media_type=document.media_type, stamp=stamp, reason=reason, location=location)
 
 
-def sign_oneshot(*, runtime, document: uploads.Upload, pkcs12: bytes, password: str,
-                 request: SigningRequest) -> bytes:
-    """Sign with the key of an uploaded PKCS#12, in the sandbox's memory; nothing is stored or logged."""
-    settings: SignatureSettings = runtime.settings
-    signed = run_job(runtime.extras["sandbox"], "sign", _trust_for(runtime, request), settings, request=request,
+def sign_oneshot(deps: Dependencies, settings: SignatureSettings, *, document: uploads.Upload, pkcs12: bytes,
+                 password: str, request: SigningRequest) -> bytes:
+    """Sign with the key of an uploaded PKCS#12, in the sandbox's memory; nothing is stored or logged (no unit
+    of work: nothing is written)."""
+    signed = run_job(deps.sandbox, "sign", _trust_for(deps, settings, request), settings, request=request,
                      document=document.content, pkcs12=pkcs12, password=password, tsa_url=settings.tsa_url,
                      fetch_timeout=settings.fetch_timeout)
     log.info("signature.signed", mode="one_shot", format=request.format, level=request.level)
     return signed
 
 
-def open_session(*, runtime, who: Principal, document: uploads.Upload, certificates: bytes,
-                 request: SigningRequest) -> dict:
+def open_session(uow: UnitOfWork, deps: Dependencies, settings: SignatureSettings, *, who: Principal,
+                 document: uploads.Upload, certificates: bytes, request: SigningRequest) -> dict:
     """Step 1: the data to be signed; the prepared document waits (SIGNING_SESSION_TTL) for the value."""
-    settings: SignatureSettings = runtime.settings
-    prepared = run_job(runtime.extras["sandbox"], "prepare", None, settings, request=request,
+    prepared = run_job(deps.sandbox, "prepare", None, settings, request=request,
                        document=document.content, certificates=certificates, tsa_url=settings.tsa_url,
                        fetch_timeout=settings.fetch_timeout)
     created = now()
-    with runtime.db.unit_of_work() as uow:
+    with uow:
         purge(uow.session, created)
         state = {**prepared["state"], "signature_algorithm": prepared["signature_algorithm"]}
         session = SigningSession(owner=who.sub, format=request.format, level=request.level,
@@ -86,23 +87,22 @@ def get_session(session: Session, who: Principal, session_id: uuid.UUID) -> Sign
     return found
 
 
-def complete_session(*, runtime, who: Principal, session_id: uuid.UUID,
-                     signature_value: str) -> tuple[bytes, SigningRequest]:
+def complete_session(uow: UnitOfWork, deps: Dependencies, settings: SignatureSettings, *, who: Principal,
+                     session_id: uuid.UUID, signature_value: str) -> tuple[bytes, SigningRequest]:
     """Step 2: check the value against the certificate and the data, assemble the signed document."""
-    settings: SignatureSettings = runtime.settings
     try:
         value = base64.b64decode(signature_value, validate=True)
     except (binascii.Error, ValueError):
         raise Problem(status=400, code="validation_failed", detail="Certaines données sont invalides.",
                       errors=[FieldError("signature_value", "Valeur en base64 attendue.")]) from None
-    with runtime.db.session() as db:
-        found = get_session(db, who, session_id)
+    with uow:
+        found = get_session(uow.session, who, session_id)
         request = _request(found)
         state, prepared = dict(found.state), found.prepared
-    signed = run_job(runtime.extras["sandbox"], "finish", _trust_for(runtime, request), settings, request=request,
+    signed = run_job(deps.sandbox, "finish", _trust_for(deps, settings, request), settings, request=request,
                      state=state, prepared=prepared, signature_value=value, tsa_url=settings.tsa_url,
                      fetch_timeout=settings.fetch_timeout)
-    with runtime.db.unit_of_work() as uow:
+    with uow:
         uow.session.execute(delete(SigningSession).where(SigningSession.id == session_id))
         uow.commit()
     log.info("signature.signed", mode="two_steps", format=request.format, level=request.level,
@@ -110,18 +110,18 @@ def complete_session(*, runtime, who: Principal, session_id: uuid.UUID,
     return signed, request
 
 
-def cancel_session(*, runtime, who: Principal, session_id: uuid.UUID) -> None:
-    with runtime.db.unit_of_work() as uow:
+def cancel_session(uow: UnitOfWork, *, who: Principal, session_id: uuid.UUID) -> None:
+    with uow:
         found = get_session(uow.session, who, session_id)
         uow.session.delete(found)
         uow.commit()
 
 
-def _trust_for(runtime, request: SigningRequest):
+def _trust_for(deps: Dependencies, settings: SignatureSettings, request: SigningRequest):
     """B-LT needs the trust lists (to validate the chain it embeds); the other levels do not."""
     if request.level != "B-LT":
         return None
-    return trust_snapshot(runtime.extras["trust_lists"], runtime.settings)
+    return trust_snapshot(deps.trust_lists, settings)
 
 
 def describe(session: SigningSession) -> dict:

@@ -7,13 +7,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from achats.chassis.pagination import decode_cursor, encode_cursor
+from achats.chassis.db import UnitOfWork
+from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 
 from . import events, uploads
+from .deps import Dependencies
 from .models import Verification, VerificationReport
 from .sandbox import Sandbox, SandboxBusy, SandboxCrashed, SandboxTimeout
 from .settings import SignatureSettings
@@ -79,12 +81,12 @@ def public(report: dict) -> dict:
     return {**report, "signatures": [{k: v for k, v in s.items() if k != "evidence"} for s in report["signatures"]]}
 
 
-def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
+def verify(uow: UnitOfWork, deps: Dependencies, settings: SignatureSettings, *,
+           files: list[tuple[str, str, bytes]]) -> dict:
     """Verify a document (and its detached signature): the report, the audit record, the event.
 
     ``files`` are (field, filename, content). Nothing of the document is kept but its hash.
     """
-    settings: SignatureSettings = runtime.settings
     classified = []
     for field, filename, content in files:
         uploads.check_size(field, content, settings.max_file_bytes)
@@ -96,16 +98,16 @@ def verify(*, runtime, files: list[tuple[str, str, bytes]]) -> dict:
         raise as_problem(exc) from None
     if signature is not None:
         uploads.check_size(signature.field, signature.content, settings.max_signature_file_bytes)
-    snapshot = trust_snapshot(runtime.extras["trust_lists"], settings)
+    snapshot = trust_snapshot(deps.trust_lists, settings)
     config = ValidationConfig(revocation_mode=settings.revocation_mode, fetch_timeout=settings.fetch_timeout,
                               max_signatures=settings.max_signatures_per_document,
                               revocation_cache_seconds=settings.revocation_cache_seconds)
-    report = run_job(runtime.extras["sandbox"], "verify", snapshot, settings, document=document,
+    report = run_job(deps.sandbox, "verify", snapshot, settings, document=document,
                      signature=signature, config=config)
     signed_content = report.pop("_signed_content", None)
     verified_at = now()
     report["trust_lists"] = trust_summary(snapshot)
-    with runtime.db.unit_of_work() as uow:
+    with uow:
         record = Verification(document_sha256=report["document"]["sha256"],
                               signature_sha256=(report["signature_file"] or {}).get("sha256"),
                               format=report["format"], signature_count=report["signature_count"],
@@ -172,26 +174,12 @@ def audit_entry(record: Verification) -> dict:
 
 def list_records(session: Session, *, limit: int, cursor: str | None,
                  document_sha256: str | None = None) -> tuple[list[Verification], str | None]:
-    """Newest first, keyset-paginated: (created_at, id) of the last row is the cursor."""
-    position = decode_cursor(cursor)
-    query = select(Verification).order_by(Verification.created_at.desc(), Verification.id.desc())
+    """Newest first, keyset-paginated on (created_at, id)."""
+    query = select(Verification)
     if document_sha256:
         query = query.where(Verification.document_sha256 == document_sha256.lower())
-    if position:
-        try:
-            at = datetime.fromisoformat(position["at"])
-            last = uuid.UUID(position["id"])
-        except (KeyError, TypeError, ValueError):
-            raise Problem(status=400, code="cursor_invalid", detail="Le curseur de pagination est invalide.",
-                          errors=[FieldError("cursor", "Curseur invalide : reprenez la liste depuis le "
-                                                       "début.")]) from None
-        query = query.where(tuple_(Verification.created_at, Verification.id) < tuple_(at, last))
-    rows = list(session.execute(query.limit(limit + 1)).scalars())
-    following = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        following = encode_cursor({"at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
-    return rows, following
+    return keyset_page(session, query, keys=(Verification.created_at, Verification.id), limit=limit, cursor=cursor,
+                       descending=True)
 
 
 def purge(session: Session, moment: datetime | None = None) -> int:

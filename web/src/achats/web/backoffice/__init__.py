@@ -14,9 +14,7 @@ from dataclasses import dataclass
 import flask
 from flask_babel import lazy_gettext as _l
 
-from achats.chassis.app import current_runtime
-
-from .. import sessions
+from .. import deps, sessions
 from ..account import LoginRequired, require_login
 
 blueprint = flask.Blueprint("backoffice", __name__, url_prefix="/back-office")
@@ -70,7 +68,7 @@ def call(service: str, method: str, path: str, **kwargs):
     ``identity``, ``registry``...). 401: log in again; 403: the French 403 page; 5xx: the 503 page. Other
     answers (200, 4xx with the service's French ``detail``) are the caller's to show."""
     headers = {"Authorization": f"Bearer {sessions.access_token()}", **kwargs.pop("headers", {})}
-    response = current_runtime().extras[service].request(method, path, headers=headers, retry=False, **kwargs)
+    response = deps.current().client(service).request(method, path, headers=headers, retry=False, **kwargs)
     if response.status_code == 401:
         sessions.end(flask.request.cookies.get(sessions.COOKIE))
         raise LoginRequired

@@ -12,10 +12,9 @@ import structlog
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from achats.chassis.app import current_runtime
 from achats.chassis.http import ServiceUnavailable
 
-from .. import forms, sessions
+from .. import deps, forms, sessions
 from . import blueprint, call, ticket
 
 log = structlog.get_logger(__name__)
@@ -35,7 +34,7 @@ def state(delivery: dict) -> str:
 def deliveries(shown: dict) -> dict:
     """The section's data: ``items`` (each with its ``state``), or ``error`` when the notifier cannot tell."""
     try:
-        response = current_runtime().extras["notifier"].request(
+        response = deps.current().notifier.request(
             "GET", "/notifier/deliveries", params={"ticket_id": shown["id"], "limit": LIMIT},
             headers={"Authorization": f"Bearer {sessions.access_token()}"}, retry=False)
     except ServiceUnavailable:

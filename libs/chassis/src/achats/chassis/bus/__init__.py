@@ -12,10 +12,11 @@ Publish inside your unit of work, consume with handlers keyed by event type::
 
 from .consumer import EventConsumer, EventHandler, PermanentError
 from .envelope import CloudEvent, InvalidEvent
+from .factory import transport_from_url
 from .outbox import publish
 from .relay import OutboxRelay
 from .schema import bus_metadata, inbox, outbox
-from .transport import Outcome, QueueSpec, Transport, TransportError, transport_from_url
+from .transport import Outcome, QueueSpec, Transport, TransportError
 
 __all__ = [
     "CloudEvent", "EventConsumer", "EventHandler", "InvalidEvent", "OutboxRelay", "Outcome",

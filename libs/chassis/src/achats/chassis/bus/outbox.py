@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..context import current_request_id, current_traceparent
 from .envelope import CloudEvent
@@ -73,12 +73,17 @@ class Wakeups:
 wakeups = Wakeups()
 
 
-@sa_event.listens_for(Session, "after_commit")
+def watch(factory: sessionmaker) -> None:
+    """Wake this process's relays of the database when a session of ``factory`` commits events (``publish``
+    marks the session); the service's own session factory only, not every SQLAlchemy session of the process."""
+    sa_event.listen(factory, "after_commit", _wake_relays)
+    sa_event.listen(factory, "after_rollback", _forget)
+
+
 def _wake_relays(session: Session) -> None:
     for key in session.info.pop(_DIRTY, ()):
         wakeups.notify(key)
 
 
-@sa_event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_DIRTY, None)

@@ -138,15 +138,3 @@ def _match(pattern: list[str], words: list[str]) -> bool:
     if not words:
         return False
     return (head == "*" or head == words[0]) and _match(rest, words[1:])
-
-
-def transport_from_url(url: str, *, exchange: str) -> Transport:
-    if url.startswith("memory://"):
-        from .memory import MemoryTransport
-
-        return MemoryTransport(url, exchange=exchange)
-    if url.startswith(("amqp://", "amqps://")):
-        from .amqp import AmqpTransport
-
-        return AmqpTransport(url, exchange=exchange)
-    raise ValueError(f"unsupported bus URL {url!r}: use amqp://, amqps:// or memory://")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 import jwt
@@ -34,6 +36,9 @@ class TestKeys:
         else:
             raise ValueError(f"unsupported key kind {kind!r}")
         self.public_key = self.private_key.public_key()
+        # The URL of the JWKS that publishes this key, while the ``keys`` fixture serves it: the apps of a test
+        # get it as their JWKS_URL and verify tokens the way production does.
+        self.jwks_url: str | None = None
 
     def public_pem(self) -> bytes:
         return self.public_key.public_bytes(serialization.Encoding.PEM,
@@ -68,3 +73,38 @@ class TestKeys:
         """A signed access token; ``kid`` overrides the header kid (e.g. to test unknown keys)."""
         return jwt.encode(self.claims(claims, exp_in=exp_in, **overrides), self.private_key,
                           algorithm=self.alg, headers={"kid": kid or self.kid})
+
+
+class JWKSServer:
+    """A real local HTTP server publishing a JWKS (as identity's ``/.well-known/jwks.json``), counting fetches;
+    ``status`` set to an error code makes it fail."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.fetches = 0
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.fetches += 1
+                body = json.dumps(outer.jwks).encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.httpd.shutdown()
+            self.thread.join()
+        self.httpd.server_close()

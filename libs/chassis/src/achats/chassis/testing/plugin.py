@@ -186,16 +186,16 @@ def smtp_sink() -> Iterator:
 
 @pytest.fixture
 def keys() -> Iterator:
-    """A test key pair whose tokens the apps accept: it is the process-wide verifier's key set (as
-    identity's JWKS would be) for the length of the test. ``keys.token(...)`` signs one."""
-    from achats.chassis import security
-
-    from .keys import TestKeys
+    """A test key pair whose tokens the apps accept: its JWKS is served over HTTP at ``keys.jwks_url`` for the
+    length of the test, which the test gives its apps as their ``jwks_url`` setting (as they get identity's in
+    production). ``keys.token(...)`` signs one."""
+    from .keys import JWKSServer, TestKeys
 
     pair = TestKeys()
-    security.configure(security.TokenVerifier(security.JWKSCache("http://unused", fetch=lambda _url: pair.jwks())))
+    server = JWKSServer(pair.jwks())
+    pair.jwks_url = server.url
     yield pair
-    security.configure(None)
+    server.stop()
 
 
 @pytest.fixture

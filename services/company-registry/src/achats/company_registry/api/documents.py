@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from urllib.parse import quote
 
 import flask
 
 from achats.chassis.app import current_runtime
+from achats.chassis.files import download_headers
 from achats.chassis.pagination import page
 
 from .. import companies as companies_service
@@ -61,9 +61,7 @@ def download(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
         document = vault.get(session, companies_service.get(session, company_id), document_id)
         content = vault.content_of(session, document)
         filename, content_type = document.filename, document.content_type
-    return flask.Response(content, status=200, content_type=content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return flask.Response(content, status=200, headers=download_headers(filename, content_type, len(content)))
 
 
 def delete(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):

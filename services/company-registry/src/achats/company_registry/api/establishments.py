@@ -30,7 +30,7 @@ def _insee_data(body: dict) -> dict | None:
     with runtime.db.session() as session:
         if service.get_by_siret(session, compact(body["siret"])) is not None:
             return None
-    return lookup(runtime.extras["insee"], body["siret"])
+    return lookup(runtime.deps.insee, body["siret"])
 
 
 def create(company_id: uuid.UUID, body: dict, token_info: dict):

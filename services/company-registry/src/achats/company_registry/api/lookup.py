@@ -1,9 +1,9 @@
 """GET /registry/lookup/{number}."""
 
-from achats.chassis.app import current_runtime
 
+from .. import deps
 from .. import lookup as service
 
 
 def get(number: str):
-    return service.lookup(current_runtime().extras["insee"], number), 200
+    return service.lookup(deps.current().insee, number), 200

@@ -13,6 +13,10 @@ from ..vault import TYPES
 
 
 def company(session: Session, company: Company) -> dict:
+    return company_of(company, companies.count_establishments(session, company))
+
+
+def company_of(company: Company, establishment_count: int) -> dict:
     return {
         "id": str(company.id), "siren": company.siren, "name": company.name, "sigle": company.sigle,
         "naf_code": company.naf_code, "naf_label": company.naf_label, "legal_form_code": company.legal_form_code,
@@ -21,7 +25,7 @@ def company(session: Session, company: Company) -> dict:
         "active": company.active, "vat_number": company.vat_number, "hidden_fields": company.hidden_fields or [],
         "source": company.source, "verified": company.verified, "country_code": company.country_code,
         "national_id": company.national_id, "phone": company.phone, "email": company.email,
-        "website": company.website, "establishment_count": companies.count_establishments(session, company),
+        "website": company.website, "establishment_count": establishment_count,
         "created_at": company.created_at.isoformat(), "updated_at": company.updated_at.isoformat(),
     }
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from achats.company_registry.standin import dataset
 from achats.company_registry.standin.dataset import SireneData
-from achats.company_registry.standin.query import parse_query
+from achats.company_registry.standin.query import Query, parse_query
 
 DEFAULT_API_KEY = "standin-key"
 DEFAULT_BASE_PATH = "/api-sirene/3.11"
@@ -206,69 +206,77 @@ def informations_body() -> dict[str, Any]:
     }
 
 
-def create_app(
-    api_key: str | None = DEFAULT_API_KEY,
-    base_path: str = DEFAULT_BASE_PATH,
-    *,
-    data: SireneData | None = None,
-    api_key_header: str = API_KEY_HEADER,
-) -> Starlette:
-    """The stand-in as an ASGI app; `api_key=None` accepts any caller. `app.state.standin` is its StandinState."""
-    base = "/" + base_path.strip("/") if base_path.strip("/") else ""
-    data = data or SireneData.load()
-    state = StandinState()
+def reply(request: Request, payload: dict[str, Any]) -> Response:
+    if request.query_params.get("masquerValeursNulles", "").lower() == "true":
+        payload = drop_nulls(payload)
+    return SireneJSON(payload)
 
-    def reply(request: Request, payload: dict[str, Any]) -> Response:
-        if request.query_params.get("masquerValeursNulles", "").lower() == "true":
-            payload = drop_nulls(payload)
-        return SireneJSON(payload)
 
-    def insee(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        """What stands between a caller and the data at INSEE: network, gateway (key, quota), backend health."""
+Handler = Callable[[Request], Awaitable[Response]]
 
+
+class InseeGate:
+    """What stands between a caller and the data at INSEE: network, gateway (key, quota), backend health."""
+
+    def __init__(self, state: StandinState, base: str, api_key: str | None, api_key_header: str) -> None:
+        self.state, self.base, self.api_key, self.api_key_header = state, base, api_key, api_key_header
+
+    def __call__(self, handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
-            ticket = state.take(request.url.path[len(base) :] or "/")
-            if ticket.mode == "outage":
-                # Accept the connection, then say nothing until the client gives up (or a reset releases us).
-                await pause(request, ticket.delay, state, ticket.generation)
-                return sirene_error(504)
-            if ticket.mode == "slow" and not await pause(request, ticket.delay, state, ticket.generation):
-                return sirene_error(504)
-            if api_key is not None and request.headers.get(api_key_header) != api_key:
-                return sirene_error(401)
-            if not accepts_json(request.headers.get("accept")):
-                return sirene_error(406)
-            if ticket.mode == "429":
-                return sirene_error(429, headers={"Retry-After": str(ticket.retry_after)})
-            if ticket.mode in ("500", "503"):
-                return sirene_error(int(ticket.mode))
-            return await handler(request)
+            ticket = self.state.take(request.url.path[len(self.base) :] or "/")
+            refused = await self.refusal(request, ticket)
+            return refused if refused is not None else await handler(request)
 
         return endpoint
 
-    async def get_siret(request: Request) -> Response:
+    async def refusal(self, request: Request, ticket: Ticket) -> Response | None:
+        """INSEE's answer instead of the data under the current mode, or None to go on to the data."""
+        if ticket.mode == "outage":
+            # Accept the connection, then say nothing until the client gives up (or a reset releases us).
+            await pause(request, ticket.delay, self.state, ticket.generation)
+            return sirene_error(504)
+        if ticket.mode == "slow" and not await pause(request, ticket.delay, self.state, ticket.generation):
+            return sirene_error(504)
+        if self.api_key is not None and request.headers.get(self.api_key_header) != self.api_key:
+            return sirene_error(401)
+        if not accepts_json(request.headers.get("accept")):
+            return sirene_error(406)
+        if ticket.mode == "429":
+            return sirene_error(429, headers={"Retry-After": str(ticket.retry_after)})
+        if ticket.mode in ("500", "503"):
+            return sirene_error(int(ticket.mode))
+        return None
+
+
+class Sirene:
+    """The Sirene 3.11 endpoints over the stand-in's data."""
+
+    def __init__(self, data: SireneData) -> None:
+        self.data = data
+
+    async def get_siret(self, request: Request) -> Response:
         siret = request.path_params["siret"]
         if not re.fullmatch(r"\d{14}", siret):
             return sirene_error(400, "Erreur de syntaxe dans le paramètre siret")
         if dataset.not_diffusible(siret):
             return sirene_error(403, f"Établissement non diffusable ({siret})")
-        etablissement = data.establishment(siret)
+        etablissement = self.data.establishment(siret)
         if etablissement is None:
             return sirene_error(404, f"Aucun élément trouvé pour le siret {siret}")
         return reply(request, {"header": {"statut": 200, "message": "ok"}, "etablissement": etablissement})
 
-    async def get_siren(request: Request) -> Response:
+    async def get_siren(self, request: Request) -> Response:
         siren = request.path_params["siren"]
         if not re.fullmatch(r"\d{9}", siren):
             return sirene_error(400, "Erreur de syntaxe dans le paramètre siren")
         if dataset.not_diffusible(siren):
             return sirene_error(403, f"Unité légale non diffusable ({siren})")
-        unit = data.unit(siren)
+        unit = self.data.unit(siren)
         if unit is None:
             return sirene_error(404, f"Aucun élément trouvé pour le siren {siren}")
         return reply(request, {"header": {"statut": 200, "message": "ok"}, "uniteLegale": unit})
 
-    async def search_siret(request: Request) -> Response:
+    async def search_siret(self, request: Request) -> Response:
         params: dict[str, str] = dict(request.query_params)
         if request.method == "POST":
             params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
@@ -283,19 +291,9 @@ def create_app(
             return sirene_error(400, "Les paramètres nombre et debut doivent être des entiers")
         if not 0 <= nombre <= MAX_NOMBRE or debut < 0:
             return sirene_error(400, f"Le paramètre nombre doit être compris entre 0 et {MAX_NOMBRE}")
-        if query.siret:
-            found = data.establishment(query.siret) if re.fullmatch(r"\d{14}", query.siret) else None
-            candidates = [found] if found else []
-            if query.siren:
-                candidates = [e for e in candidates if e["siren"] == query.siren]
-        elif query.siren:
-            if dataset.not_diffusible(query.siren):
-                return sirene_error(403, f"Unité légale non diffusable ({query.siren})")
-            candidates = data.establishments_of(query.siren) if re.fullmatch(r"\d{9}", query.siren) else []
-        else:
-            # A search by name covers the shipped dataset (generated units have no name to be found by).
-            candidates = data.all_establishments()
-        scored = [(score, e) for e in candidates if (score := query.score(e))]
+        if query.siren and not query.siret and dataset.not_diffusible(query.siren):
+            return sirene_error(403, f"Unité légale non diffusable ({query.siren})")
+        scored = [(score, e) for e in self.candidates(query) if (score := query.score(e))]
         # Best match first, like INSEE's relevance order; then by SIRET.
         matches = [e for _, e in sorted(scored, key=lambda item: (-item[0], item[1]["siret"]))]
         page = matches[debut : debut + nombre]
@@ -304,46 +302,78 @@ def create_app(
         header = {"statut": 200, "message": "OK", "total": len(matches), "debut": debut, "nombre": len(page)}
         return reply(request, {"header": header, "etablissements": page})
 
-    async def informations(request: Request) -> Response:
+    def candidates(self, query: Query) -> list[dict[str, Any]]:
+        """The establishments a search looks at: the SIRET's, the SIREN's, or (by name) the shipped dataset."""
+        if query.siret:
+            found = self.data.establishment(query.siret) if re.fullmatch(r"\d{14}", query.siret) else None
+            candidates = [found] if found else []
+            return [e for e in candidates if e["siren"] == query.siren] if query.siren else candidates
+        if query.siren:
+            return self.data.establishments_of(query.siren) if re.fullmatch(r"\d{9}", query.siren) else []
+        # A search by name covers the shipped dataset (generated units have no name to be found by).
+        return self.data.all_establishments()
+
+    async def informations(self, request: Request) -> Response:
         return reply(request, informations_body())
 
-    async def unknown_resource(request: Request) -> Response:
+    async def unknown_resource(self, _request: Request) -> Response:
         return sirene_error(404, "Ressource non trouvée")
 
-    async def control_mode(request: Request) -> Response:
+
+class Control:
+    """The `/_standin` control API (not INSEE's): mode, calls, reset."""
+
+    def __init__(self, state: StandinState) -> None:
+        self.state = state
+
+    async def mode(self, request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse(state.mode_view())
+            return JSONResponse(self.state.mode_view())
         try:
             body = await request.json()
             if not isinstance(body, dict) or not isinstance(body.get("mode"), str):
                 raise ValueError('body must be a JSON object with a "mode"')
-            view = state.set_mode(body["mode"], body.get("delay"), body.get("count"), body.get("retry_after"))
+            view = self.state.set_mode(body["mode"], body.get("delay"), body.get("count"), body.get("retry_after"))
         except ValueError as exc:  # json.JSONDecodeError is a ValueError too
             return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse(view)
 
-    async def control_calls(request: Request) -> Response:
-        return JSONResponse(state.calls_view())
+    async def calls(self, _request: Request) -> Response:
+        return JSONResponse(self.state.calls_view())
 
-    async def control_reset(request: Request) -> Response:
-        return JSONResponse(state.reset())
+    async def reset(self, _request: Request) -> Response:
+        return JSONResponse(self.state.reset())
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        if status == 405:
-            return sirene_error(405)
-        return sirene_error(404, "Ressource non trouvée") if status == 404 else sirene_error(500)
 
+async def http_error(_request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 405:
+        return sirene_error(405)
+    return sirene_error(404, "Ressource non trouvée") if status == 404 else sirene_error(500)
+
+
+def create_app(
+    api_key: str | None = DEFAULT_API_KEY,
+    base_path: str = DEFAULT_BASE_PATH,
+    *,
+    data: SireneData | None = None,
+    api_key_header: str = API_KEY_HEADER,
+) -> Starlette:
+    """The stand-in as an ASGI app; `api_key=None` accepts any caller. `app.state.standin` is its StandinState."""
+    base = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    state = StandinState()
+    insee = InseeGate(state, base, api_key, api_key_header)
+    sirene, control = Sirene(data or SireneData.load()), Control(state)
     routes = [
-        Route(f"{base}/siret/{{siret}}", insee(get_siret), methods=["GET"]),
-        Route(f"{base}/siret", insee(search_siret), methods=["GET", "POST"]),
-        Route(f"{base}/siren/{{siren}}", insee(get_siren), methods=["GET"]),
-        Route(f"{base}/informations", insee(informations), methods=["GET"]),
-        Route("/_standin/mode", control_mode, methods=["GET", "PUT"]),
-        Route("/_standin/calls", control_calls, methods=["GET"]),
-        Route("/_standin/reset", control_reset, methods=["POST"]),
+        Route(f"{base}/siret/{{siret}}", insee(sirene.get_siret), methods=["GET"]),
+        Route(f"{base}/siret", insee(sirene.search_siret), methods=["GET", "POST"]),
+        Route(f"{base}/siren/{{siren}}", insee(sirene.get_siren), methods=["GET"]),
+        Route(f"{base}/informations", insee(sirene.informations), methods=["GET"]),
+        Route("/_standin/mode", control.mode, methods=["GET", "PUT"]),
+        Route("/_standin/calls", control.calls, methods=["GET"]),
+        Route("/_standin/reset", control.reset, methods=["POST"]),
         # Anything else under the base path is still a call INSEE would have received.
-        Route(f"{base}/{{rest:path}}", insee(unknown_resource)),
+        Route(f"{base}/{{rest:path}}", insee(sirene.unknown_resource)),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.standin = state

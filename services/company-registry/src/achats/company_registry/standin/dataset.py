@@ -24,7 +24,8 @@ from typing import Any
 from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
 
-from achats.company_registry.standin.records import LA_POSTE_SIREN, Factory, nic_for, with_unit
+from achats.company_registry.standin.factory import Factory
+from achats.company_registry.standin.records import LA_POSTE_SIREN, nic_for, with_unit
 
 DATASET_PATH = Path(__file__).resolve().with_name("sirene-dataset.json.gz")
 

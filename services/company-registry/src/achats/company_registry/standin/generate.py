@@ -26,15 +26,15 @@ from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
 
 from achats.company_registry.standin import dataset as ds
+from achats.company_registry.standin.factory import Factory
 from achats.company_registry.standin.records import (
-    COMMUNES,
     LA_POSTE_SIREN,
-    Factory,
     address,
     build_establishment,
     build_unit,
     nic_for,
 )
+from achats.company_registry.standin.vocabulary import COMMUNES
 
 SEED = 311
 RANDOM_UNITS = {"company": 128, "sole_trader": 38, "partial": 6, "association": 10, "commune": 6, "closed": 2}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 import flask
 
 from achats.chassis.app import current_runtime
+from achats.chassis.files import download_headers
 from achats.chassis.pagination import page
 from achats.chassis.problems import Problem
 from achats.chassis.security import Principal
@@ -64,9 +64,7 @@ def _downloader(token_info: dict) -> Principal:
 
 
 def _file(content: bytes, filename: str, content_type: str) -> flask.Response:
-    return flask.Response(content, status=200, content_type=content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return flask.Response(content, status=200, headers=download_headers(filename, content_type, len(content)))
 
 
 def document(consultation_id: uuid.UUID, slug: str, token_info: dict):

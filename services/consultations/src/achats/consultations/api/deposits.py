@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 import flask
 
 from achats.chassis.app import current_runtime
+from achats.chassis.files import download_headers
 from achats.chassis.pagination import page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
-from .. import deposits
+from .. import deposits, deps
 from .. import receipt as receipt_pdf
 from ..models import Consultation, Deposit, DepositFile
 from ..signatures import LABELS
@@ -22,7 +22,7 @@ TRUE = ("1", "true", "on", "yes", "oui")
 
 
 def _depot() -> deposits.Depot:
-    return current_runtime().extras["depot"]
+    return deps.current().depot
 
 
 def _uploads(settings) -> list[deposits.Upload]:
@@ -110,9 +110,7 @@ def get(deposit_id: uuid.UUID, token_info: dict):
 
 
 def _attachment(content: bytes, filename: str, media_type: str) -> flask.Response:
-    return flask.Response(content, status=200, content_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return flask.Response(content, status=200, headers=download_headers(filename, media_type, len(content)))
 
 
 def file(deposit_id: uuid.UUID, file_id: uuid.UUID, token_info: dict):

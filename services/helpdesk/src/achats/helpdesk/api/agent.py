@@ -30,7 +30,8 @@ def queue(token_info: dict, status: list[str] | None = None, severity: list[str]
 def get(ticket_id: uuid.UUID, token_info: dict):
     common.staff(token_info)
     with current_runtime().db.session() as session:
-        return shapes.ticket(session, tickets.get(session, ticket_id), common.settings(), for_agent=True), 200
+        return shapes.ticket(tickets.view(session, tickets.get(session, ticket_id), for_agent=True),
+                             common.settings()), 200
 
 
 def _act(ticket_id: uuid.UUID, token_info: dict, action, status: int = 201):
@@ -40,7 +41,7 @@ def _act(ticket_id: uuid.UUID, token_info: dict, action, status: int = 201):
     with current_runtime().db.unit_of_work() as uow:
         ticket = tickets.get(uow.session, ticket_id, lock=True)
         action(uow.session, ticket, actor, settings)
-        answer = shapes.ticket(uow.session, ticket, settings, for_agent=True)
+        answer = shapes.ticket(tickets.view(uow.session, ticket, for_agent=True), settings)
         uow.commit()
     return answer, status
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import quote
 
 import flask
 
 from achats.chassis import security
 from achats.chassis.app import current_runtime
+from achats.chassis.files import download_headers
 from achats.chassis.problems import Problem
 from achats.chassis.security import Principal, require_roles
 
@@ -44,7 +44,7 @@ def optional_claims(token_info: dict | None) -> dict | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(status=401, code="token_invalid", detail=security.DETAIL_INVALID,
                       headers={"WWW-Authenticate": "Bearer"})
-    verifier = current_runtime().extras.get("verifier") or security.get_verifier()
+    verifier = current_runtime().verifier
     if verifier is None:
         raise Problem(status=503, code="authentication_unavailable", detail=security.DETAIL_JWKS_UNAVAILABLE)
     return verifier.verify(token)
@@ -90,8 +90,7 @@ def requester(claims: dict | None, body: dict) -> Requester:
     company = field("company", "company_name")
     if company is None and company_id is not None:
         # A token issued before identity put company_name in it: the registry knows.
-        names = current_runtime().extras.get("company_names")
-        company = names.name_of(company_id, _bearer()) if names is not None else None
+        company = current_runtime().deps.company_names.name_of(company_id, _bearer())
     return Requester(email=email, first_name=field("first_name", "given_name"),
                      last_name=field("last_name", "family_name"), phone=field("phone"),
                      company=company, user_id=str(claims["sub"]) if claims else None, company_id=company_id)
@@ -119,9 +118,8 @@ def uploads(field: str = "attachments") -> list[Upload]:
 
 
 def download(attachment: Attachment, content: bytes) -> flask.Response:
-    return flask.Response(content, status=200, content_type=attachment.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return flask.Response(content, status=200,
+                          headers=download_headers(attachment.filename, attachment.content_type, len(content)))
 
 
 def user_agent() -> str | None:

@@ -22,7 +22,7 @@ def _token() -> str | None:
 def get(reference: str):
     with current_runtime().db.session() as session:
         ticket = follow.resolve(session, reference, _token())
-        return shapes.ticket(session, ticket, common.settings()), 200, PRIVATE
+        return shapes.ticket(tickets.view(session, ticket), common.settings()), 200, PRIVATE
 
 
 def add_message(reference: str, body: dict):
@@ -32,7 +32,7 @@ def add_message(reference: str, body: dict):
     with current_runtime().db.unit_of_work() as uow:
         ticket = follow.resolve(uow.session, reference, _token(), lock=True)
         tickets.add_requester_message(uow.session, ticket, settings=settings, message=message, uploads=files)
-        answer = shapes.ticket(uow.session, ticket, settings)
+        answer = shapes.ticket(tickets.view(uow.session, ticket), settings)
         uow.commit()
     return answer, 201, PRIVATE
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from .. import attachments, history
-from ..models import Attachment, Category, FaqEntry, FollowLink, Ticket, TicketEntry
+from .. import history
+from ..models import Attachment, Category, FaqEntry, Ticket, TicketEntry
 from ..settings import HelpdeskSettings
-from ..tickets import FREQUENCIES, SEVERITIES, STATUSES
-from ..timeutil import iso, utcnow
+from ..tickets import FREQUENCIES, SEVERITIES, STATUSES, TicketView
+from ..timeutil import iso
 
 SUPPORT_NAME = "Équipe support"
 
@@ -74,13 +69,9 @@ def entry(item: TicketEntry, files: list[Attachment], *, for_agent: bool) -> dic
     return shape
 
 
-def ticket(session: Session, item: Ticket, settings: HelpdeskSettings, *, for_agent: bool = False,
-           entries: list[TicketEntry] | None = None, files: dict[uuid.UUID, list[Attachment]] | None = None) -> dict:
-    """The ticket and its history; for the requester, internal entries and their files are left out
-    by the queries themselves, not filtered afterwards. A ticket just opened brings its own."""
-    if entries is None or files is None:
-        files = attachments.of_ticket(session, item, include_internal=for_agent)
-        entries = history.entries(session, item, include_internal=for_agent)
+def ticket(seen: TicketView, settings: HelpdeskSettings) -> dict:
+    """The ticket and its history, as the view lets its reader see them (tickets.view)."""
+    item, for_agent = seen.ticket, seen.for_agent
     shape = {
         "id": str(item.id), "reference": item.reference, "subject": item.subject, "status": item.status,
         "status_label": STATUSES[item.status], "category": category_ref(item.category), "severity": item.severity,
@@ -90,15 +81,12 @@ def ticket(session: Session, item: Ticket, settings: HelpdeskSettings, *, for_ag
         "support_hours": settings.support_hours, "can_reply": item.status != "closed",
         "created_at": iso(item.created_at), "updated_at": iso(item.updated_at),
         "resolved_at": iso(item.resolved_at), "closed_at": iso(item.closed_at),
-        "history": [entry(e, files.get(e.id, []), for_agent=for_agent) for e in entries],
+        "history": [entry(e, seen.files.get(e.id, []), for_agent=for_agent) for e in seen.entries],
     }
     if for_agent:
-        active = session.execute(select(func.count()).select_from(FollowLink).where(
-            FollowLink.ticket_id == item.id, FollowLink.revoked_at.is_(None),
-            FollowLink.expires_at > utcnow())).scalar_one()
         shape.update(requester_user_id=item.requester_user_id, requester_company_id=item.requester_company_id,
-                     assignee=_assignee(item), attachment_count=item.attachment_count, active_follow_links=active,
-                     anonymised_at=iso(item.anonymised_at))
+                     assignee=_assignee(item), attachment_count=item.attachment_count,
+                     active_follow_links=seen.active_follow_links, anonymised_at=iso(item.anonymised_at))
     return shape
 
 

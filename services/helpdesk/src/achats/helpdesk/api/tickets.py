@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import flask
-from sqlalchemy.exc import IntegrityError
 
 from achats.chassis.app import current_runtime
 from achats.chassis.security import Principal
@@ -13,8 +12,6 @@ from achats.chassis.security import Principal
 from .. import attachments, desk, tickets
 from ..tickets import Actor, RequestForm
 from . import common, shapes
-
-CREATE_ATTEMPTS = 5
 
 
 def create(body: dict, token_info: dict | None = None):
@@ -29,22 +26,12 @@ def create(body: dict, token_info: dict | None = None):
     files = common.uploads()
     key = flask.request.headers.get("Idempotency-Key") or None
     requester = common.requester(claims, fields)
-    for attempt in range(1, CREATE_ATTEMPTS + 1):
-        with current_runtime().db.unit_of_work() as uow:
-            try:
-                opened = tickets.create(uow.session, settings=settings, requester=requester, form=form,
-                                        uploads=files, idempotency_key=key)
-            except IntegrityError:
-                # The reference drawn was taken (or the same Idempotency-Key raced): once more, afresh.
-                if attempt == CREATE_ATTEMPTS:
-                    raise
-                continue
-            ticket, token = opened.ticket, opened.token
-            answer = shapes.ticket(uow.session, ticket, settings, entries=opened.entries, files=opened.attachments)
-            answer["follow_url"] = settings.follow_url(ticket.reference, token) if token else None
-            answer["confirmation"] = shapes.confirmation(ticket, settings)
-            uow.commit()
-        return answer, 201 if token else 200
+    seen, token = tickets.open_request(current_runtime().db.unit_of_work(), settings=settings, requester=requester,
+                                       form=form, uploads=files, idempotency_key=key)
+    answer = shapes.ticket(seen, settings)
+    answer["follow_url"] = settings.follow_url(seen.ticket.reference, token) if token else None
+    answer["confirmation"] = shapes.confirmation(seen.ticket, settings)
+    return answer, 201 if token else 200
 
 
 def list(token_info: dict, status: list[str] | None = None, limit: int = 50, cursor: str | None = None):
@@ -59,7 +46,7 @@ def get(ticket_id: uuid.UUID, token_info: dict):
     who = Principal.from_claims(token_info)
     with current_runtime().db.session() as session:
         ticket = tickets.get_own(session, ticket_id, who.sub)
-        return shapes.ticket(session, ticket, common.settings()), 200
+        return shapes.ticket(tickets.view(session, ticket), common.settings()), 200
 
 
 def add_message(ticket_id: uuid.UUID, body: dict, token_info: dict):
@@ -70,7 +57,7 @@ def add_message(ticket_id: uuid.UUID, body: dict, token_info: dict):
     with current_runtime().db.unit_of_work() as uow:
         ticket = tickets.get_own(uow.session, ticket_id, who.sub, lock=True)
         tickets.add_requester_message(uow.session, ticket, settings=settings, message=message, uploads=files)
-        answer = shapes.ticket(uow.session, ticket, settings)
+        answer = shapes.ticket(tickets.view(uow.session, ticket), settings)
         uow.commit()
     return answer, 201
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 import flask
 
 from achats.chassis.app import current_runtime
+from achats.chassis.db import UnitOfWork
 from achats.chassis.security import Principal
 
+from .. import deps
 from ..sessions import Identity
 
 
 def identity() -> Identity:
-    return current_runtime().extras["identity"]
+    return deps.current().identity
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work of identity's database, for one use case."""
+    return current_runtime().db.unit_of_work()
 
 
 def caller(token_info: dict) -> Principal:

@@ -1,16 +1,15 @@
 """« Mot de passe oublié »."""
 
-from achats.chassis.app import current_runtime
-
+from .. import deps
 from .. import recovery as service
-from .context import identity
+from .context import identity, unit_of_work
 
 
 def request(body: dict):
-    timing = current_runtime().extras["reset_timing"]
-    return service.request_reset(identity(), timing, body["login_or_email"]), 202
+    timing = deps.current().reset_timing
+    return service.request_reset(unit_of_work(), identity(), timing, body["login_or_email"]), 202
 
 
 def confirm(body: dict):
-    service.reset(identity(), body["token"], body["password"])
+    service.reset(unit_of_work(), identity(), body["token"], body["password"])
     return None, 204

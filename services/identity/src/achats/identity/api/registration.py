@@ -1,25 +1,23 @@
 """POST /identity/registrations, POST /identity/email-verifications(/resend), GET /identity/password-policy."""
 
-from achats.chassis.app import current_runtime
-
-from .. import passwords
+from .. import deps, passwords
 from .. import registration as service
-from .context import identity
+from .context import identity, unit_of_work
 
 
 def create(body: dict):
-    extras = current_runtime().extras
-    return service.register(identity(), extras["registry"], extras["registration_timing"], body), 202
+    needs = deps.current()
+    return service.register(unit_of_work(), identity(), needs.registry, needs.registration_timing, body), 202
 
 
 def verify_email(body: dict):
-    service.verify_email(identity(), body["token"])
+    service.verify_email(unit_of_work(), identity(), body["token"])
     return None, 204
 
 
 def resend_verification(body: dict):
-    extras = current_runtime().extras
-    return service.resend_verification(identity(), extras["registry"], extras["resend_timing"],
+    needs = deps.current()
+    return service.resend_verification(unit_of_work(), identity(), needs.registry, needs.resend_timing,
                                        body["login_or_email"]), 202
 
 

@@ -8,22 +8,23 @@ import flask
 from achats.chassis.problems import Problem
 
 from .. import sessions as service
-from .context import client_address, identity
+from .context import client_address, identity, unit_of_work
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def login(body: dict):
-    return service.login(identity(), login=body["login"], password=body["password"], address=client_address()), \
-        200, NO_STORE
+    tokens = service.login(unit_of_work(), identity(), login=body["login"], password=body["password"],
+                           address=client_address())
+    return tokens, 200, NO_STORE
 
 
 def refresh(body: dict):
-    return service.refresh(identity(), body["refresh_token"]), 200, NO_STORE
+    return service.refresh(unit_of_work(), identity(), body["refresh_token"]), 200, NO_STORE
 
 
 def logout(body: dict):
-    service.logout(identity(), body["refresh_token"])
+    service.logout(unit_of_work(), identity(), body["refresh_token"])
     return None, 204
 
 
@@ -32,9 +33,10 @@ def token(body: dict):
     if grant == "refresh_token":
         if not body.get("refresh_token"):
             raise _invalid_request("refresh_token")
-        return service.refresh(identity(), body["refresh_token"]), 200, NO_STORE
+        return service.refresh(unit_of_work(), identity(), body["refresh_token"]), 200, NO_STORE
     client_id, secret = _client_credentials(body)
-    return service.client_credentials(identity(), client_id=client_id, client_secret=secret), 200, NO_STORE
+    tokens = service.client_credentials(unit_of_work(), identity(), client_id=client_id, client_secret=secret)
+    return tokens, 200, NO_STORE
 
 
 def _client_credentials(body: dict) -> tuple[str, str]:

@@ -9,7 +9,6 @@ from achats.chassis.problems import FieldError
 from achats.chassis.validation import validation_problem
 
 from .. import service
-from ..events import wake_after_commit
 from ..mailer import build_message, decoded_headers
 from ..models import Delivery
 from . import authorize
@@ -59,19 +58,16 @@ def search(token_info, limit=20, cursor=None, status=None, template=None, recipi
     filters = service.Filters(status=status, template=template, recipient=recipient, event_id=event_id,
                               event_type=event_type, ticket_id=ticket_id, q=q,
                               **_moments(created_after=created_after, created_before=created_before))
-    with runtime.db.unit_of_work() as uow:
-        items, next_cursor = service.get_all(db_session=uow.session, filters=filters,
-                                             limit=min(limit, runtime.settings.max_page_size), cursor=cursor)
-        return {"items": [summary(d) for d in items], "next_cursor": next_cursor}, 200
+    items, next_cursor = service.search(runtime.db.unit_of_work(), filters=filters,
+                                        limit=min(limit, runtime.settings.max_page_size), cursor=cursor)
+    return {"items": [summary(d) for d in items], "next_cursor": next_cursor}, 200
 
 
 def get(token_info, delivery_id):
     authorize(token_info)
     runtime = current_runtime()
     settings = runtime.settings
-    with runtime.db.unit_of_work() as uow:
-        delivery = service.get(db_session=uow.session, delivery_id=delivery_id)
-        uow.session.expunge(delivery)  # read whole, kept after the unit of work ends
+    delivery = service.delivery(runtime.db.unit_of_work(), delivery_id=delivery_id)
     mail = service.shown(delivery, reveal_links=settings.reveal_links)
     message = build_message(sender=settings.sender, sender_name=settings.platform_name,
                             recipient=delivery.recipient, recipient_name=delivery.recipient_name,
@@ -85,9 +81,6 @@ def get(token_info, delivery_id):
 def retry(token_info, delivery_id):
     authorize(token_info)
     runtime = current_runtime()
-    with runtime.db.unit_of_work() as uow:
-        delivery = service.retry(db_session=uow.session, delivery_id=delivery_id,
-                                 give_up_after=runtime.settings.mail_give_up_after)
-        wake_after_commit(uow.session, runtime.extras["mail_wake"])
-        uow.commit()
-        return summary(delivery), 202
+    delivery = service.retry(runtime.db.unit_of_work(), delivery_id=delivery_id,
+                             give_up_after=runtime.settings.mail_give_up_after, wake=runtime.deps.mail_wake)
+    return summary(delivery), 202

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from achats.chassis.app import current_runtime
-
-from .. import service
+from .. import deps, service
 from ..mails import TEMPLATES
 from . import authorize
 
@@ -17,5 +15,5 @@ def search(token_info):
 
 def preview(token_info, template):
     authorize(token_info)
-    mail, data = service.preview(renderer=current_runtime().extras["renderer"], template=template)
+    mail, data = service.preview(renderer=deps.current().renderer, template=template)
     return {"template": template, "subject": mail.subject, "text": mail.text, "html": mail.html, "data": data}, 200

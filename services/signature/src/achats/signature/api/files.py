@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
-from urllib.parse import quote
-
 import flask
 
-from achats.chassis.files import safe_name
+from achats.chassis.files import download_headers, safe_name
 from achats.chassis.problems import FieldError, Problem
 
 from .. import uploads
@@ -26,15 +23,5 @@ def read(name: str, given, limit: int, *, required: bool = True) -> tuple[str, b
     return safe_name(upload.filename, name), content
 
 
-def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII ``filename`` for old clients, then the exact name as RFC 5987 ``filename*``."""
-    name = safe_name(filename, "document")
-    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    fallback = "".join(ch if ch.isprintable() and ch not in '"\\;%' else "_" for ch in fallback).strip() or "document"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 def attachment(content: bytes, filename: str, media_type: str) -> flask.Response:
-    return flask.Response(content, status=200, content_type=media_type, headers={
-        "Content-Disposition": content_disposition(filename),
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return flask.Response(content, status=200, headers=download_headers(filename, media_type, len(content)))

@@ -19,6 +19,6 @@ def create(body: dict, token_info: dict, file=None, pkcs12=None):
     _name, p12 = files.read("pkcs12", pkcs12, PKCS12_LIMIT)
     document = uploads.Upload("file", filename, content, uploads.sniff_kind(content))
     request = signing_request(body, document)
-    signed = signing.sign_oneshot(runtime=runtime, document=document, pkcs12=p12,
+    signed = signing.sign_oneshot(runtime.deps, runtime.settings, document=document, pkcs12=p12,
                                   password=body.get("password") or "", request=request)
     return files.attachment(signed, request.output_name, request.output_media_type)

@@ -19,7 +19,8 @@ def create(body: dict, token_info: dict, file=None, certificate=None):
     filename, content = files.read("file", file, runtime.settings.max_file_bytes)
     _name, certificates = files.read("certificate", certificate, CERTIFICATE_LIMIT)
     document = uploads.Upload("file", filename, content, uploads.sniff_kind(content))
-    answer = signing.open_session(runtime=runtime, who=Principal.from_claims(token_info), document=document,
+    answer = signing.open_session(runtime.db.unit_of_work(), runtime.deps, runtime.settings,
+                                  who=Principal.from_claims(token_info), document=document,
                                   certificates=certificates, request=signing_request(body, document))
     return answer, 201
 
@@ -30,11 +31,14 @@ def get(session_id: uuid.UUID, token_info: dict):
 
 
 def delete(session_id: uuid.UUID, token_info: dict):
-    signing.cancel_session(runtime=current_runtime(), who=Principal.from_claims(token_info), session_id=session_id)
+    signing.cancel_session(current_runtime().db.unit_of_work(), who=Principal.from_claims(token_info),
+                           session_id=session_id)
     return None, 204
 
 
 def complete(session_id: uuid.UUID, body: dict, token_info: dict):
-    signed, request = signing.complete_session(runtime=current_runtime(), who=Principal.from_claims(token_info),
-                                               session_id=session_id, signature_value=body["signature_value"])
+    runtime = current_runtime()
+    signed, request = signing.complete_session(runtime.db.unit_of_work(), runtime.deps, runtime.settings,
+                                               who=Principal.from_claims(token_info), session_id=session_id,
+                                               signature_value=body["signature_value"])
     return files.attachment(signed, request.output_name, request.output_media_type)

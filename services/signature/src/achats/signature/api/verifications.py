@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import flask
-
 from achats.chassis.app import current_runtime
 from achats.chassis.security import require_roles
 
@@ -22,7 +20,7 @@ def create(body: dict | None = None, file=None, signature=None):
     detached = files.read("signature", signature, limit, required=False)
     if detached is not None:
         parts.append(("signature", *detached))
-    report = verifications.verify(runtime=runtime, files=parts)
+    report = verifications.verify(runtime.db.unit_of_work(), runtime.deps, runtime.settings, files=parts)
     return verifications.public(report), 201, {"Location": f"/signature/verifications/{report['id']}"}
 
 
@@ -50,9 +48,8 @@ def signed_content(verification_id: uuid.UUID):
 def report_xml(verification_id: uuid.UUID):
     with current_runtime().db.session() as session:
         report = verifications.report_of(session, verification_id)
-    return flask.Response(etsi.render(report), status=200, content_type="application/xml; charset=utf-8",
-                          headers={"Content-Disposition": f'attachment; filename="rapport-etsi-{verification_id}.xml"',
-                                   "Cache-Control": "private, no-store"})
+    return files.attachment(etsi.render(report).encode(), f"rapport-etsi-{verification_id}.xml",
+                            "application/xml; charset=utf-8")
 
 
 def list(token_info: dict, limit: int = 50, cursor: str | None = None, document_sha256: str | None = None):

@@ -7,6 +7,7 @@ import base64
 import hashlib
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -235,114 +236,166 @@ async def _one(signature: etree._Element, index: int, document: bytes | None, *,
     if signer_cert is None:
         raise DocumentRejected("signature_unreadable", "La signature XML ne contient pas le certificat du "
                                                        "signataire.", "signature")
+    others = [c for c in certs if c != signer_cert]
     fmt, level = _level(signature)
-    external = _external_references(signature)
-    subindic = None
-    if document is None:
-        # Enveloping: exactly one signed object inside the signature, no other file.
-        enveloped = _enveloped(signature)
-        if external or len(enveloped) != 1:
-            subindic = AdESFailure.FORMAT_FAILURE
-            doc_ref, document = None, b""
-        else:
-            doc_ref = enveloped[0][0]
-            document = object_content(enveloped[0][1])[0]
-            subindic = _verify_xml(signature, None, signer_cert, doc_ref)
-    elif len(external) != 1:
-        subindic = AdESFailure.FORMAT_FAILURE  # a detached XAdES covers exactly one external file here
-        doc_ref = None
-    else:
-        doc_ref = external[0]
-        subindic = _verify_xml(signature, document, signer_cert, doc_ref)
-    packaging = "detached" if external else "enveloping"
-    digest_method = doc_ref.find("ds:DigestMethod", NS).get("Algorithm") if doc_ref is not None and \
-        doc_ref.find("ds:DigestMethod", NS) is not None else None
-    doc_digest_algorithm = DIGESTS.get(digest_method or "", "sha256")
-
-    handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
-    vc = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
-    vc.certificate_registry.register_multiple([c for c in certs if c != signer_cert])
-    path = revo_details = cause = None
-    if subindic is None:
-        op = await generic_cms.validate_cert_usage(
-            signer_cert, vc, KeyUsageConstraints(key_usage={"non_repudiation"}),
-            vc.path_builder.async_build_paths_lazy(signer_cert))
-        subindic = op.error_subindic
-        path = op.success_result or op.error_path
-        revo_details = op.revo_details
-        if subindic is not None:
-            subindic, cause = await common.classify_chain_failure(
-                subindic, signer_cert, [c for c in certs if c != signer_cert], spec, timing)
-        if cause == common.REVOCATION_NOT_REQUIRED:
-            # Every certificate without revocation service is exempt: validate again, not requiring it.
-            relaxed = common.without_required_revocation(spec)
-            vc = relaxed.cert_validation_policy.build_validation_context(
-                timing_info=timing, handlers=bootstrap_validation_data_handlers(relaxed, timing_info=timing))
-            vc.certificate_registry.register_multiple([c for c in certs if c != signer_cert])
-            op = await generic_cms.validate_cert_usage(
-                signer_cert, vc, KeyUsageConstraints(key_usage={"non_repudiation"}),
-                vc.path_builder.async_build_paths_lazy(signer_cert))
-            subindic, path, revo_details = op.error_subindic, op.success_result or op.error_path, op.revo_details
-
-    token, c14n_method = _timestamp_token(signature)
-    timestamp = proven = None
-    ts_objects: list = []
-    if token is not None:
-        try:
-            covered = signature_value_c14n(signature, c14n_method)
-        except (ValueError, TypeError):
-            covered = b""
-        ts_result = await ades.ades_timestamp_validation(
-            token, spec, lambda algorithm: hashlib.new(algorithm, covered).digest(), timing_info=timing)
-        ts_status = ts_result.api_status
-        ts_valid = ts_result.ades_subindic == AdESPassed.OK and ts_status is not None
-        stamped = ts_status.timestamp if ts_status is not None else None
-        timestamp = {"time": common.iso(stamped), "valid": ts_valid,
-                     "tsa": common.name_fr(ts_status.signing_cert.subject) if ts_status is not None else None}
-        proven = stamped if ts_valid else None
-        ts_objects = list(ts_result.validation_objects)
-    if proven is not None and subindic == AdESIndeterminate.REVOKED_NO_POE and revo_details is not None \
-            and proven < revo_details.revocation_date:
-        subindic = None  # the timestamp proves the signature existed before the revocation
-    elif proven is not None and subindic == AdESIndeterminate.OUT_OF_BOUNDS_NO_POE \
-            and signer_cert.not_valid_before <= proven <= signer_cert.not_valid_after:
-        subindic = None
-    subindic = common.time_guard(subindic, signer_cert, proven)
+    integrity = _integrity(signature, document, signer_cert)
+    doc_digest_algorithm = _digest_algorithm(integrity.reference)
+    checked = await _signer_chain(signer_cert, others, integrity.subindic, spec, timing)
+    stamp = await _timestamp(signature, spec, timing)
+    subindic = common.time_guard(_proven_in_time(checked.subindic, stamp.proven, checked.revo_details, signer_cert),
+                                 signer_cert, stamp.proven)
     indication, sub = common.indication_of(subindic)
-    qual_result = QualificationAssessor(material.registry).check_entity_cert_qualified(path, moment=proven) \
-        if path is not None and indication != common.TOTAL_FAILED else None
-    objects = _objects(vc) + ts_objects
-    chain = common.chain(path, signer_cert, certs, material)
+    qual_result = QualificationAssessor(material.registry).check_entity_cert_qualified(
+        checked.path, moment=stamp.proven) if checked.path is not None and indication != common.TOTAL_FAILED else None
+    objects = _objects(checked.context) + stamp.objects
+    chain = common.chain(checked.path, signer_cert, certs, material)
     cert_info = common.certificate(signer_cert)
     claimed = _claimed(signature)
-    moment = proven or claimed
-
     signed_info = signature.find("ds:SignedInfo", NS)
     entry = {
         "index": index, "id": signature.get("Id") or f"signature-{index}", "format": fmt, "level": level,
-        "validation_process": "LTVM" if token is not None else "Basic",
+        "validation_process": "LTVM" if stamp.present else "Basic",
         "signer": common.signer(signer_cert), "certificate": cert_info, "chain": chain,
-        "claimed_signing_time": common.iso(claimed), "timestamp": timestamp,
-        "best_signature_time": common.iso(proven or timing.best_signature_time),
+        "claimed_signing_time": common.iso(claimed), "timestamp": stamp.summary,
+        "best_signature_time": common.iso(stamp.proven or timing.best_signature_time),
         "validation_time": common.iso(timing.validation_time),
         "integrity": {"intact": sub != "HASH_FAILURE", "signature_valid": sub not in ("HASH_FAILURE",
                                                                                        "SIG_CRYPTO_FAILURE"),
-                      "packaging": packaging,
-                      "reference": doc_ref.get("URI") if doc_ref is not None else None},
-        "certificate_validity": common.validity_at(signer_cert, proven, claimed),
-        "revocation": common.revocation(signer_cert, objects, SimpleNamespace(revocation_details=revo_details),
-                                        config.revocation_mode, subindic, cause),
+                      "packaging": integrity.packaging,
+                      "reference": integrity.reference.get("URI") if integrity.reference is not None else None},
+        "certificate_validity": common.validity_at(signer_cert, stamp.proven, claimed),
+        "revocation": common.revocation(signer_cert, objects,
+                                        SimpleNamespace(revocation_details=checked.revo_details),
+                                        config.revocation_mode, subindic, checked.cause),
         "indication": indication, "sub_indication": sub,
-        "cause": cause if indication != common.TOTAL_PASSED else None,
+        "cause": checked.cause if indication != common.TOTAL_PASSED else None,
         "digest_algorithm": doc_digest_algorithm,
-        "signature_algorithm": (signed_info.find("ds:SignatureMethod", NS).get("Algorithm", "")
-                                .rsplit("#", 1)[-1] if signed_info is not None
-                                and signed_info.find("ds:SignatureMethod", NS) is not None else None),
+        "signature_algorithm": _signature_algorithm(signed_info),
         "warnings": [],
     }
     entry["qualification"] = qualification(qual_result, indication, cert_info, chain, material)
-    entry["certificate_validity"]["revoked_before"] = common.revoked_before(entry["revocation"], moment)
+    entry["certificate_validity"]["revoked_before"] = common.revoked_before(entry["revocation"],
+                                                                            stamp.proven or claimed)
     entry["verdict"] = verdict(entry)
+    entry["evidence"] = _evidence(signature, signed_info, doc_digest_algorithm, integrity.document, signer_cert,
+                                  objects)
+    return entry
+
+
+class _Integrity(NamedTuple):
+    subindic: object  # None when the references and the signature value hold
+    reference: etree._Element | None  # the reference to the signed document
+    document: bytes  # the signed document (an enveloping signature's signed object)
+    packaging: str
+
+
+def _integrity(signature: etree._Element, document: bytes | None, signer_cert: asn1_x509.Certificate) -> _Integrity:
+    """The signed document's reference and the XML signature over it: detached (``document`` given, exactly
+    one external reference) or enveloping (``document`` None, exactly one signed object inside)."""
+    external = _external_references(signature)
+    packaging = "detached" if external else "enveloping"
+    if document is None:
+        enveloped = _enveloped(signature)
+        if external or len(enveloped) != 1:
+            return _Integrity(AdESFailure.FORMAT_FAILURE, None, b"", packaging)
+        reference, content = enveloped[0][0], object_content(enveloped[0][1])[0]
+        return _Integrity(_verify_xml(signature, None, signer_cert, reference), reference, content, packaging)
+    if len(external) != 1:
+        # A detached XAdES covers exactly one external file here.
+        return _Integrity(AdESFailure.FORMAT_FAILURE, None, document, packaging)
+    return _Integrity(_verify_xml(signature, document, signer_cert, external[0]), external[0], document, packaging)
+
+
+def _digest_algorithm(reference: etree._Element | None) -> str:
+    method = reference.find("ds:DigestMethod", NS) if reference is not None else None
+    return DIGESTS.get((method.get("Algorithm") if method is not None else None) or "", "sha256")
+
+
+class _Chain(NamedTuple):
+    subindic: object
+    path: object
+    revo_details: object
+    cause: str | None
+    context: object  # the validation context the chain was checked in (its objects go into the evidence)
+
+
+def _context(spec: SignatureValidationSpec, timing: ValidationTimingInfo, others: list[asn1_x509.Certificate]):
+    handlers = bootstrap_validation_data_handlers(spec, timing_info=timing)
+    context = spec.cert_validation_policy.build_validation_context(timing_info=timing, handlers=handlers)
+    context.certificate_registry.register_multiple(others)
+    return context
+
+
+async def _usage(signer_cert: asn1_x509.Certificate, context):
+    return await generic_cms.validate_cert_usage(
+        signer_cert, context, KeyUsageConstraints(key_usage={"non_repudiation"}),
+        context.path_builder.async_build_paths_lazy(signer_cert))
+
+
+async def _signer_chain(signer_cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate], subindic,
+                        spec: SignatureValidationSpec, timing: ValidationTimingInfo) -> _Chain:
+    """The signer's certificate path and revocation, unless the integrity already failed (``subindic``)."""
+    context = _context(spec, timing, others)
+    if subindic is not None:
+        return _Chain(subindic, None, None, None, context)
+    op = await _usage(signer_cert, context)
+    subindic, path, revo_details, cause = op.error_subindic, op.success_result or op.error_path, op.revo_details, None
+    if subindic is not None:
+        subindic, cause = await common.classify_chain_failure(subindic, signer_cert, others, spec, timing)
+    if cause == common.REVOCATION_NOT_REQUIRED:
+        # Every certificate without revocation service is exempt: validate again, not requiring it.
+        context = _context(common.without_required_revocation(spec), timing, others)
+        op = await _usage(signer_cert, context)
+        subindic, path, revo_details = op.error_subindic, op.success_result or op.error_path, op.revo_details
+    return _Chain(subindic, path, revo_details, cause, context)
+
+
+class _Timestamp(NamedTuple):
+    present: bool
+    summary: dict | None  # time, valid, tsa
+    proven: datetime | None  # the time the signature is proven to have existed (a valid timestamp)
+    objects: list
+
+
+async def _timestamp(signature: etree._Element, spec: SignatureValidationSpec,
+                     timing: ValidationTimingInfo) -> _Timestamp:
+    """The signature timestamp over the signature value, if there is one."""
+    token, c14n_method = _timestamp_token(signature)
+    if token is None:
+        return _Timestamp(False, None, None, [])
+    try:
+        covered = signature_value_c14n(signature, c14n_method)
+    except (ValueError, TypeError):
+        covered = b""
+    result = await ades.ades_timestamp_validation(
+        token, spec, lambda algorithm: hashlib.new(algorithm, covered).digest(), timing_info=timing)
+    status = result.api_status
+    valid = result.ades_subindic == AdESPassed.OK and status is not None
+    stamped = status.timestamp if status is not None else None
+    summary = {"time": common.iso(stamped), "valid": valid,
+               "tsa": common.name_fr(status.signing_cert.subject) if status is not None else None}
+    return _Timestamp(True, summary, stamped if valid else None, list(result.validation_objects))
+
+
+def _proven_in_time(subindic, proven: datetime | None, revo_details, signer_cert: asn1_x509.Certificate):
+    """A timestamp proving the signature existed before the revocation, or while the certificate was valid,
+    lifts those indeterminations."""
+    if proven is not None and subindic == AdESIndeterminate.REVOKED_NO_POE and revo_details is not None \
+            and proven < revo_details.revocation_date:
+        return None
+    if proven is not None and subindic == AdESIndeterminate.OUT_OF_BOUNDS_NO_POE \
+            and signer_cert.not_valid_before <= proven <= signer_cert.not_valid_after:
+        return None
+    return subindic
+
+
+def _signature_algorithm(signed_info: etree._Element | None) -> str | None:
+    method = signed_info.find("ds:SignatureMethod", NS) if signed_info is not None else None
+    return method.get("Algorithm", "").rsplit("#", 1)[-1] if method is not None else None
+
+
+def _evidence(signature: etree._Element, signed_info: etree._Element | None, doc_digest_algorithm: str,
+              document: bytes, signer_cert: asn1_x509.Certificate, objects: list) -> dict:
     value = signature.findtext("ds:SignatureValue", namespaces=NS) or ""
     c14n = signed_info.find("ds:CanonicalizationMethod", NS) if signed_info is not None else None
     try:
@@ -350,7 +403,7 @@ async def _one(signature: etree._Element, index: int, document: bytes | None, *,
             c14n is not None and "exc-c14n" in c14n.get("Algorithm", "")))
     except (TypeError, ValueError):
         dtbs = b""
-    entry["evidence"] = {
+    return {
         "signature_value": "".join(value.split()),
         "dtbsr": {"algorithm": "sha256", "value": common.b64(hashlib.sha256(dtbs).digest())},
         "signers_document": {"algorithm": doc_digest_algorithm,
@@ -358,7 +411,6 @@ async def _one(signature: etree._Element, index: int, document: bytes | None, *,
         "signer_certificate": common.b64(signer_cert.dump()),
         "validation_objects": common.validation_objects_evidence(objects),
     }
-    return entry
 
 
 def _verify_xml(signature: etree._Element, document: bytes | None, signer_cert: asn1_x509.Certificate,

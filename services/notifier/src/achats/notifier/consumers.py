@@ -36,8 +36,7 @@ def wake_after_commit(session: Session, wake: threading.Event) -> None:
 
 def handlers(runtime: Runtime) -> dict[str, EventHandler]:
     settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
-    renderer = runtime.extras["renderer"]
-    wake: threading.Event = runtime.extras["mail_wake"]
+    renderer, wake = runtime.deps.renderer, runtime.deps.mail_wake
 
     def on_event(session: Session, event: CloudEvent) -> None:
         try:
@@ -46,7 +45,7 @@ def handlers(runtime: Runtime) -> dict[str, EventHandler]:
             raise PermanentError(str(exc)) from None
         mails = mails_for(event.type, data)
         try:
-            queued = service.queue(db_session=session, event_id=event.id, event_type=event.type, mails=mails,
+            queued = service.queue(session, event_id=event.id, event_type=event.type, mails=mails,
                                    renderer=renderer, mail_domain=settings.mail_domain,
                                    give_up_after=settings.mail_give_up_after)
         except RenderingError as exc:  # the payload passed the contract, yet a template cannot use it
