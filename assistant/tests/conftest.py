@@ -54,7 +54,7 @@ def signature_api(pki, keys, tmp_path):
         "database_url": f"sqlite:///{tmp_path / 'signature.db'}", "amqp_url": "memory://assistant-tests",
         "lotl_url": pki.lotl_url, "lotl_signer_certs": (str(pki.pki.cert_path("lotl-signer")),),
         "tsa_url": pki.tsa_url, "trust_lists_cache_dir": str(tmp_path / "tl-cache"), "validation_workers": 1,
-        "log_json": True, "revocation_cache_seconds": 0})
+        "log_json": True, "revocation_cache_seconds": 0, "jwks_url": keys.jwks_url})
     SERVICE.migrate(config)
     runtime = SERVICE.runtime(config)
     app = SERVICE.create_app(config, runtime)

@@ -135,7 +135,8 @@ def test_without_timestamping_the_service_advises_b_b(keystore, pki, documents, 
 
     config = SERVICE.load_settings({}, database_url=f"sqlite:///{tmp_path / 'nots.db'}",
                                    amqp_url="memory://assistant-nots", lotl_url=pki.lotl_url, tsa_url="",
-                                   trust_lists_cache_dir=str(tmp_path / "tl"), validation_workers=1)
+                                   trust_lists_cache_dir=str(tmp_path / "tl"), validation_workers=1,
+                                   jwks_url=keys.jwks_url)
     SERVICE.migrate(config)
     runtime = SERVICE.runtime(config)
     with serving(SERVICE.create_app(config, runtime)) as base:
