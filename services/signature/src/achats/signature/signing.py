@@ -6,13 +6,14 @@ import base64
 import binascii
 import uuid
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from hashlib import sha256
 
 import structlog
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -28,10 +29,6 @@ log = structlog.get_logger(__name__)
 
 NOT_FOUND = Problem(status=404, code="signing_session_not_found",
                     detail="Cette signature en cours n'existe pas ou a expiré : recommencez.")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_request(*, document: uploads.Upload, format: str, level: str, visible: bool = False, page: int = 1,
@@ -63,7 +60,7 @@ def open_session(uow: UnitOfWork, deps: Dependencies, settings: SignatureSetting
     prepared = run_job(deps.sandbox, "prepare", None, settings, request=request,
                        document=document.content, certificates=certificates, tsa_url=settings.tsa_url,
                        fetch_timeout=settings.fetch_timeout)
-    created = now()
+    created = clock.now()
     with uow:
         purge(uow.session, created)
         state = {**prepared["state"], "signature_algorithm": prepared["signature_algorithm"]}
@@ -82,7 +79,7 @@ def open_session(uow: UnitOfWork, deps: Dependencies, settings: SignatureSetting
 def get_session(session: Session, who: Principal, session_id: uuid.UUID) -> SigningSession:
     found = session.get(SigningSession, session_id)
     # Someone else's session answers like a missing one: its existence is not disclosed.
-    if found is None or found.owner != who.sub or found.expires_at <= now():
+    if found is None or found.owner != who.sub or found.expires_at <= clock.now():
         raise NOT_FOUND
     return found
 
@@ -132,11 +129,11 @@ def describe(session: SigningSession) -> dict:
             "digest_algorithm": "sha256", "signature_algorithm": algorithm,
             "data_to_be_signed": state["data_to_be_signed"],
             "data_to_be_signed_digest": base64.b64encode(sha256(dtbs).digest()).decode(),
-            "created_at": _iso(session.created_at), "expires_at": _iso(session.expires_at)}
+            "created_at": clock.iso(session.created_at), "expires_at": clock.iso(session.expires_at)}
 
 
 def purge(session: Session, moment: datetime | None = None) -> int:
-    result = session.execute(delete(SigningSession).where(SigningSession.expires_at <= (moment or now())))
+    result = session.execute(delete(SigningSession).where(SigningSession.expires_at <= (moment or clock.now())))
     return result.rowcount or 0
 
 
@@ -151,9 +148,3 @@ def _request(session: SigningSession) -> SigningRequest:
     return SigningRequest(format=session.format, level=session.level, filename=session.filename,
                           media_type=session.media_type, stamp=stamp, reason=options.get("reason"),
                           location=options.get("location"), field_name=options.get("field_name") or "Signature1")
-
-
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None

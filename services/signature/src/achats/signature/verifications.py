@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
@@ -28,10 +29,6 @@ REPORT_GONE = Problem(status=410, code="report_expired",
                       detail="Ce rapport n'est plus disponible : les rapports sont conservés un temps limité. "
                              "Relancez la vérification du document.")
 NOT_FOUND = Problem(status=404, code="verification_not_found", detail="Cette vérification n'existe pas.")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def as_problem(exc: DocumentRejected) -> Problem:
@@ -71,7 +68,7 @@ def trust_snapshot(store: TrustListStore, settings: SignatureSettings) -> TrustS
 
 
 def trust_summary(snapshot: TrustSnapshot) -> dict:
-    return {"status": snapshot.status, "loaded_at": _iso(snapshot.loaded_at),
+    return {"status": snapshot.status, "loaded_at": clock.iso(snapshot.loaded_at),
             "lists_in_use": sorted(s.territory for s in snapshot.lists if s.in_use and s.kind == "national"),
             "extra_anchors": len(snapshot.material.anchors)}
 
@@ -105,7 +102,7 @@ def verify(uow: UnitOfWork, deps: Dependencies, settings: SignatureSettings, *,
     report = run_job(deps.sandbox, "verify", snapshot, settings, document=document,
                      signature=signature, config=config)
     signed_content = report.pop("_signed_content", None)
-    verified_at = now()
+    verified_at = clock.now()
     report["trust_lists"] = trust_summary(snapshot)
     with uow:
         record = Verification(document_sha256=report["document"]["sha256"],
@@ -116,8 +113,8 @@ def verify(uow: UnitOfWork, deps: Dependencies, settings: SignatureSettings, *,
         uow.session.add(record)
         uow.session.flush()
         report["id"] = str(record.id)
-        report["verified_at"] = _iso(verified_at)
-        report["report_expires_at"] = _iso(verified_at + timedelta(seconds=settings.report_retention))
+        report["verified_at"] = clock.iso(verified_at)
+        report["report_expires_at"] = clock.iso(verified_at + timedelta(seconds=settings.report_retention))
         if report.get("signed_content"):
             report["signed_content"]["download"] = f"/signature/verifications/{record.id}/signed-content"
         uow.session.add(VerificationReport(verification_id=record.id, report=report, signed_content=signed_content,
@@ -134,7 +131,7 @@ def get(session: Session, verification_id: uuid.UUID) -> tuple[Verification, dic
     if record is None:
         raise NOT_FOUND
     stored = session.get(VerificationReport, verification_id)
-    if stored is None or stored.expires_at <= now():
+    if stored is None or stored.expires_at <= clock.now():
         return record, None
     return record, stored.report
 
@@ -169,7 +166,7 @@ def audit_entry(record: Verification) -> dict:
     return {"id": str(record.id), "document_sha256": record.document_sha256,
             "signature_sha256": record.signature_sha256, "format": record.format,
             "signature_count": record.signature_count, "verdict": record.verdict, "indications": record.indications,
-            "verified_at": _iso(record.created_at)}
+            "verified_at": clock.iso(record.created_at)}
 
 
 def list_records(session: Session, *, limit: int, cursor: str | None,
@@ -184,11 +181,5 @@ def list_records(session: Session, *, limit: int, cursor: str | None,
 
 def purge(session: Session, moment: datetime | None = None) -> int:
     """Delete the reports past their retention (the audit records stay)."""
-    result = session.execute(delete(VerificationReport).where(VerificationReport.expires_at <= (moment or now())))
+    result = session.execute(delete(VerificationReport).where(VerificationReport.expires_at <= (moment or clock.now())))
     return result.rowcount or 0
-
-
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None

@@ -27,6 +27,8 @@ from lxml import etree
 from pyhanko.sign.validation.qualified import eutl_parse
 from pyhanko.sign.validation.qualified.tsp import TSPRegistry
 
+from achats.chassis import clock
+
 log = structlog.get_logger(__name__)
 
 TSL = "http://uri.etsi.org/02231/v2#"
@@ -132,10 +134,6 @@ def load_certificates(paths: tuple[str, ...] | list[str]) -> list[asn1_x509.Cert
         else:
             out.append(asn1_x509.Certificate.load(data))
     return out
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -324,13 +322,13 @@ class TrustListStore:
         next_at = snapshot.next_refresh_at
         if next_at is None:
             return self.refresh_interval
-        return max(1.0, (next_at - _now()).total_seconds())
+        return max(1.0, (next_at - clock.now()).total_seconds())
 
     def usable_snapshot(self, timeout: float) -> TrustSnapshot:
         """The current lists; when none is usable, one synchronous retry before giving up."""
         snapshot = self.wait_ready(timeout)
         if not snapshot.usable and snapshot.loaded_at is not None \
-                and (_now() - snapshot.loaded_at).total_seconds() > 5:
+                and (clock.now() - snapshot.loaded_at).total_seconds() > 5:
             snapshot = self.refresh()
         return snapshot
 
@@ -355,7 +353,7 @@ class TrustListStore:
                 location = self.overrides.get(territory, reference.location_uri)
                 state = self._load_national(territory, location, reference.tlso_certs, registry, services)
                 states.append(state)
-            now = _now()
+            now = clock.now()
             next_updates = [s.next_update for s in states if s.in_use and s.next_update and s.next_update > now]
             next_refresh = min([*next_updates, datetime.fromtimestamp(now.timestamp() + self.refresh_interval, UTC)])
             snapshot = TrustSnapshot(material=self._material(registry, services), lists=tuple(states),
@@ -431,17 +429,17 @@ class TrustListStore:
     def _candidates(self, location: str, problems: list[TrustListError]):
         if "://" not in location:
             try:
-                yield _Candidate(Path(location).read_bytes()[:MAX_LIST_BYTES + 1], "file", _now())
+                yield _Candidate(Path(location).read_bytes()[:MAX_LIST_BYTES + 1], "file", clock.now())
             except OSError:
                 problems.append(TrustListError("unavailable", "Fichier de la liste introuvable."))
             return
         cached = self.cache.get(location)
         fresh = not self._force and cached is not None \
-            and (_now() - cached[1]).total_seconds() < self.refresh_interval
+            and (clock.now() - cached[1]).total_seconds() < self.refresh_interval
         if fresh:
             yield _Candidate(cached[0], "cache", cached[1])
         try:
-            yield _Candidate(self._download(location), "download", _now())
+            yield _Candidate(self._download(location), "download", clock.now())
         except TrustListError as exc:
             problems.append(exc)
         if cached is not None and not fresh:
@@ -480,6 +478,6 @@ class TrustListStore:
             raise TrustListError("invalid", "Liste illisible.") from None
         if facts.next_update is None:
             raise TrustListError("invalid", "Liste sans date de prochaine mise à jour : liste refusée.")
-        if facts.next_update < _now():
+        if facts.next_update < clock.now():
             raise TrustListError("expired", f"Liste expirée depuis le {facts.next_update:%d/%m/%Y} : liste refusée.")
         return signed, facts
