@@ -46,8 +46,9 @@ def test_a_wrong_password_shows_identitys_message_and_keeps_the_identifiant(cont
     # Too many tries: identity's lockout message, word for word.
     for _ in range(6):
         page.get_by_label("Mot de passe").fill("pas le bon")
-        page.get_by_role("button", name="Se connecter").click()
-        page.wait_for_load_state()
+        # Each try waits for its answer page: a click during the previous navigation would cancel it.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("alert")).to_contain_text("Trop de tentatives de connexion")
 
 

@@ -36,7 +36,7 @@ def test_requests_are_summed_across_workers(tmp_path):
             try:
                 requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a worker still booting
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
         pids: set[int] = set()

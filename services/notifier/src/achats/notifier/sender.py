@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy import delete, select, update
 
 from achats.chassis.db import Database
+from achats.chassis.drain import DrainLoop
 
 from .mailer import (
     Connection,
@@ -34,7 +35,6 @@ log = structlog.get_logger(__name__)
 
 # An idle SMTP connection is closed after this long; servers drop idle clients anyway.
 IDLE_CLOSE_SECONDS = 5.0
-PRUNE_EVERY_SECONDS = 3600.0
 
 
 def backoff_delay(attempts: int, *, initial: float, maximum: float, rng: random.Random | None = None) -> float:
@@ -62,29 +62,12 @@ class MailSender:
 
     def run(self, stop: threading.Event) -> None:
         log.info("notifier.sender_started", sender=self.name, transport=self.transport.describe())
-        pause = 0.1
-        last_prune = 0.0
+        loop = DrainLoop(step=self.run_once, batch_size=self.batch_size, wake=self.wake,
+                         poll_interval=self.settings.mail_poll_interval, event="notifier.sender",
+                         on_failure=self._close, housekeeping=self._prune, idle=self._close_if_idle,
+                         log_fields={"sender": self.name})
         try:
-            while not stop.is_set():
-                self.wake.clear()
-                try:
-                    while not stop.is_set() and self.run_once() == self.batch_size:
-                        pass
-                    pause = 0.1
-                except Exception:  # the database may be down: keep the loop alive, try again soon
-                    log.exception("notifier.sender_failed", sender=self.name, retry_in=pause)
-                    self._close()
-                    stop.wait(pause)
-                    pause = min(pause * 2, 5.0)
-                    continue
-                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                    last_prune = time.monotonic()
-                    self._prune()
-                if self._connection is not None and time.monotonic() - self._last_used > IDLE_CLOSE_SECONDS:
-                    self._close()
-                deadline = time.monotonic() + self.settings.mail_poll_interval
-                while not stop.is_set() and not self.wake.is_set() and time.monotonic() < deadline:
-                    self.wake.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+            loop.run(stop)
         finally:
             self._close()
 
@@ -155,6 +138,11 @@ class MailSender:
             self._connection = self.transport.connect()
         return self._connection
 
+    def _close_if_idle(self) -> None:
+        # Mail servers drop idle clients anyway; a closed connection costs one handshake on the next mail.
+        if self._connection is not None and time.monotonic() - self._last_used > IDLE_CLOSE_SECONDS:
+            self._close()
+
     def _close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
@@ -191,10 +179,7 @@ class MailSender:
 
     def _prune(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(days=self.settings.mail_retention_days)
-        try:
-            with self.db.unit_of_work() as uow:
-                uow.session.execute(delete(Delivery).where(Delivery.status.in_((SENT, FAILED)),
-                                                           Delivery.updated_at < cutoff))
-                uow.commit()
-        except Exception:
-            log.warning("notifier.prune_failed", exc_info=True)
+        with self.db.unit_of_work() as uow:
+            uow.session.execute(delete(Delivery).where(Delivery.status.in_((SENT, FAILED)),
+                                                       Delivery.updated_at < cutoff))
+            uow.commit()

@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import delete, select, update
 
 from ..db import Database
+from ..drain import DrainLoop
 from .outbox import NOTIFY_CHANNEL, wakeup_key, wakeups
 from .schema import inbox, outbox
 from .transport import OutgoingMessage, Transport, TransportError
@@ -96,38 +97,11 @@ class OutboxRelay:
             listener = threading.Thread(target=self._listen, args=(stop,), daemon=True,
                                         name="outbox-listen")
             listener.start()
-        backoff = 0.1
-        last_prune = 0.0
+        loop = DrainLoop(step=self.run_once, batch_size=self.batch_size, wake=self.wake,
+                         poll_interval=self.poll_interval, event="bus.relay", expected=(TransportError,),
+                         max_backoff=self.max_backoff, housekeeping=self.prune, idle=self._keepalive)
         try:
-            while not stop.is_set():
-                self.wake.clear()
-                try:
-                    while not stop.is_set() and self.run_once() == self.batch_size:
-                        pass
-                    backoff = 0.1
-                except TransportError as exc:
-                    log.warning("bus.relay_publish_failed", error=str(exc), retry_in=backoff)
-                    stop.wait(backoff)
-                    backoff = min(backoff * 2, self.max_backoff)
-                    continue
-                except Exception:
-                    log.exception("bus.relay_failed", retry_in=backoff)
-                    stop.wait(backoff)
-                    backoff = min(backoff * 2, self.max_backoff)
-                    continue
-                now = _monotonic()
-                if now - last_prune > 3600:
-                    last_prune = now
-                    try:
-                        self.prune()
-                    except Exception:
-                        log.warning("bus.relay_prune_failed", exc_info=True)
-                # Short waits so an idle AMQP connection still answers heartbeats.
-                deadline = _monotonic() + self.poll_interval
-                while not stop.is_set() and not self.wake.is_set() and _monotonic() < deadline:
-                    self.wake.wait(min(0.5, self.poll_interval))
-                    if self._publisher is not None:
-                        self._publisher.keepalive()
+            loop.run(stop)
         finally:
             wakeups.unsubscribe(key, self.wake)
             if self._publisher is not None:
@@ -135,6 +109,11 @@ class OutboxRelay:
                 self._publisher = None
             if listener is not None:
                 listener.join(timeout=5)
+
+    def _keepalive(self) -> None:
+        # An idle AMQP connection must still answer the broker's heartbeats.
+        if self._publisher is not None:
+            self._publisher.keepalive()
 
     def _listen(self, stop: threading.Event) -> None:
         """Wake on PostgreSQL NOTIFY, so relays in other processes hear every commit."""
@@ -152,8 +131,3 @@ class OutboxRelay:
                 log.warning("bus.relay_listen_failed", error=str(exc))
                 stop.wait(1.0)
 
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
