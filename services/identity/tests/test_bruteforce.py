@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from achats.chassis import clock as platform_clock
 from achats.identity import throttle
 
 from identity_support import PASSWORD, build_stack
@@ -23,10 +24,10 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock():
     fake = Clock()
-    monkeypatch.setattr(throttle, "now", fake)
-    return fake
+    with platform_clock.use(fake):
+        yield fake
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.db import Database, UnitOfWork
 from achats.chassis.problems import Problem
 
@@ -30,10 +31,6 @@ TOO_MANY = "Trop de tentatives de connexion. Veuillez réessayer dans {wait}."
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -89,12 +86,12 @@ def _tokens(identity: Identity, session: Session, user: User, *, family_id: uuid
             session_expires_at: datetime) -> dict:
     s = identity.settings
     raw = secrets.token_urlsafe(32)
-    expires_at = min(now() + timedelta(seconds=s.refresh_token_ttl), session_expires_at)
+    expires_at = min(clock.now() + timedelta(seconds=s.refresh_token_ttl), session_expires_at)
     session.add(RefreshToken(token_hash=digest(raw), family_id=family_id, user_id=user.id, expires_at=expires_at,
                              session_expires_at=session_expires_at))
     return {"access_token": identity.access_token(user, family_id), "token_type": "Bearer",
             "expires_in": s.access_token_ttl, "refresh_token": raw,
-            "refresh_expires_in": max(0, int((expires_at - now()).total_seconds()))}
+            "refresh_expires_in": max(0, int((expires_at - clock.now()).total_seconds()))}
 
 
 def _throttled(verdicts: list[throttle.Verdict]) -> Problem | None:
@@ -123,7 +120,7 @@ def login(uow: UnitOfWork, identity: Identity, *, login: str, password: str, add
             throttle.record_failure(uow.session, keys[1], identity.address_policy)
             if newly_locked and usable:
                 events.user_locked(uow.session, user,
-                                   now() + timedelta(seconds=identity.settings.login_lock_seconds))
+                                   clock.now() + timedelta(seconds=identity.settings.login_lock_seconds))
             uow.commit()
             raise Problem(status=401, code="invalid_credentials", detail=INVALID_CREDENTIALS)
         if user.activated_at is None:
@@ -134,7 +131,7 @@ def login(uow: UnitOfWork, identity: Identity, *, login: str, password: str, add
         if identity.hasher.needs_rehash(user.password_hash):
             user.password_hash = identity.hasher.hash(password)
         tokens = _tokens(identity, uow.session, user, family_id=uuid.uuid4(),
-                         session_expires_at=now() + timedelta(seconds=identity.settings.session_max_age))
+                         session_expires_at=clock.now() + timedelta(seconds=identity.settings.session_max_age))
         uow.commit()
         return tokens
 
@@ -143,7 +140,7 @@ def refresh(uow: UnitOfWork, identity: Identity, raw: str) -> dict:
     invalid = Problem(status=401, code="refresh_token_invalid",
                       detail="Votre session a expiré. Veuillez vous reconnecter.")
     identity.keys.active()
-    moment = now()
+    moment = clock.now()
     with uow:
         session = uow.session
         # The hot path in one statement: spend the token if it is still spendable. Whoever spends it
@@ -176,14 +173,14 @@ def refresh(uow: UnitOfWork, identity: Identity, raw: str) -> dict:
 
 def revoke_family(session: Session, family_id: uuid.UUID) -> None:
     session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=now()))
+                    .values(revoked_at=clock.now()))
 
 
 def revoke_all(session: Session, user_id: uuid.UUID, *, keep_family: uuid.UUID | None = None) -> None:
     query = update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
     if keep_family is not None:
         query = query.where(RefreshToken.family_id != keep_family)
-    session.execute(query.values(revoked_at=now()))
+    session.execute(query.values(revoked_at=clock.now()))
 
 
 def logout(uow: UnitOfWork, identity: Identity, raw: str) -> None:

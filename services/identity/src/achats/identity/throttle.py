@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from babel.units import format_unit
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from achats.chassis import clock
 
 from .models import Throttle
 
@@ -33,10 +35,6 @@ class Verdict:
     locked: bool = False
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _row(session: Session, key: str, *, lock: bool) -> Throttle | None:
     query = select(Throttle).where(Throttle.key == key)
     return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
@@ -45,7 +43,7 @@ def _row(session: Session, key: str, *, lock: bool) -> Throttle | None:
 def check(session: Session, *keys: str) -> list[Verdict]:
     """The verdict for each key, read in one query (the hot path of every login)."""
     rows = {row.key: row for row in session.execute(select(Throttle).where(Throttle.key.in_(keys))).scalars()}
-    moment = now()
+    moment = clock.now()
     verdicts = []
     for key in keys:
         verdict = Verdict(True)
@@ -62,7 +60,7 @@ def check(session: Session, *keys: str) -> list[Verdict]:
 def record_failure(session: Session, key: str, policy: Policy) -> bool:
     """Count a failure; True when this failure locks the key (for the lockout event)."""
     row = _row(session, key, lock=True)
-    moment = now()
+    moment = clock.now()
     if row is None:
         try:
             with session.begin_nested():
