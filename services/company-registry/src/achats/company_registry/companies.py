@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.problems import FieldError, Problem
 
 from . import events, reference
@@ -36,10 +36,6 @@ NOT_OWN_ESTABLISHMENT = ("Il ne peut pas être votre établissement de rattachem
 READ_ONLY_ESTABLISHMENT = ("Les données de cet établissement proviennent de l'INSEE et ne sont pas modifiables. "
                            "Utilisez « Mettre à jour depuis l'INSEE » pour les actualiser ; si votre numéro SIRET "
                            "a changé, remplacez l'établissement.")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- reads --------------------------------------------------------------------------------------
@@ -181,7 +177,7 @@ def _company(session: Session, company_in: dict, insee_data: dict | None) -> tup
                 raise Problem(status=422, code="insee_data_missing", detail="Les données de l'INSEE sont requises.")
             data = insee_data["company"]
             company = Company(source="insee", verified=True, siren=siren, country_code="FR",
-                              vat_number=data["vat_number"], insee_checked_at=now(),
+                              vat_number=data["vat_number"], insee_checked_at=clock.now(),
                               **{k: data[k] for k in COMPANY_FROM_INSEE})
             company.is_pme = company_in.get("is_pme", data["is_pme"])
             if not company.name:
@@ -247,7 +243,7 @@ def _establishment(session: Session, company: Company, establishment_in: dict,
         if own and not data["active"]:
             _refuse_closed(siret, data.get("closed_since"), siret_field)
         establishment = Establishment(company_id=company.id, siret=siret, source="insee", verified=True,
-                                      insee_checked_at=now(), **{k: data[k] for k in ESTABLISHMENT_FROM_INSEE})
+                                      insee_checked_at=clock.now(), **{k: data[k] for k in ESTABLISHMENT_FROM_INSEE})
         for key in ("street", "postal_code", "city"):
             if getattr(establishment, key) is None and establishment_in.get(key):
                 setattr(establishment, key, establishment_in[key])  # hidden by INSEE, typed by the user
@@ -314,7 +310,7 @@ def apply_insee(session: Session, company: Company, insee_data: dict) -> list[st
         changed.append("verified")
     if company.review_status == "pending":
         company.review_status = "insee"  # INSEE confirmed it: no administrator's decision is needed
-    company.insee_checked_at = now()
+    company.insee_checked_at = clock.now()
     by_siret = {e["siret"]: e for e in insee_data["establishments"]}
     for establishment in establishments(session, company):
         fresh = by_siret.get(establishment.siret or "")
@@ -324,7 +320,7 @@ def apply_insee(session: Session, company: Company, insee_data: dict) -> list[st
         for key in ESTABLISHMENT_FROM_INSEE:
             if fresh[key] is not None or key in ("active", "hidden_fields"):
                 setattr(establishment, key, fresh[key])
-        establishment.source, establishment.verified, establishment.insee_checked_at = "insee", True, now()
+        establishment.source, establishment.verified, establishment.insee_checked_at = "insee", True, clock.now()
         if before != {key: getattr(establishment, key) for key in ESTABLISHMENT_FROM_INSEE}:
             changed.append(f"establishment:{establishment.siret}")
     session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 
+from achats.chassis import clock
 from achats.chassis.app import Runtime
 
 from . import companies, reviews, vault
@@ -39,7 +40,7 @@ def reverify(runtime: Runtime) -> int:
                 uow.commit()
                 verified += 1
             elif company is not None:
-                company.insee_checked_at = companies.now()
+                company.insee_checked_at = clock.now()
                 reviews.record_attempt(uow.session, company, "disagrees", reviews.NO_ESTABLISHMENT)
                 uow.commit()
     if verified:
@@ -52,7 +53,7 @@ def _record(runtime: Runtime, company_id, outcome: str, detail: str, *, checked:
         company = uow.session.get(companies.Company, company_id)
         if company is not None:
             if checked:
-                company.insee_checked_at = companies.now()
+                company.insee_checked_at = clock.now()
             reviews.record_attempt(uow.session, company, outcome, detail)
             uow.commit()
 

@@ -15,6 +15,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -45,7 +46,7 @@ def require_admin(who: Principal) -> None:
 def record_attempt(session: Session, company: Company, outcome: str, detail: str) -> None:
     """One automatic re-verification of a manual entry: when, and what INSEE answered."""
     assert outcome in OUTCOMES, outcome
-    company.reverified_at, company.reverify_outcome, company.reverify_detail = companies.now(), outcome, detail[:300]
+    company.reverified_at, company.reverify_outcome, company.reverify_detail = clock.now(), outcome, detail[:300]
 
 
 def _shape(session: Session, company: Company, last_decision: AuditEntry | None) -> dict:
