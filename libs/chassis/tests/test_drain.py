@@ -65,7 +65,7 @@ def test_housekeeping_runs_again_once_an_hour_has_passed():
         return steps()
 
     loop(half_an_hour_a_round, housekeeping=lambda: done.append(now[0]), poll_interval=0,
-         clock=lambda: now[0]).run(stop)
+         monotonic=lambda: now[0]).run(stop)
     assert done == [1800.0, 7200.0]
 
 

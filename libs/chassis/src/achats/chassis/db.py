@@ -11,6 +11,8 @@ from sqlalchemy import JSON, DateTime, Engine, TypeDecorator, create_engine, eve
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import clock
+
 
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever the URL spells (postgres://, postgresql://)."""
@@ -31,7 +33,8 @@ def is_postgres(engine_or_url: Engine | str) -> bool:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The platform's clock (``chassis.clock``): model defaults and services read the same time a test sets."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):

@@ -44,7 +44,7 @@ class DrainLoop:
     housekeeping: Callable[[], None] = _nothing
     idle: Callable[[], None] = _nothing
     log_fields: dict[str, Any] = field(default_factory=dict)
-    clock: Callable[[], float] = time.monotonic
+    monotonic: Callable[[], float] = time.monotonic
 
     def run(self, stop: threading.Event) -> None:
         pause = FIRST_PAUSE
@@ -60,8 +60,8 @@ class DrainLoop:
                 stop.wait(pause)
                 pause = min(pause * 2, self.max_backoff)
                 continue
-            if last_housekeeping is None or self.clock() - last_housekeeping > HOUSEKEEPING_EVERY:
-                last_housekeeping = self.clock()
+            if last_housekeeping is None or self.monotonic() - last_housekeeping > HOUSEKEEPING_EVERY:
+                last_housekeeping = self.monotonic()
                 self._housekeep()
             self._wait(stop)
 
@@ -82,9 +82,9 @@ class DrainLoop:
             log.warning(f"{self.event}_housekeeping_failed", exc_info=True, **self.log_fields)
 
     def _wait(self, stop: threading.Event) -> None:
-        deadline = self.clock() + self.poll_interval
+        deadline = self.monotonic() + self.poll_interval
         while not stop.is_set() and not self.wake.is_set():
-            left = deadline - self.clock()
+            left = deadline - self.monotonic()
             if left <= 0:
                 return
             self.wake.wait(min(0.5, left))

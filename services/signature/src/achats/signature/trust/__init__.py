@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from achats.chassis import clock
 
 from ..validation.common import distinguished_names, name_fr
 from .lists import ListState, TrustSnapshot
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
 def _list(state: ListState) -> dict:
     return {"kind": state.kind, "territory": state.territory, "location": state.location, "status": state.status,
-            "source": state.source, "sequence_number": state.sequence_number, "issued_at": _iso(state.issued_at),
-            "next_update": _iso(state.next_update), "fetched_at": _iso(state.fetched_at), "sha256": state.sha256,
+            "source": state.source, "sequence_number": state.sequence_number,
+            "issued_at": clock.iso(state.issued_at), "next_update": clock.iso(state.next_update),
+            "fetched_at": clock.iso(state.fetched_at), "sha256": state.sha256,
             "message": state.message, "provider_count": len(state.providers),
             "service_count": sum(len(services) for _name, services in state.providers)}
 
@@ -23,9 +20,9 @@ def _list(state: ListState) -> dict:
 def describe(snapshot: TrustSnapshot) -> dict:
     anchors = [{"subject": name_fr(cert.subject), "subject_dn": distinguished_names(cert)[0],
                 "sha256": cert.sha256.hex(),
-                "not_after": _iso(cert.not_valid_after)} for cert in snapshot.material.anchors]
-    return {"status": snapshot.status, "loaded_at": _iso(snapshot.loaded_at),
-            "next_refresh_at": _iso(snapshot.next_refresh_at), "lists": [_list(s) for s in snapshot.lists],
+                "not_after": clock.iso(cert.not_valid_after)} for cert in snapshot.material.anchors]
+    return {"status": snapshot.status, "loaded_at": clock.iso(snapshot.loaded_at),
+            "next_refresh_at": clock.iso(snapshot.next_refresh_at), "lists": [_list(s) for s in snapshot.lists],
             "extra_anchors": anchors}
 
 
