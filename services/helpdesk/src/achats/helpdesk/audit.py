@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from achats.chassis.clock import iso
 from achats.chassis.pagination import after, decode_position, encode_position
 
 from .models import AuditEntry, FaqEntry, Ticket, TicketEntry
 from .tickets import Actor
-from .timeutil import iso
 
 # Kind of a ticket history entry -> action code; the entry's data kept in the audit (no message, no e-mail).
 TICKET_ACTIONS = {

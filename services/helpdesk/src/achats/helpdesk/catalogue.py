@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy import case, exc, func, select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
 
 from .models import Category, FaqEntry, FaqImpression, FaqOutcome, Ticket
 from .search import index_fields, normalise
-from .timeutil import utcnow
 
 OUTCOMES = ("resolved", "continued")
 MOVES = ("up", "down")
@@ -65,7 +65,7 @@ def update_category(session: Session, category: Category, changes: dict) -> Cate
         if name in changes:
             value = changes[name]
             setattr(category, name, _required(value, name) if name in ("label", "slug") else value)
-    category.updated_at = utcnow()
+    category.updated_at = clock.now()
     _flush_unique(session, "slug", "Une catégorie porte déjà cet identifiant (slug).")
     return category
 
@@ -131,7 +131,7 @@ def update_entry(session: Session, entry: FaqEntry, changes: dict) -> FaqEntry:
             setattr(entry, name, changes[name] if name != "keywords" else changes[name] or "")
     fields = index_fields(entry.question, entry.keywords, entry.answer)
     entry.search_question, entry.search_answer = fields["search_question"], fields["search_answer"]
-    entry.updated_at = utcnow()
+    entry.updated_at = clock.now()
     session.flush()
     return entry
 
@@ -151,7 +151,7 @@ def _move(items: list, item, direction: str) -> None:
     items[index], items[other] = items[other], items[index]
     for number, each in enumerate(items, start=1):
         each.position = number * 10
-        each.updated_at = utcnow()
+        each.updated_at = clock.now()
 
 
 def move_entry(session: Session, entry: FaqEntry, direction: str) -> FaqEntry:
@@ -178,7 +178,7 @@ def record_view(session: Session, *, entry_ids: list[uuid.UUID], now: datetime |
     missing = [str(i) for i in unique if i not in found]
     if missing:
         raise validation_problem([FieldError("entry_ids", "Question inconnue : " + ", ".join(missing) + ".")])
-    view_id, moment = uuid.uuid4(), now or utcnow()
+    view_id, moment = uuid.uuid4(), now or clock.now()
     session.add_all(FaqImpression(id=uuid.uuid4(), view_id=view_id, entry_id=i, created_at=moment) for i in unique)
     session.flush()
     return view_id
@@ -205,7 +205,7 @@ def record_outcome(session: Session, *, outcome: str, category_id: uuid.UUID | N
         raise validation_problem([FieldError("category_id", "Indiquez la catégorie ou la question.")])
     get_category(session, category_id, include_inactive=True)
     session.add(FaqOutcome(category_id=category_id, entry_id=entry_id, outcome=outcome, view_id=view_id,
-                           created_at=now or utcnow()))
+                           created_at=now or clock.now()))
     session.flush()
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from achats.chassis import clock
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
@@ -18,7 +19,6 @@ from .attachments import Upload
 from .models import Ticket, TicketEntry
 from .settings import HelpdeskSettings
 from .tickets import OPEN, Actor
-from .timeutil import utcnow
 
 SORTS = ("oldest", "newest", "severity")
 # Statuses an agent may set directly; waiting_customer comes with a question (information request).
@@ -45,7 +45,7 @@ _SEARCHED = (Ticket.subject, Ticket.first_name, Ticket.last_name, Ticket.email, 
 def queue(session: Session, query: QueueFilter, *, sort: str, limit: int, cursor: str | None,
           now: datetime | None = None) -> tuple[list[Ticket], str | None, int]:
     """Tickets matching the filters (the open ones by default), a page at a time."""
-    now = now or utcnow()
+    now = now or clock.now()
     conditions = []
     if query.status:
         conditions.append(Ticket.status.in_(query.status))
@@ -85,7 +85,7 @@ def _sort_keys(sort: str) -> tuple:
 def assign(session: Session, ticket: Ticket, *, agent_id: str | None, agent_name: str | None, actor: Actor,
            settings: HelpdeskSettings, now: datetime | None = None) -> None:
     """Give the ticket to an agent (None: to nobody). Taking a new ticket puts it in progress."""
-    now = now or utcnow()
+    now = now or clock.now()
     _not_closed(ticket)
     if (ticket.assignee_id, ticket.assignee_name) == (agent_id, agent_name if agent_id else None):
         return
@@ -102,7 +102,7 @@ def assign(session: Session, ticket: Ticket, *, agent_id: str | None, agent_name
 def reply(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
           settings: HelpdeskSettings, then_status: str | None = None, now: datetime | None = None) -> None:
     """Answer the requester (mailed); optionally move the ticket on at the same time (e.g. resolved)."""
-    now = now or utcnow()
+    now = now or clock.now()
     _not_closed(ticket)
     if then_status is not None and then_status not in SETTABLE:
         raise Problem(status=422, code="status_not_settable", detail=_NOT_SETTABLE,
@@ -120,7 +120,7 @@ def reply(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploa
 def request_information(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
                         settings: HelpdeskSettings, now: datetime | None = None) -> None:
     """Ask the requester for more (mailed); the ticket waits for them."""
-    now = now or utcnow()
+    now = now or clock.now()
     _not_closed(ticket)
     _public_entry(session, ticket, kind="information_request", actor=actor, message=message, uploads=uploads,
                   settings=settings, now=now)
@@ -132,7 +132,7 @@ def request_information(session: Session, ticket: Ticket, *, actor: Actor, messa
 def note(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
          settings: HelpdeskSettings, now: datetime | None = None) -> None:
     """An internal note: support only, never shown to the requester, never in an event."""
-    now = now or utcnow()
+    now = now or clock.now()
     text = tickets.required_message(message)
     checked = tickets.check_uploads(settings, uploads, already=ticket.attachment_count)
     entry = history.append(session, ticket, kind="note", author_kind="agent", author_id=actor.id,
@@ -164,7 +164,7 @@ def merge(session: Session, ticket: Ticket, *, reference: str, actor: Actor, set
     """``ticket`` duplicates the request numbered ``reference``: it is closed (its requester is told, without the
     other request's number, which may be someone else's), both histories say so (internal entries), the other
     goes on. Returns the ticket kept."""
-    now = now or utcnow()
+    now = now or clock.now()
     _not_closed(ticket)
     number = (reference or "").strip()
     if not number:
@@ -198,7 +198,7 @@ MERGED_COMMENT = ("Cette demande a été regroupée avec une autre demande porta
 def send_link(session: Session, ticket: Ticket, *, actor: Actor, settings: HelpdeskSettings,
               now: datetime | None = None) -> None:
     """A new follow link mailed to the requester (« Envoyer un nouveau lien »), e.g. after the old ones were revoked."""
-    now = now or utcnow()
+    now = now or clock.now()
     if not events.mail(session, settings, ticket, events.TICKET_FOLLOW_LINK_SENT, now=now):
         raise Problem(status=409, code="no_requester_email",
                       detail="Cette demande n'a plus d'adresse électronique : aucun lien de suivi ne peut être envoyé.")

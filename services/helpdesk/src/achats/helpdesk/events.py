@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from achats.chassis.bus import publish
+from achats.chassis.clock import iso
 
 from . import follow
 from .models import Ticket
 from .settings import HelpdeskSettings
-from .timeutil import iso
 
 SOURCE = "/helpdesk"
 TICKET_CREATED = "helpdesk.ticket.created"

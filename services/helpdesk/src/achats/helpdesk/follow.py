@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.problems import Problem
 
 from .models import FollowLink, Ticket
-from .timeutil import utcnow
 
 TOKEN_BYTES = 32  # 256 bits, base64url: 43 characters
 
@@ -34,7 +34,7 @@ def digest(token: str) -> str:
 
 def issue(session: Session, ticket: Ticket, *, days: int, now: datetime | None = None) -> str:
     """A new link to ``ticket``; returns the raw token (never stored)."""
-    now = now or utcnow()
+    now = now or clock.now()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(FollowLink(ticket_id=ticket.id, token_hash=digest(token), created_at=now,
                            expires_at=now + timedelta(days=days)))
@@ -47,7 +47,7 @@ def resolve(session: Session, reference: str, token: str | None, *, now: datetim
     if not token or len(token) > 200:
         raise ticket_not_found()
     link = session.execute(select(FollowLink).where(FollowLink.token_hash == digest(token))).scalar_one_or_none()
-    now = now or utcnow()
+    now = now or clock.now()
     if link is None or link.revoked_at is not None or link.expires_at <= now:
         raise ticket_not_found()
     statement = select(Ticket).where(Ticket.id == link.ticket_id)
@@ -61,7 +61,7 @@ def resolve(session: Session, reference: str, token: str | None, *, now: datetim
 
 def revoke_all(session: Session, ticket: Ticket, *, now: datetime | None = None) -> int:
     """Every link of the ticket stops working; returns how many were still usable."""
-    now = now or utcnow()
+    now = now or clock.now()
     result = session.execute(update(FollowLink).where(FollowLink.ticket_id == ticket.id,
                                                       FollowLink.revoked_at.is_(None),
                                                       FollowLink.expires_at > now)

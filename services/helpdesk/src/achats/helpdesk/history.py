@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
+
 from .models import Ticket, TicketEntry
-from .timeutil import utcnow
 
 # Kind of entry -> French label; the internal kinds are never shown to the requester.
 KINDS = {
@@ -33,7 +34,7 @@ def append(session: Session, ticket: Ticket, *, kind: str, author_kind: str, aut
            author_name: str | None = None, body: str | None = None, data: dict | None = None,
            now: datetime | None = None) -> TicketEntry:
     """Add an entry at the end of the history (the caller holds the ticket's row lock)."""
-    now = now or utcnow()
+    now = now or clock.now()
     ticket.entry_count += 1
     ticket.updated_at = now
     entry = TicketEntry(id=uuid.uuid4(), ticket_id=ticket.id, position=ticket.entry_count, kind=kind,

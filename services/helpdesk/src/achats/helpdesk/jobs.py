@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import select
 
+from achats.chassis import clock
 from achats.chassis.app import Runtime
 
 from . import tickets
 from .models import Ticket
-from .timeutil import utcnow
 
 log = structlog.get_logger(__name__)
 BATCH = 200
@@ -20,7 +20,7 @@ BATCH = 200
 def auto_close(runtime: Runtime, *, now: datetime | None = None) -> int:
     """Close the tickets resolved more than AUTO_CLOSE_DAYS ago, a batch per transaction."""
     settings = runtime.settings
-    now = now or utcnow()
+    now = now or clock.now()
     deadline = now - timedelta(days=settings.auto_close_days)
     comment = (f"Demande fermée automatiquement {settings.auto_close_days} jours après sa résolution. "
                "Pour un nouveau problème, créez une nouvelle demande.")

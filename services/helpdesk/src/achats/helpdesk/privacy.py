@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
+
 from . import follow, history
 from .context import UNKNOWN
 from .models import Ticket, TicketEntry
-from .timeutil import utcnow
 
 
 def anonymise_user(session: Session, *, user_id: str, email: str | None = None,
@@ -29,7 +30,7 @@ def anonymise_user(session: Session, *, user_id: str, email: str | None = None,
 
 
 def anonymise(session: Session, ticket: Ticket, *, now: datetime | None = None) -> None:
-    now = now or utcnow()
+    now = now or clock.now()
     ticket.email = ticket.first_name = ticket.last_name = ticket.phone = ticket.company = None
     ticket.requester_user_id = ticket.requester_company_id = None
     ticket.idempotency_scope = ticket.idempotency_key = None

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
@@ -26,7 +27,6 @@ from .attachments import Upload
 from .context import Requester, build
 from .models import Attachment, Category, FaqOutcome, FollowLink, Ticket, TicketEntry
 from .settings import HelpdeskSettings
-from .timeutil import utcnow
 
 # API code -> (French label, rank in the queue: 0 first).
 SEVERITIES = {"blocking": ("Bloquant", 0), "major": ("Majeur", 1), "minor": ("Mineur", 2),
@@ -109,7 +109,7 @@ def view(session: Session, ticket: Ticket, *, for_agent: bool = False, entries: 
     if for_agent:
         active = session.execute(select(func.count()).select_from(FollowLink).where(
             FollowLink.ticket_id == ticket.id, FollowLink.revoked_at.is_(None),
-            FollowLink.expires_at > utcnow())).scalar_one()
+            FollowLink.expires_at > clock.now())).scalar_one()
     ticket.category  # noqa: B018 - loaded now, for the answer
     return TicketView(ticket=ticket, entries=entries, files=files, for_agent=for_agent, active_follow_links=active)
 
@@ -147,7 +147,7 @@ def create(session: Session, *, settings: HelpdeskSettings, requester: Requester
     """Open a ticket. A replay of the same Idempotency-Key (same requester) gives the ticket created the
     first time, without token. Raises IntegrityError in the rare case the reference drawn is taken:
     the caller runs it again in a new transaction."""
-    now = now or utcnow()
+    now = now or clock.now()
     scope = (requester.user_id or (requester.email or "").lower()) if idempotency_key else None
     if idempotency_key:
         existing = session.execute(select(Ticket).where(Ticket.idempotency_scope == scope,
@@ -233,7 +233,7 @@ def list_own(session: Session, user_id: str, *, limit: int, cursor: str | None,
 def add_requester_message(session: Session, ticket: Ticket, *, settings: HelpdeskSettings, message: str,
                           uploads: list[Upload], now: datetime | None = None) -> None:
     """The requester answers (by link or logged in): waiting or resolved tickets go back to the support."""
-    now = now or utcnow()
+    now = now or clock.now()
     if ticket.status == "closed":
         raise Problem(status=409, code="ticket_closed",
                       detail="Cette demande est fermée : pour un nouveau problème, créez une nouvelle demande.")
@@ -268,7 +268,7 @@ def transition(session: Session, ticket: Ticket, to: str, *, actor: Actor, setti
                comment: str | None = None, now: datetime | None = None) -> bool:
     """Move the ticket to ``to`` (appending the change to the history and publishing it); False when it
     is there already. The resolved and closed states also mail the requester."""
-    now = now or utcnow()
+    now = now or clock.now()
     previous = ticket.status
     if to == previous:
         return False

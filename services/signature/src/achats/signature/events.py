@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from achats.chassis.bus import publish
+from achats.chassis.clock import iso
 
 from .models import Verification
 
@@ -18,5 +19,5 @@ def verification_completed(session: Session, verification: Verification) -> None
         "verification_id": str(verification.id), "document_sha256": verification.document_sha256,
         "format": verification.format, "signature_count": verification.signature_count,
         "verdict": verification.verdict, "indications": verification.indications,
-        "verified_at": verification.created_at.isoformat().replace("+00:00", "Z"),
+        "verified_at": iso(verification.created_at),
     }, source=SOURCE, subject=str(verification.id))

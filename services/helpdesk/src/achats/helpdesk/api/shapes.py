@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from achats.chassis.clock import iso
+
 from .. import history
 from ..models import Attachment, Category, FaqEntry, Ticket, TicketEntry
 from ..settings import HelpdeskSettings
 from ..tickets import FREQUENCIES, SEVERITIES, STATUSES, TicketView
-from ..timeutil import iso
 
 SUPPORT_NAME = "Équipe support"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from achats.chassis.app import current_runtime
+from achats.chassis.clock import iso
 from achats.chassis.problems import FieldError
 from achats.chassis.validation import validation_problem
 
@@ -12,10 +13,6 @@ from .. import service
 from ..mailer import build_message, decoded_headers
 from ..models import Delivery
 from . import authorize
-
-
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _moments(**values: str | None) -> dict[str, datetime | None]:
@@ -44,9 +41,9 @@ def summary(delivery: Delivery) -> dict:
         "id": str(delivery.id), "event_id": delivery.event_id, "event_type": delivery.event_type,
         "template": delivery.template, "recipient": delivery.recipient, "recipient_name": delivery.recipient_name,
         "subject": delivery.subject, "status": delivery.status, "attempts": delivery.attempts,
-        "last_error": delivery.last_error, "created_at": _time(delivery.created_at),
-        "updated_at": _time(delivery.updated_at), "next_attempt_at": _time(delivery.next_attempt_at),
-        "give_up_at": _time(delivery.give_up_at), "sent_at": _time(delivery.sent_at),
+        "last_error": delivery.last_error, "created_at": iso(delivery.created_at),
+        "updated_at": iso(delivery.updated_at), "next_attempt_at": iso(delivery.next_attempt_at),
+        "give_up_at": iso(delivery.give_up_at), "sent_at": iso(delivery.sent_at),
         "ticket_id": delivery.ticket_id,
     }
 
