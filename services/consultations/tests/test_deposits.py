@@ -8,6 +8,7 @@ import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from achats.chassis import clock
 from achats.chassis.testing.server import serving
 
 from consultations_support import (
@@ -31,7 +32,7 @@ def test_a_deposit_is_dated_by_the_timestamp_and_describes_its_files(consultatio
     response = deposit(consultations, consultation_id(WORKS), 2, files=files)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["deposited_at"] == stamped.isoformat()
+    assert body["deposited_at"] == clock.iso(stamped)
     assert body["status"] == "current" and body["sealed"] is True and body["lot_number"] == 2
     assert body["reference"] == WORKS
     assert [(f["kind"], f["filename"], f["media_type"], f["sha256"]) for f in body["files"]] == [

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from achats.chassis import clock
+from achats.chassis.clock import iso
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -54,14 +55,14 @@ def _shape(session: Session, company: Company, last_decision: AuditEntry | None)
         "id": str(company.id), "siren": company.siren, "name": company.name, "sigle": company.sigle,
         "naf_code": company.naf_code, "naf_label": company.naf_label, "legal_form_code": company.legal_form_code,
         "legal_form_label": company.legal_form_label, "source": company.source, "verified": company.verified,
-        "created_at": company.created_at.isoformat(),
+        "created_at": iso(company.created_at),
         "establishments": [{"id": str(e.id), "siret": e.siret, "name": e.name, "street": e.street,
                             "postal_code": e.postal_code, "city": e.city, "verified": e.verified}
                            for e in companies.establishments(session, company)],
-        "reverification": {"at": company.reverified_at.isoformat(), "outcome": company.reverify_outcome,
+        "reverification": {"at": iso(company.reverified_at), "outcome": company.reverify_outcome,
                            "detail": company.reverify_detail} if company.reverified_at else None,
         "review": {"status": company.review_status,
-                   "decided_at": last_decision.at.isoformat() if last_decision else None,
+                   "decided_at": iso(last_decision.at) if last_decision else None,
                    "decided_by": _actor(last_decision) if last_decision else None,
                    "reason": (last_decision.detail or {}).get("reason") if last_decision else None},
     }
@@ -134,7 +135,7 @@ def audit_log(session: Session, *, company_id: uuid.UUID | None = None, limit: i
         query = query.where(AuditEntry.company_id == company_id)
     rows, following = keyset_page(session, query, keys=(AuditEntry.at, AuditEntry.id), limit=limit, cursor=cursor,
                                   descending=True)
-    return {"items": [{"id": str(r.id), "at": r.at.isoformat(), "actor": _actor(r), "action": r.action,
+    return {"items": [{"id": str(r.id), "at": iso(r.at), "actor": _actor(r), "action": r.action,
                        "company_id": str(r.company_id) if r.company_id else None, "company_name": r.company_name,
                        "siren": r.siren, "detail": r.detail or {}} for r in rows],
             "next_cursor": following}

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from achats.chassis.bus import publish
+from achats.chassis.clock import iso
 from achats.chassis.problems import FieldError, Problem
 
 from .models import Consultation, DceDownload
@@ -118,7 +119,7 @@ def record_download(session: Session, consultation: Consultation, *, company_id:
     session.flush()
     publish(session, DCE_DOWNLOADED, {
         "consultation_id": str(consultation.id), "reference": consultation.reference, "company_id": company_id,
-        "user_id": user_id, "document": document, "downloaded_at": row.downloaded_at.isoformat()},
+        "user_id": user_id, "document": document, "downloaded_at": iso(row.downloaded_at)},
         source=SOURCE, subject=str(consultation.id))
     return row
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from achats.chassis import files as chassis_files
 from achats.chassis.bus import publish
+from achats.chassis.clock import iso
 from achats.chassis.observability import human_size
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -176,7 +177,7 @@ def manifest(consultation: Consultation, lot: int, company_id: str, deadline: da
              files: list[tuple[str, str, str, int]]) -> bytes:
     """What the TSA stamps (its SHA-256): which answer, to what, holding which files."""
     return json.dumps({"consultation": str(consultation.id), "reference": consultation.reference, "lot": lot,
-                       "company_id": company_id, "deadline": deadline.isoformat(),
+                       "company_id": company_id, "deadline": iso(deadline),
                        "files": [{"kind": k, "filename": n, "sha256": d, "size": s} for k, n, d, s in files]},
                       sort_keys=True, ensure_ascii=False).encode()
 
@@ -204,7 +205,7 @@ def late(stamped: datetime, deadline: datetime) -> Problem:
                    detail=f"Votre dépôt a été horodaté le {paris_seconds(stamped)}, après la date limite de "
                           f"remise des plis du {paris_seconds(deadline)} (heure de Paris) : il n'a pas été "
                           f"enregistré.",
-                   extra={"timestamp": stamped.isoformat(), "deadline": deadline.isoformat()})
+                   extra={"timestamp": iso(stamped), "deadline": iso(deadline)})
 
 
 def _mark_rounds(session, deposit: Deposit) -> None:
@@ -337,7 +338,7 @@ def event_data(depot: Depot, consultation: Consultation, row: Deposit) -> dict:
             "title": consultation.title, "buyer": consultation.buyer, "lot_number": row.lot_number,
             "lot_title": lot.title, "company_id": row.company_id, "user_id": row.user_id,
             "depositor": {"email": row.email or "", "name": row.user_name or ""},
-            "deposited_at": row.deposited_at.isoformat(), "deadline": row.deadline.isoformat(),
+            "deposited_at": iso(row.deposited_at), "deadline": iso(row.deadline),
             "files": [{"kind": f.kind, "filename": f.filename, "size": f.size, "sha256": f.sha256}
                       for f in row.files],
             "receipt_url": f"{base}/api/consultations/deposits/{row.id}/receipt.pdf",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from achats.chassis.bus import publish
+from achats.chassis.clock import iso
 from achats.chassis.problems import FieldError, Problem
 
 from . import catalogue
@@ -120,7 +121,7 @@ def answer(session: Session, question: Question, *, agent_id: str, text: str | N
     publish(session, QUESTION_ANSWERED, {
         "question_id": str(question.id), "consultation_id": str(consultation.id), "reference": consultation.reference,
         "title": consultation.title, "question": published, "answer": reply,
-        "answered_at": question.answered_at.isoformat(), "consultation_url": consultation_url,
+        "answered_at": iso(question.answered_at), "consultation_url": consultation_url,
         "recipients": [{"email": email} for email in recipients(session, question)]},
         source=catalogue.SOURCE, subject=str(consultation.id))
     return question

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from achats.chassis.clock import iso
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
@@ -44,7 +45,7 @@ def shape(user: User) -> dict:
             "fax": user.fax, "roles": list(user.roles), "company_id": str(user.company_id) if user.company_id else None,
             "establishment_id": str(user.establishment_id) if user.establishment_id else None,
             "is_company_admin": user.is_company_admin, "active": user.active,
-            "created_at": user.created_at.isoformat()}
+            "created_at": iso(user.created_at)}
 
 
 def update_me(identity: Identity, session: Session, user: User, changes: dict) -> list[str]:

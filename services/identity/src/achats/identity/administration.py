@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from achats.chassis.clock import iso
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -53,7 +54,7 @@ def admin_shape(user: User, lock: Throttle | None) -> dict:
     until = locked_until(lock)
     return {**shape(user), "company_name": user.company_name,
             "activated": user.activated_at is not None,
-            "locked": until is not None, "locked_until": until.isoformat() if until else None,
+            "locked": until is not None, "locked_until": iso(until),
             "failed_logins": lock.failures if lock is not None else 0}
 
 
@@ -110,7 +111,7 @@ def unlock(session: Session, actor: Principal, user: User) -> None:
     was_locked = locked_until(row)
     throttle.clear(session, _login_key(user))
     record(session, actor, "account.unlocked", user, failures=row.failures,
-           locked_until=was_locked.isoformat() if was_locked else None)
+           locked_until=iso(was_locked))
     session.flush()
 
 
@@ -168,7 +169,7 @@ def audit_log(session: Session, *, target_id: uuid.UUID | None = None, limit: in
         query = query.where(AuditEntry.target_id == target_id)
     rows, following = keyset_page(session, query, keys=(AuditEntry.at, AuditEntry.id), limit=limit, cursor=cursor,
                                   descending=True)
-    return {"items": [{"id": str(r.id), "at": r.at.isoformat(), "actor_login": r.actor_login,
+    return {"items": [{"id": str(r.id), "at": iso(r.at), "actor_login": r.actor_login,
                        "actor_id": str(r.actor_id) if r.actor_id else None, "action": r.action,
                        "target_id": str(r.target_id) if r.target_id else None, "target_login": r.target_login,
                        "detail": r.detail or {}} for r in rows],

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from achats.chassis.bus import publish
+from achats.chassis.clock import iso
 
 from .models import User
 
@@ -35,7 +36,7 @@ def user_registered(session: Session, user: User, *, company_name: str, verifica
         "company_id": str(user.company_id) if user.company_id else None,
         "establishment_id": str(user.establishment_id) if user.establishment_id else None,
         "login": user.login, "roles": list(user.roles), "company_name": company_name,
-        "verification_url": verification_url, "verification_expires_at": verification_expires_at.isoformat(),
+        "verification_url": verification_url, "verification_expires_at": iso(verification_expires_at),
         "company_administrators": [person(a) for a in administrators]})
 
 
@@ -45,15 +46,15 @@ def registration_rejected(session: Session, existing: User, reason: str) -> None
 
 
 def password_reset_requested(session: Session, user: User, *, reset_url: str, expires_at: datetime) -> None:
-    _publish(session, PASSWORD_RESET_REQUESTED, user, {"reset_url": reset_url, "expires_at": expires_at.isoformat()})
+    _publish(session, PASSWORD_RESET_REQUESTED, user, {"reset_url": reset_url, "expires_at": iso(expires_at)})
 
 
 def password_changed(session: Session, user: User, changed_at: datetime) -> None:
-    _publish(session, PASSWORD_CHANGED, user, {"changed_at": changed_at.isoformat()})
+    _publish(session, PASSWORD_CHANGED, user, {"changed_at": iso(changed_at)})
 
 
 def user_locked(session: Session, user: User, locked_until: datetime) -> None:
-    _publish(session, USER_LOCKED, user, {"locked_until": locked_until.isoformat()})
+    _publish(session, USER_LOCKED, user, {"locked_until": iso(locked_until)})
 
 
 def user_deleted(session: Session, user: User) -> None:
@@ -71,4 +72,4 @@ def email_change_requested(session: Session, user: User, *, previous_email: str,
     """The user gave a new e-mail address (``user.email``): confirm it with the link, tell the previous one."""
     _publish(session, EMAIL_CHANGE_REQUESTED, user, {
         "previous_email": previous_email, "verification_url": verification_url,
-        "verification_expires_at": verification_expires_at.isoformat()})
+        "verification_expires_at": iso(verification_expires_at)})

@@ -6,6 +6,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from achats.chassis.clock import iso
+
 from .. import companies
 from ..models import Company, Document, Establishment
 from ..reference import workforce_label
@@ -26,7 +28,7 @@ def company_of(company: Company, establishment_count: int) -> dict:
         "source": company.source, "verified": company.verified, "country_code": company.country_code,
         "national_id": company.national_id, "phone": company.phone, "email": company.email,
         "website": company.website, "establishment_count": establishment_count,
-        "created_at": company.created_at.isoformat(), "updated_at": company.updated_at.isoformat(),
+        "created_at": iso(company.created_at), "updated_at": iso(company.updated_at),
     }
 
 
@@ -54,7 +56,7 @@ def document(item: Document, today: date, notice_days: int) -> dict:
         "expires_soon": bool(item.valid_until and not expired and (item.valid_until - today).days <= notice_days),
         "filename": item.filename,
         "content_type": item.content_type, "size": item.size, "sha256": item.sha256,
-        "uploaded_by": item.uploaded_by, "created_at": item.created_at.isoformat(),
+        "uploaded_by": item.uploaded_by, "created_at": iso(item.created_at),
     }
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import flask
 
 from achats.chassis.app import current_runtime
+from achats.chassis.clock import iso
 from achats.chassis.files import download_headers
 from achats.chassis.pagination import page
 from achats.chassis.problems import Problem
@@ -26,7 +27,7 @@ def _shape(consultation: Consultation, now: datetime) -> dict:
         "contract_type_label": catalogue.CONTRACT_TYPES.get(consultation.contract_type, consultation.contract_type),
         "summary": consultation.summary, "cpv_codes": list(consultation.cpv_codes),
         "practice": consultation.practice,
-        "deadline": catalogue.deadline(consultation, now).isoformat(),
+        "deadline": iso(catalogue.deadline(consultation, now)),
         "lots": [{"number": lot.number, "title": lot.title, "cpv_codes": list(lot.cpv_codes)}
                  for lot in consultation.lots],
     }
@@ -93,7 +94,7 @@ def archive(consultation_id: uuid.UUID, token_info: dict):
 def _download(row: DceDownload, references: dict) -> dict:
     return {"id": str(row.id), "consultation_id": str(row.consultation_id),
             "reference": references.get(row.consultation_id), "document": row.document, "user_id": row.user_id,
-            "downloaded_at": row.downloaded_at.isoformat()}
+            "downloaded_at": iso(row.downloaded_at)}
 
 
 def downloads(token_info: dict, consultation_id: str | None = None, limit: int = 50, cursor: str | None = None):

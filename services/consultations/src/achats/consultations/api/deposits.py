@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import flask
 
 from achats.chassis.app import current_runtime
+from achats.chassis.clock import iso
 from achats.chassis.files import download_headers
 from achats.chassis.pagination import page
 from achats.chassis.problems import FieldError, Problem
@@ -54,13 +55,13 @@ def shape(row: Deposit, consultation: Consultation | None, now: datetime) -> dic
     return {"id": str(row.id), "consultation_id": str(row.consultation_id),
             "reference": consultation.reference if consultation else None,
             "title": consultation.title if consultation else None, "lot_number": row.lot_number,
-            "status": row.status, "sealed": deposits.sealed(row, now), "deadline": row.deadline.isoformat(),
-            "deposited_at": row.deposited_at.isoformat(), "received_at": row.received_at.isoformat(),
-            "timestamp": {"time": row.deposited_at.isoformat(), "serial_number": row.timestamp_serial,
+            "status": row.status, "sealed": deposits.sealed(row, now), "deadline": iso(row.deadline),
+            "deposited_at": iso(row.deposited_at), "received_at": iso(row.received_at),
+            "timestamp": {"time": iso(row.deposited_at), "serial_number": row.timestamp_serial,
                           "tsa": row.tsa_name, "imprint_sha256": row.manifest_sha256,
                           "token": f"{_base(row)}/timestamp.tst"},
             "replaced_by": str(row.replaced_by) if row.replaced_by else None,
-            "replaced_at": row.replaced_at.isoformat() if row.replaced_at else None,
+            "replaced_at": iso(row.replaced_at),
             "invalid_signatures_confirmed": row.invalid_signatures_confirmed,
             "company_id": row.company_id, "user_id": row.user_id,
             "receipt": f"{_base(row)}/receipt.pdf",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from achats.chassis.app import current_runtime
+from achats.chassis.clock import iso
 from achats.chassis.pagination import page
 from achats.chassis.problems import Problem
 from achats.chassis.security import Principal, require_roles
@@ -28,7 +29,7 @@ def _published(row: Question, company_id: str) -> dict:
     answered = row.answered_at is not None
     return {"id": str(row.id), "status": "answered" if answered else "pending",
             "question": row.published_question if answered else row.question, "answer": row.answer,
-            "asked_at": row.asked_at.isoformat(), "answered_at": row.answered_at.isoformat() if answered else None,
+            "asked_at": iso(row.asked_at), "answered_at": iso(row.answered_at) if answered else None,
             "mine": row.company_id == company_id}
 
 
@@ -37,7 +38,7 @@ def _for_agent(row: Question) -> dict:
     return {"id": str(row.id), "consultation_id": str(row.consultation_id), "reference": row.consultation.reference,
             "title": row.consultation.title, "status": "answered" if answered else "pending",
             "question": row.question, "published_question": row.published_question, "answer": row.answer,
-            "asked_at": row.asked_at.isoformat(), "answered_at": row.answered_at.isoformat() if answered else None,
+            "asked_at": iso(row.asked_at), "answered_at": iso(row.answered_at) if answered else None,
             "answered_by": row.answered_by,
             "asker": {"company_id": row.company_id, "user_id": row.user_id, "email": row.email}}
 

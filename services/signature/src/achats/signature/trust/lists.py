@@ -28,6 +28,7 @@ from pyhanko.sign.validation.qualified import eutl_parse
 from pyhanko.sign.validation.qualified.tsp import TSPRegistry
 
 from achats.chassis import clock
+from achats.chassis.clock import iso
 
 log = structlog.get_logger(__name__)
 
@@ -226,7 +227,7 @@ class ListCache:
             tmp.write_bytes(content)
             tmp.replace(self.folder / name)
             index = self._index()
-            index[location] = {"file": name, "fetched_at": fetched_at.isoformat()}
+            index[location] = {"file": name, "fetched_at": iso(fetched_at)}
             tmp_index = self.folder / f".index.{uuid.uuid4().hex}"
             tmp_index.write_text(json.dumps(index, indent=1), encoding="utf-8")
             tmp_index.replace(self.folder / "index.json")
