@@ -22,3 +22,16 @@ def test_times_are_written_in_utc_with_z():
     paris = timezone(timedelta(hours=1))
     assert clock.iso(datetime(2026, 12, 7, 11, 30, 5, tzinfo=paris)) == "2026-12-07T10:30:05Z"
     assert clock.iso(None) is None
+
+
+def test_a_naive_time_is_written_as_utc_not_as_local_time(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert clock.iso(datetime(2026, 12, 8, 9, 30)) == "2026-12-08T09:30:00Z"
+        assert clock.iso(datetime(2026, 12, 8, 9, 30, tzinfo=timezone(timedelta(hours=1)))) == "2026-12-08T08:30:00Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

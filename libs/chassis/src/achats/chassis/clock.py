@@ -26,8 +26,13 @@ def now() -> datetime:
 
 
 def iso(moment: datetime | None) -> str | None:
-    """A time as the APIs write it: ISO 8601 in UTC with ``Z`` (RFC 3339), None kept."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    """A time as the APIs write it: ISO 8601 in UTC with ``Z`` (RFC 3339), None kept. A naive time is taken
+    as UTC, as the X.509 and ASN.1 libraries (cryptography, asn1crypto through pyHanko) give them, never as
+    the machine's local time."""
+    if moment is None:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @contextmanager

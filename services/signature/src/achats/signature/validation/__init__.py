@@ -7,6 +7,8 @@ import hashlib
 from pyhanko_certvalidator.fetchers.api import FetcherBackend
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 
+from achats.chassis.clock import iso
+
 from .. import uploads
 from ..trust.lists import TrustMaterial
 from . import common, xades
@@ -102,7 +104,7 @@ async def verify(document: uploads.Upload, signature: uploads.Upload | None, mat
         "signature_file": _describe(signature) if signature is not None else None,
         "signature_count": len(findings),
         "indication": common.document_indication(findings),
-        "validation_time": common.iso(timing.validation_time),
+        "validation_time": iso(timing.validation_time),
         "verdict": document_verdict(findings),
         "signatures": findings,
     }

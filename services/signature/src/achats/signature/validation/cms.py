@@ -18,6 +18,8 @@ from pyhanko.sign.validation.policy_decl import PdfSignatureValidationSpec, Sign
 from pyhanko.sign.validation.qualified.assess import QualificationAssessor
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 
+from achats.chassis.clock import iso
+
 from ..trust.lists import TrustMaterial
 from . import common
 from .common import DocumentRejected, ValidationConfig
@@ -156,7 +158,7 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
     timestamp = None
     if stamped_at is not None or ts_status is not None:
         valid_ts = ts_status is not None and ts_status.intact and ts_status.valid and ts_status.trusted
-        timestamp = {"time": common.iso(ts_status.timestamp if ts_status else stamped_at),
+        timestamp = {"time": iso(ts_status.timestamp if ts_status else stamped_at),
                      "tsa": common.name_fr(ts_status.signing_cert.subject) if ts_status else tsa,
                      "valid": bool(valid_ts)}
     proven = ts_status.timestamp if timestamp and timestamp["valid"] else None
@@ -183,8 +185,8 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
     entry = {
         "index": index, "id": identifier, "format": fmt, "level": level, "validation_process": process,
         "signer": common.signer(signer_cert), "certificate": cert, "chain": chain,
-        "claimed_signing_time": common.iso(claimed), "timestamp": timestamp,
-        "best_signature_time": common.iso(best_time), "validation_time": common.iso(timing.validation_time),
+        "claimed_signing_time": iso(claimed), "timestamp": timestamp,
+        "best_signature_time": iso(best_time), "validation_time": iso(timing.validation_time),
         "integrity": integrity,
         "certificate_validity": common.validity_at(signer_cert, proven, claimed),
         "revocation": common.revocation(signer_cert, result.validation_objects, status, config.revocation_mode,

@@ -33,6 +33,8 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.util import get_declared_revinfo
 
+from achats.chassis.clock import iso
+
 from ..trust.lists import TrustMaterial
 
 TOTAL_PASSED = "TOTAL_PASSED"
@@ -288,10 +290,6 @@ def distinguished_names(cert: asn1_x509.Certificate) -> tuple[str | None, str | 
 
 def cert_id(cert: asn1_x509.Certificate) -> str:
     return hashlib.sha256(cert.dump()).hexdigest()
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def qc_statements(cert: asn1_x509.Certificate) -> dict:

@@ -25,6 +25,8 @@ from signxml import exceptions as signxml_errors
 from signxml.algorithms import CanonicalizationMethod
 from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
+from achats.chassis.clock import iso
+
 from ..trust.lists import TrustMaterial
 from . import common
 from .common import DocumentRejected, ValidationConfig
@@ -256,9 +258,9 @@ async def _one(signature: etree._Element, index: int, document: bytes | None, *,
         "index": index, "id": signature.get("Id") or f"signature-{index}", "format": fmt, "level": level,
         "validation_process": "LTVM" if stamp.present else "Basic",
         "signer": common.signer(signer_cert), "certificate": cert_info, "chain": chain,
-        "claimed_signing_time": common.iso(claimed), "timestamp": stamp.summary,
-        "best_signature_time": common.iso(stamp.proven or timing.best_signature_time),
-        "validation_time": common.iso(timing.validation_time),
+        "claimed_signing_time": iso(claimed), "timestamp": stamp.summary,
+        "best_signature_time": iso(stamp.proven or timing.best_signature_time),
+        "validation_time": iso(timing.validation_time),
         "integrity": {"intact": sub != "HASH_FAILURE", "signature_valid": sub not in ("HASH_FAILURE",
                                                                                        "SIG_CRYPTO_FAILURE"),
                       "packaging": integrity.packaging,
@@ -372,7 +374,7 @@ async def _timestamp(signature: etree._Element, spec: SignatureValidationSpec,
     status = result.api_status
     valid = result.ades_subindic == AdESPassed.OK and status is not None
     stamped = status.timestamp if status is not None else None
-    summary = {"time": common.iso(stamped), "valid": valid,
+    summary = {"time": iso(stamped), "valid": valid,
                "tsa": common.name_fr(status.signing_cert.subject) if status is not None else None}
     return _Timestamp(True, summary, stamped if valid else None, list(result.validation_objects))
 
