@@ -1,4 +1,9 @@
-"""The categories of « Ma demande », their FAQ, and whether the FAQ answered (deflection)."""
+"""The categories of « Ma demande », their FAQ, and whether the FAQ answered (deflection).
+
+The use cases (``create_category``… ``record_outcome``) take the unit of work, the staff member acting and plain
+values: each runs in one transaction, records its audit entry there, commits, and returns what the API shows.
+The reads take a session. The steps a use case is made of (``_create_category``…) work in the caller's
+transaction."""
 
 from __future__ import annotations
 
@@ -10,11 +15,14 @@ from sqlalchemy import case, exc, func, select
 from sqlalchemy.orm import Session
 
 from achats.chassis import clock
+from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
 
+from . import audit
 from .models import Category, FaqEntry, FaqImpression, FaqOutcome, Ticket
 from .search import index_fields, normalise
+from .tickets import Actor
 
 OUTCOMES = ("resolved", "continued")
 MOVES = ("up", "down")
@@ -39,6 +47,12 @@ def list_categories(session: Session, *, include_inactive: bool = False) -> list
     return [(category, count) for category, count in session.execute(statement).all()]
 
 
+def faq_count(session: Session, category_id: uuid.UUID) -> int:
+    """The number of active questions of one category (``list_categories``' count, for one)."""
+    return session.execute(select(func.count()).select_from(FaqEntry).where(
+        FaqEntry.category_id == category_id, FaqEntry.active.is_(True))).scalar_one()
+
+
 def get_category(session: Session, category_id: uuid.UUID, *, include_inactive: bool = False) -> Category:
     category = session.get(Category, category_id)
     if category is None or not (category.active or include_inactive):
@@ -50,8 +64,8 @@ def slugify(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", normalise(label)).strip("-")[:60] or "categorie"
 
 
-def create_category(session: Session, *, label: str, slug: str | None, description: str | None,
-                    position: int | None, active: bool = True) -> Category:
+def _create_category(session: Session, *, label: str, slug: str | None, description: str | None,
+                     position: int | None, active: bool = True) -> Category:
     category = Category(id=uuid.uuid4(), label=_required(label, "label"), slug=slug or slugify(label),
                         description=description, active=active,
                         position=position if position is not None else _next_position(session))
@@ -60,7 +74,7 @@ def create_category(session: Session, *, label: str, slug: str | None, descripti
     return category
 
 
-def update_category(session: Session, category: Category, changes: dict) -> Category:
+def _update_category(session: Session, category: Category, changes: dict) -> Category:
     for name in ("label", "slug", "description", "position", "active"):
         if name in changes:
             value = changes[name]
@@ -70,7 +84,7 @@ def update_category(session: Session, category: Category, changes: dict) -> Cate
     return category
 
 
-def delete_category(session: Session, category: Category) -> None:
+def _delete_category(session: Session, category: Category) -> None:
     """Only a category no ticket refers to; otherwise deactivate it (``active: false``)."""
     used = session.execute(select(Ticket.id).where(Ticket.category_id == category.id).limit(1)).first()
     if used is not None:
@@ -105,8 +119,8 @@ def get_entry(session: Session, entry_id: uuid.UUID, *, include_inactive: bool =
     return entry
 
 
-def create_entry(session: Session, *, category_id: uuid.UUID, question: str, answer: str, keywords: str = "",
-                 position: int | None = None, active: bool = True) -> FaqEntry:
+def _create_entry(session: Session, *, category_id: uuid.UUID, question: str, answer: str, keywords: str = "",
+                  position: int | None = None, active: bool = True) -> FaqEntry:
     get_category(session, category_id, include_inactive=True)
     question, answer = _required(question, "question"), _required(answer, "answer")
     if position is None:
@@ -120,7 +134,7 @@ def create_entry(session: Session, *, category_id: uuid.UUID, question: str, ans
     return entry
 
 
-def update_entry(session: Session, entry: FaqEntry, changes: dict) -> FaqEntry:
+def _update_entry(session: Session, entry: FaqEntry, changes: dict) -> FaqEntry:
     if "category_id" in changes:
         entry.category_id = get_category(session, changes["category_id"], include_inactive=True).id
     for name in ("question", "answer"):
@@ -136,7 +150,7 @@ def update_entry(session: Session, entry: FaqEntry, changes: dict) -> FaqEntry:
     return entry
 
 
-def delete_entry(session: Session, entry: FaqEntry) -> None:
+def _delete_entry(session: Session, entry: FaqEntry) -> None:
     session.delete(entry)
     session.flush()
 
@@ -154,7 +168,7 @@ def _move(items: list, item, direction: str) -> None:
         each.updated_at = clock.now()
 
 
-def move_entry(session: Session, entry: FaqEntry, direction: str) -> FaqEntry:
+def _move_entry(session: Session, entry: FaqEntry, direction: str) -> FaqEntry:
     """« Monter » / « Descendre »: the question swaps places with its neighbour in its category (published or
     not: the agents' order is the one the requesters see, less the unpublished)."""
     siblings = list(session.execute(select(FaqEntry).where(FaqEntry.category_id == entry.category_id)
@@ -164,14 +178,14 @@ def move_entry(session: Session, entry: FaqEntry, direction: str) -> FaqEntry:
     return entry
 
 
-def move_category(session: Session, category: Category, direction: str) -> Category:
+def _move_category(session: Session, category: Category, direction: str) -> Category:
     categories = [c for c, _n in list_categories(session, include_inactive=True)]
     _move(categories, category, direction)
     session.flush()
     return category
 
 
-def record_view(session: Session, *, entry_ids: list[uuid.UUID], now: datetime | None = None) -> uuid.UUID:
+def _record_view(session: Session, *, entry_ids: list[uuid.UUID], now: datetime | None = None) -> uuid.UUID:
     """The questions listed to a requester at once (« Préciser ma demande / voir FAQ »): one showing."""
     unique = list(dict.fromkeys(entry_ids))
     found = set(session.execute(select(FaqEntry.id).where(FaqEntry.id.in_(unique))).scalars())
@@ -184,9 +198,9 @@ def record_view(session: Session, *, entry_ids: list[uuid.UUID], now: datetime |
     return view_id
 
 
-def record_outcome(session: Session, *, outcome: str, category_id: uuid.UUID | None,
-                   entry_id: uuid.UUID | None, view_id: uuid.UUID | None = None,
-                   now: datetime | None = None) -> None:
+def _record_outcome(session: Session, *, outcome: str, category_id: uuid.UUID | None,
+                    entry_id: uuid.UUID | None, view_id: uuid.UUID | None = None,
+                    now: datetime | None = None) -> None:
     """« La FAQ m'a permis de résoudre mon problème » — the request ends there (deflection). With ``view_id``
     (the showing it followed), once per showing: a second one changes nothing."""
     if view_id is not None:
@@ -247,6 +261,97 @@ def stats(session: Session, *, since: datetime | None = None) -> list[dict]:
                         for e in entries_by_category.get(category.id, [])],
         })
     return report
+
+
+# The use cases of the catalogue's management (staff) and of the requesters' FAQ outcome.
+
+def create_category(uow: UnitOfWork, actor: Actor, *, label: str, slug: str | None = None,
+                    description: str | None = None, position: int | None = None,
+                    active: bool = True) -> tuple[Category, int]:
+    with uow:
+        category = _create_category(uow.session, label=label, slug=slug, description=description,
+                                    position=position, active=active)
+        audit.record(uow.session, actor, "faq_category.created", category.id, {"label": category.label})
+        uow.commit()
+    return category, 0
+
+
+def update_category(uow: UnitOfWork, actor: Actor, category_id: uuid.UUID, changes: dict) -> tuple[Category, int]:
+    with uow:
+        category = _update_category(uow.session, get_category(uow.session, category_id, include_inactive=True),
+                                    changes)
+        audit.record(uow.session, actor, "faq_category.edited", category.id, {"fields": sorted(changes)})
+        count = faq_count(uow.session, category.id)
+        uow.commit()
+    return category, count
+
+
+def delete_category(uow: UnitOfWork, actor: Actor, category_id: uuid.UUID) -> None:
+    with uow:
+        audit.record(uow.session, actor, "faq_category.deleted", category_id)
+        _delete_category(uow.session, get_category(uow.session, category_id, include_inactive=True))
+        uow.commit()
+
+
+def move_category(uow: UnitOfWork, actor: Actor, category_id: uuid.UUID, direction: str) -> tuple[Category, int]:
+    with uow:
+        category = _move_category(uow.session, get_category(uow.session, category_id, include_inactive=True),
+                                  direction)
+        audit.record(uow.session, actor, "faq_category.moved", category.id, {"direction": direction})
+        count = faq_count(uow.session, category.id)
+        uow.commit()
+    return category, count
+
+
+def create_entry(uow: UnitOfWork, actor: Actor, *, category_id: uuid.UUID, question: str, answer: str,
+                 keywords: str = "", position: int | None = None, active: bool = True) -> FaqEntry:
+    with uow:
+        entry = _create_entry(uow.session, category_id=category_id, question=question, answer=answer,
+                              keywords=keywords, position=position, active=active)
+        audit.record_faq_change(uow.session, actor, entry, None)
+        uow.commit()
+    return entry
+
+
+def update_entry(uow: UnitOfWork, actor: Actor, entry_id: uuid.UUID, changes: dict) -> FaqEntry:
+    """``changes``: the fields given (``category_id`` a UUID); the audit says which ones really changed."""
+    with uow:
+        entry = get_entry(uow.session, entry_id, include_inactive=True)
+        before = audit.faq_fields(entry)
+        entry = _update_entry(uow.session, entry, changes)
+        audit.record_faq_change(uow.session, actor, entry, before)
+        uow.commit()
+    return entry
+
+
+def delete_entry(uow: UnitOfWork, actor: Actor, entry_id: uuid.UUID) -> None:
+    with uow:
+        audit.record(uow.session, actor, "faq.deleted", entry_id)
+        _delete_entry(uow.session, get_entry(uow.session, entry_id, include_inactive=True))
+        uow.commit()
+
+
+def move_entry(uow: UnitOfWork, actor: Actor, entry_id: uuid.UUID, direction: str) -> FaqEntry:
+    with uow:
+        entry = _move_entry(uow.session, get_entry(uow.session, entry_id, include_inactive=True), direction)
+        audit.record(uow.session, actor, "faq.moved", entry.id, {"direction": direction})
+        uow.commit()
+    return entry
+
+
+def record_view(uow: UnitOfWork, *, entry_ids: list[uuid.UUID]) -> uuid.UUID:
+    """The questions listed to a requester at once (« Préciser ma demande / voir FAQ »): one showing."""
+    with uow:
+        view_id = _record_view(uow.session, entry_ids=entry_ids)
+        uow.commit()
+    return view_id
+
+
+def record_outcome(uow: UnitOfWork, *, outcome: str, category_id: uuid.UUID | None = None,
+                   entry_id: uuid.UUID | None = None, view_id: uuid.UUID | None = None) -> None:
+    with uow:
+        _record_outcome(uow.session, outcome=outcome, category_id=category_id, entry_id=entry_id, view_id=view_id)
+        uow.commit()
 
 
 def _required(value, name: str) -> str:

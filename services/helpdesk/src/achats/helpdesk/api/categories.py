@@ -7,7 +7,7 @@ import uuid
 from achats.chassis.app import current_runtime
 from achats.chassis.security import require_roles
 
-from .. import audit, catalogue
+from .. import catalogue
 from . import common, shapes
 
 
@@ -23,52 +23,28 @@ def get(category_id: uuid.UUID, token_info: dict | None = None):
     include_inactive = common.is_staff(common.optional_claims(token_info))
     with current_runtime().db.session() as session:
         category = catalogue.get_category(session, category_id, include_inactive=include_inactive)
-        counts = dict((c.id, n) for c, n in catalogue.list_categories(session, include_inactive=True))
-        return shapes.category(category, counts.get(category.id, 0)), 200
+        return shapes.category(category, catalogue.faq_count(session, category.id)), 200
 
 
 def create(body: dict, token_info: dict):
-    actor = common.staff(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        category = catalogue.create_category(uow.session, label=body["label"], slug=body.get("slug"),
-                                             description=body.get("description"), position=body.get("position"),
-                                             active=body.get("active", True))
-        audit.record(uow.session, actor, "faq_category.created", category.id, {"label": category.label})
-        answer = shapes.category(category, 0)
-        uow.commit()
-    return answer, 201
+    category, count = catalogue.create_category(
+        current_runtime().db.unit_of_work(), common.staff(token_info), label=body["label"], slug=body.get("slug"),
+        description=body.get("description"), position=body.get("position"), active=body.get("active", True))
+    return shapes.category(category, count), 201
 
 
 def update(category_id: uuid.UUID, body: dict, token_info: dict):
-    actor = common.staff(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        category = catalogue.update_category(
-            uow.session, catalogue.get_category(uow.session, category_id, include_inactive=True), body)
-        audit.record(uow.session, actor, "faq_category.edited", category.id, {"fields": sorted(body)})
-        counts = dict((c.id, n) for c, n in catalogue.list_categories(uow.session, include_inactive=True))
-        answer = shapes.category(category, counts.get(category.id, 0))
-        uow.commit()
-    return answer, 200
+    category, count = catalogue.update_category(current_runtime().db.unit_of_work(), common.staff(token_info),
+                                                category_id, body)
+    return shapes.category(category, count), 200
 
 
 def delete(category_id: uuid.UUID, token_info: dict):
-    actor = common.staff(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        audit.record(uow.session, actor, "faq_category.deleted", category_id)
-        catalogue.delete_category(uow.session, catalogue.get_category(uow.session, category_id,
-                                                                      include_inactive=True))
-        uow.commit()
+    catalogue.delete_category(current_runtime().db.unit_of_work(), common.staff(token_info), category_id)
     return None, 204
 
 
 def move(category_id: uuid.UUID, body: dict, token_info: dict):
-    actor = common.staff(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        category = catalogue.move_category(uow.session, catalogue.get_category(uow.session, category_id,
-                                                                                include_inactive=True),
-                                           body["direction"])
-        audit.record(uow.session, actor, "faq_category.moved", category.id, {"direction": body["direction"]})
-        counts = dict((c.id, n) for c, n in catalogue.list_categories(uow.session, include_inactive=True))
-        answer = shapes.category(category, counts.get(category.id, 0))
-        uow.commit()
-    return answer, 200
+    category, count = catalogue.move_category(current_runtime().db.unit_of_work(), common.staff(token_info),
+                                              category_id, body["direction"])
+    return shapes.category(category, count), 200

@@ -9,7 +9,7 @@ from achats.chassis.app import current_runtime
 from achats.chassis.pagination import page
 from achats.chassis.security import require_roles
 
-from .. import audit, catalogue
+from .. import catalogue
 from .. import search as faq_search
 from . import common, shapes
 
@@ -41,16 +41,11 @@ def get(entry_id: uuid.UUID, token_info: dict | None = None):
 
 
 def create(body: dict, token_info: dict):
-    actor = common.staff(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        entry = catalogue.create_entry(uow.session, category_id=uuid.UUID(body["category_id"]),
-                                       question=body["question"], answer=body["answer"],
-                                       keywords=body.get("keywords", ""), position=body.get("position"),
-                                       active=body.get("active", True))
-        audit.record_faq_change(uow.session, actor, entry, None)
-        answer = shapes.faq_entry(entry)
-        uow.commit()
-    return answer, 201
+    entry = catalogue.create_entry(
+        current_runtime().db.unit_of_work(), common.staff(token_info), category_id=uuid.UUID(body["category_id"]),
+        question=body["question"], answer=body["answer"], keywords=body.get("keywords", ""),
+        position=body.get("position"), active=body.get("active", True))
+    return shapes.faq_entry(entry), 201
 
 
 def update(entry_id: uuid.UUID, body: dict, token_info: dict):
@@ -58,40 +53,23 @@ def update(entry_id: uuid.UUID, body: dict, token_info: dict):
     changes = dict(body)
     if "category_id" in changes:
         changes["category_id"] = uuid.UUID(changes["category_id"])
-    with current_runtime().db.unit_of_work() as uow:
-        entry = catalogue.get_entry(uow.session, entry_id, include_inactive=True)
-        before = audit.faq_fields(entry)
-        entry = catalogue.update_entry(uow.session, entry, changes)
-        audit.record_faq_change(uow.session, actor, entry, before)
-        answer = shapes.faq_entry(entry)
-        uow.commit()
-    return answer, 200
+    return shapes.faq_entry(catalogue.update_entry(current_runtime().db.unit_of_work(), actor, entry_id, changes)), 200
 
 
 def delete(entry_id: uuid.UUID, token_info: dict):
-    actor = common.staff(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        audit.record(uow.session, actor, "faq.deleted", entry_id)
-        catalogue.delete_entry(uow.session, catalogue.get_entry(uow.session, entry_id, include_inactive=True))
-        uow.commit()
+    catalogue.delete_entry(current_runtime().db.unit_of_work(), common.staff(token_info), entry_id)
     return None, 204
 
 
 def move(entry_id: uuid.UUID, body: dict, token_info: dict):
-    actor = common.staff(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        entry = catalogue.move_entry(uow.session, catalogue.get_entry(uow.session, entry_id, include_inactive=True),
-                                     body["direction"])
-        audit.record(uow.session, actor, "faq.moved", entry.id, {"direction": body["direction"]})
-        answer = shapes.faq_entry(entry)
-        uow.commit()
-    return answer, 200
+    entry = catalogue.move_entry(current_runtime().db.unit_of_work(), common.staff(token_info), entry_id,
+                                 body["direction"])
+    return shapes.faq_entry(entry), 200
 
 
 def record_view(body: dict, token_info: dict | None = None):
-    with current_runtime().db.unit_of_work() as uow:
-        view_id = catalogue.record_view(uow.session, entry_ids=[uuid.UUID(i) for i in body["entry_ids"]])
-        uow.commit()
+    view_id = catalogue.record_view(current_runtime().db.unit_of_work(),
+                                    entry_ids=[uuid.UUID(i) for i in body["entry_ids"]])
     return {"view_id": str(view_id)}, 201
 
 
@@ -99,10 +77,9 @@ def record_outcome(body: dict, token_info: dict | None = None):
     def optional_uuid(name: str) -> uuid.UUID | None:
         return uuid.UUID(body[name]) if body.get(name) else None
 
-    with current_runtime().db.unit_of_work() as uow:
-        catalogue.record_outcome(uow.session, outcome=body["outcome"], category_id=optional_uuid("category_id"),
-                                 entry_id=optional_uuid("entry_id"), view_id=optional_uuid("view_id"))
-        uow.commit()
+    catalogue.record_outcome(current_runtime().db.unit_of_work(), outcome=body["outcome"],
+                             category_id=optional_uuid("category_id"), entry_id=optional_uuid("entry_id"),
+                             view_id=optional_uuid("view_id"))
     return None, 204
 
 
