@@ -10,15 +10,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from achats.chassis import clock
+from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.validation import validation_problem
 
-from . import attachments, events, follow, history, tickets
+from . import attachments, events, history, tickets
 from .attachments import Upload
 from .models import Ticket, TicketEntry
 from .settings import HelpdeskSettings
-from .tickets import OPEN, Actor
+from .tickets import OPEN, Actor, TicketView
 
 SORTS = ("oldest", "newest", "severity")
 # Statuses an agent may set directly; waiting_customer comes with a question (information request).
@@ -82,8 +83,8 @@ def _sort_keys(sort: str) -> tuple:
     return Ticket.created_at, Ticket.id
 
 
-def assign(session: Session, ticket: Ticket, *, agent_id: str | None, agent_name: str | None, actor: Actor,
-           settings: HelpdeskSettings, now: datetime | None = None) -> None:
+def _assign(session: Session, ticket: Ticket, *, agent_id: str | None, agent_name: str | None, actor: Actor,
+            settings: HelpdeskSettings, now: datetime | None = None) -> None:
     """Give the ticket to an agent (None: to nobody). Taking a new ticket puts it in progress."""
     now = now or clock.now()
     _not_closed(ticket)
@@ -99,8 +100,8 @@ def assign(session: Session, ticket: Ticket, *, agent_id: str | None, agent_name
     session.flush()
 
 
-def reply(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
-          settings: HelpdeskSettings, then_status: str | None = None, now: datetime | None = None) -> None:
+def _reply(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
+           settings: HelpdeskSettings, then_status: str | None = None, now: datetime | None = None) -> None:
     """Answer the requester (mailed); optionally move the ticket on at the same time (e.g. resolved)."""
     now = now or clock.now()
     _not_closed(ticket)
@@ -117,8 +118,8 @@ def reply(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploa
     session.flush()
 
 
-def request_information(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
-                        settings: HelpdeskSettings, now: datetime | None = None) -> None:
+def _request_information(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
+                         settings: HelpdeskSettings, now: datetime | None = None) -> None:
     """Ask the requester for more (mailed); the ticket waits for them."""
     now = now or clock.now()
     _not_closed(ticket)
@@ -129,8 +130,8 @@ def request_information(session: Session, ticket: Ticket, *, actor: Actor, messa
     session.flush()
 
 
-def note(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
-         settings: HelpdeskSettings, now: datetime | None = None) -> None:
+def _note(session: Session, ticket: Ticket, *, actor: Actor, message: str, uploads: list[Upload],
+          settings: HelpdeskSettings, now: datetime | None = None) -> None:
     """An internal note: support only, never shown to the requester, never in an event."""
     now = now or clock.now()
     text = tickets.required_message(message)
@@ -141,8 +142,8 @@ def note(session: Session, ticket: Ticket, *, actor: Actor, message: str, upload
     session.flush()
 
 
-def change_status(session: Session, ticket: Ticket, *, status: str, comment: str | None, actor: Actor,
-                  settings: HelpdeskSettings, now: datetime | None = None) -> None:
+def _change_status(session: Session, ticket: Ticket, *, status: str, comment: str | None, actor: Actor,
+                   settings: HelpdeskSettings, now: datetime | None = None) -> None:
     if status not in SETTABLE:
         raise Problem(status=422, code="status_not_settable", detail=_NOT_SETTABLE,
                       errors=[FieldError("status", "Valeurs possibles : " + ", ".join(SETTABLE) + ".")])
@@ -150,17 +151,8 @@ def change_status(session: Session, ticket: Ticket, *, status: str, comment: str
     session.flush()
 
 
-def revoke_links(session: Session, ticket: Ticket, *, actor: Actor, now: datetime | None = None) -> int:
-    """Every follow link of the ticket stops working (a mail forwarded by mistake...)."""
-    count = follow.revoke_all(session, ticket, now=now)
-    history.append(session, ticket, kind="links_revoked", author_kind=actor.kind, author_id=actor.id,
-                   author_name=actor.name, data={"revoked": count}, now=now)
-    session.flush()
-    return count
-
-
-def merge(session: Session, ticket: Ticket, *, reference: str, actor: Actor, settings: HelpdeskSettings,
-          now: datetime | None = None) -> Ticket:
+def _merge(session: Session, ticket: Ticket, *, reference: str, actor: Actor, settings: HelpdeskSettings,
+           now: datetime | None = None) -> Ticket:
     """``ticket`` duplicates the request numbered ``reference``: it is closed (its requester is told, without the
     other request's number, which may be someone else's), both histories say so (internal entries), the other
     goes on. Returns the ticket kept."""
@@ -195,8 +187,8 @@ MERGED_COMMENT = ("Cette demande a été regroupée avec une autre demande porta
                   "poursuit son traitement.")
 
 
-def send_link(session: Session, ticket: Ticket, *, actor: Actor, settings: HelpdeskSettings,
-              now: datetime | None = None) -> None:
+def _send_link(session: Session, ticket: Ticket, *, actor: Actor, settings: HelpdeskSettings,
+               now: datetime | None = None) -> None:
     """A new follow link mailed to the requester (« Envoyer un nouveau lien »), e.g. after the old ones were revoked."""
     now = now or clock.now()
     if not events.mail(session, settings, ticket, events.TICKET_FOLLOW_LINK_SENT, now=now):
@@ -205,6 +197,58 @@ def send_link(session: Session, ticket: Ticket, *, actor: Actor, settings: Helpd
     history.append(session, ticket, kind="link_sent", author_kind="agent", author_id=actor.id, author_name=actor.name,
                    data={"email": ticket.email}, now=now)
     session.flush()
+
+
+# The agents' use cases: each locks the ticket, changes it, and answers it as the support sees it, in one
+# transaction (``tickets.worked_on``).
+
+def _on(uow: UnitOfWork, ticket_id: uuid.UUID, work) -> TicketView:
+    return tickets.worked_on(uow, lambda session: tickets.get(session, ticket_id, lock=True), work, for_agent=True)
+
+
+def assign(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor, settings: HelpdeskSettings,
+           agent: tuple[str | None, str | None] | None = None) -> TicketView:
+    """Give the ticket to ``agent`` (its id and name; ``(None, None)``: to nobody), or, without ``agent``, to the
+    agent acting (« Me l'attribuer »)."""
+    agent_id, agent_name = agent if agent is not None else (actor.id, actor.name)
+    return _on(uow, ticket_id, lambda session, ticket: _assign(session, ticket, agent_id=agent_id,
+                                                               agent_name=agent_name, actor=actor, settings=settings))
+
+
+def reply(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor, settings: HelpdeskSettings, message: str,
+          uploads: list[Upload], then_status: str | None = None) -> TicketView:
+    return _on(uow, ticket_id, lambda session, ticket: _reply(session, ticket, actor=actor, message=message,
+                                                              uploads=uploads, settings=settings,
+                                                              then_status=then_status))
+
+
+def request_information(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor, settings: HelpdeskSettings,
+                        message: str, uploads: list[Upload]) -> TicketView:
+    return _on(uow, ticket_id, lambda session, ticket: _request_information(
+        session, ticket, actor=actor, message=message, uploads=uploads, settings=settings))
+
+
+def note(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor, settings: HelpdeskSettings, message: str,
+         uploads: list[Upload]) -> TicketView:
+    return _on(uow, ticket_id, lambda session, ticket: _note(session, ticket, actor=actor, message=message,
+                                                             uploads=uploads, settings=settings))
+
+
+def change_status(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor, settings: HelpdeskSettings, status: str,
+                  comment: str | None = None) -> TicketView:
+    return _on(uow, ticket_id, lambda session, ticket: _change_status(session, ticket, status=status, comment=comment,
+                                                                      actor=actor, settings=settings))
+
+
+def merge(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor, settings: HelpdeskSettings,
+          reference: str) -> TicketView:
+    """« Fusionner avec »: the ticket duplicates the one numbered ``reference``; the answer is the closed one."""
+    return _on(uow, ticket_id, lambda session, ticket: _merge(session, ticket, reference=reference, actor=actor,
+                                                              settings=settings))
+
+
+def send_link(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor, settings: HelpdeskSettings) -> TicketView:
+    return _on(uow, ticket_id, lambda session, ticket: _send_link(session, ticket, actor=actor, settings=settings))
 
 
 def agents(session: Session) -> list[tuple[str, str | None]]:

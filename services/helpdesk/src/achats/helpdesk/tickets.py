@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -112,6 +113,48 @@ def view(session: Session, ticket: Ticket, *, for_agent: bool = False, entries: 
             FollowLink.expires_at > clock.now())).scalar_one()
     ticket.category  # noqa: B018 - loaded now, for the answer
     return TicketView(ticket=ticket, entries=entries, files=files, for_agent=for_agent, active_follow_links=active)
+
+
+def worked_on(uow: UnitOfWork, locate: Callable[[Session], Ticket], work: Callable[[Session, Ticket], object], *,
+              for_agent: bool = False) -> TicketView:
+    """One change to one ticket, in one transaction: ``locate`` finds and locks it (or raises the 404), ``work``
+    changes it, and the ticket is answered as its reader now sees it. The runner of every use case below and of
+    the desk's."""
+    with uow:
+        ticket = locate(uow.session)
+        work(uow.session, ticket)
+        seen = view(uow.session, ticket, for_agent=for_agent)
+        uow.commit()
+    return seen
+
+
+def reply_own(uow: UnitOfWork, ticket_id: uuid.UUID, user_id: str, *, settings: HelpdeskSettings, message: str,
+              uploads: list[Upload]) -> TicketView:
+    """The logged-in requester answers in « Mes demandes d'assistance »."""
+    return worked_on(uow, lambda session: get_own(session, ticket_id, user_id, lock=True),
+                     lambda session, ticket: add_requester_message(session, ticket, settings=settings,
+                                                                   message=message, uploads=uploads))
+
+
+def reply_by_link(uow: UnitOfWork, reference: str, token: str | None, *, settings: HelpdeskSettings, message: str,
+                  uploads: list[Upload]) -> TicketView:
+    """The requester answers through the follow link of a mail (no login)."""
+    return worked_on(uow, lambda session: follow.resolve(session, reference, token, lock=True),
+                     lambda session, ticket: add_requester_message(session, ticket, settings=settings,
+                                                                   message=message, uploads=uploads))
+
+
+def revoke_links(uow: UnitOfWork, ticket_id: uuid.UUID, *, actor: Actor) -> int:
+    """Every follow link of the ticket stops working (a mail forwarded by mistake...): an agent's for any ticket,
+    a requester's (``actor.kind == "requester"``, ``actor.id`` their user id) for their own only."""
+    with uow:
+        ticket = (get(uow.session, ticket_id, lock=True) if actor.kind == "agent"
+                  else get_own(uow.session, ticket_id, actor.id or "", lock=True))
+        count = follow.revoke_all(uow.session, ticket)
+        history.append(uow.session, ticket, kind="links_revoked", author_kind=actor.kind, author_id=actor.id,
+                       author_name=actor.name, data={"revoked": count})
+        uow.commit()
+    return count
 
 
 CREATE_ATTEMPTS = 5

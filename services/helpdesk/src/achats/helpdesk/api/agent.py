@@ -34,52 +34,39 @@ def get(ticket_id: uuid.UUID, token_info: dict):
                              common.settings()), 200
 
 
-def _act(ticket_id: uuid.UUID, token_info: dict, action, status: int = 201):
-    """Lock the ticket, apply ``action(session, ticket, actor, settings)``, answer the ticket as it is now."""
-    actor = common.staff(token_info)
-    settings = common.settings()
-    with current_runtime().db.unit_of_work() as uow:
-        ticket = tickets.get(uow.session, ticket_id, lock=True)
-        action(uow.session, ticket, actor, settings)
-        answer = shapes.ticket(tickets.view(uow.session, ticket, for_agent=True), settings)
-        uow.commit()
-    return answer, status
+def _done(seen, status: int = 201):
+    return shapes.ticket(seen, common.settings()), status
 
 
 def assign(ticket_id: uuid.UUID, body: dict, token_info: dict):
-    def action(session, ticket, actor, settings):
-        if "agent_id" in body:
-            agent_id, agent_name = body["agent_id"], body.get("agent_name")
-        else:
-            agent_id, agent_name = actor.id, actor.name
-        desk.assign(session, ticket, agent_id=agent_id, agent_name=agent_name, actor=actor, settings=settings)
-
-    return _act(ticket_id, token_info, action, status=200)
+    agent = (body["agent_id"], body.get("agent_name")) if "agent_id" in body else None
+    return _done(desk.assign(current_runtime().db.unit_of_work(), ticket_id, actor=common.staff(token_info),
+                             settings=common.settings(), agent=agent), 200)
 
 
 def reply(ticket_id: uuid.UUID, body: dict, token_info: dict):
-    fields, files = body or {}, common.uploads()
-    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.reply(
-        session, ticket, actor=actor, message=fields.get("message") or "", uploads=files, settings=settings,
-        then_status=fields.get("status") or None))
+    fields = body or {}
+    return _done(desk.reply(current_runtime().db.unit_of_work(), ticket_id, actor=common.staff(token_info),
+                            settings=common.settings(), message=fields.get("message") or "", uploads=common.uploads(),
+                            then_status=fields.get("status") or None))
 
 
 def request_information(ticket_id: uuid.UUID, body: dict, token_info: dict):
-    fields, files = body or {}, common.uploads()
-    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.request_information(
-        session, ticket, actor=actor, message=fields.get("message") or "", uploads=files, settings=settings))
+    return _done(desk.request_information(current_runtime().db.unit_of_work(), ticket_id,
+                                          actor=common.staff(token_info), settings=common.settings(),
+                                          message=(body or {}).get("message") or "", uploads=common.uploads()))
 
 
 def note(ticket_id: uuid.UUID, body: dict, token_info: dict):
-    fields, files = body or {}, common.uploads()
-    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.note(
-        session, ticket, actor=actor, message=fields.get("message") or "", uploads=files, settings=settings))
+    return _done(desk.note(current_runtime().db.unit_of_work(), ticket_id, actor=common.staff(token_info),
+                           settings=common.settings(), message=(body or {}).get("message") or "",
+                           uploads=common.uploads()))
 
 
 def change_status(ticket_id: uuid.UUID, body: dict, token_info: dict):
-    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.change_status(
-        session, ticket, status=body["status"], comment=body.get("comment"), actor=actor, settings=settings),
-        status=200)
+    return _done(desk.change_status(current_runtime().db.unit_of_work(), ticket_id, actor=common.staff(token_info),
+                                    settings=common.settings(), status=body["status"], comment=body.get("comment")),
+                 200)
 
 
 def download(ticket_id: uuid.UUID, attachment_id: uuid.UUID, token_info: dict):
@@ -92,14 +79,14 @@ def download(ticket_id: uuid.UUID, attachment_id: uuid.UUID, token_info: dict):
 
 def merge(ticket_id: uuid.UUID, body: dict, token_info: dict):
     """« Fusionner avec »: this ticket is a duplicate of the one numbered ``reference``."""
-    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.merge(
-        session, ticket, reference=body.get("reference") or "", actor=actor, settings=settings), status=200)
+    return _done(desk.merge(current_runtime().db.unit_of_work(), ticket_id, actor=common.staff(token_info),
+                            settings=common.settings(), reference=body.get("reference") or ""), 200)
 
 
 def send_link(ticket_id: uuid.UUID, token_info: dict):
     """« Envoyer un nouveau lien »: a new follow link mailed to the requester."""
-    return _act(ticket_id, token_info, lambda session, ticket, actor, settings: desk.send_link(
-        session, ticket, actor=actor, settings=settings))
+    return _done(desk.send_link(current_runtime().db.unit_of_work(), ticket_id, actor=common.staff(token_info),
+                                settings=common.settings()))
 
 
 def agents(token_info: dict):

@@ -27,14 +27,9 @@ def get(reference: str):
 
 def add_message(reference: str, body: dict):
     settings = common.settings()
-    message = (body or {}).get("message") or ""
-    files = common.uploads()
-    with current_runtime().db.unit_of_work() as uow:
-        ticket = follow.resolve(uow.session, reference, _token(), lock=True)
-        tickets.add_requester_message(uow.session, ticket, settings=settings, message=message, uploads=files)
-        answer = shapes.ticket(tickets.view(uow.session, ticket), settings)
-        uow.commit()
-    return answer, 201, PRIVATE
+    seen = tickets.reply_by_link(current_runtime().db.unit_of_work(), reference, _token(), settings=settings,
+                                 message=(body or {}).get("message") or "", uploads=common.uploads())
+    return shapes.ticket(seen, settings), 201, PRIVATE
 
 
 def download(reference: str, attachment_id: uuid.UUID):

@@ -9,7 +9,7 @@ import flask
 from achats.chassis.app import current_runtime
 from achats.chassis.security import Principal
 
-from .. import attachments, desk, tickets
+from .. import attachments, tickets
 from ..tickets import Actor, RequestForm
 from . import common, shapes
 
@@ -50,16 +50,10 @@ def get(ticket_id: uuid.UUID, token_info: dict):
 
 
 def add_message(ticket_id: uuid.UUID, body: dict, token_info: dict):
-    who = Principal.from_claims(token_info)
     settings = common.settings()
-    message = (body or {}).get("message") or ""
-    files = common.uploads()
-    with current_runtime().db.unit_of_work() as uow:
-        ticket = tickets.get_own(uow.session, ticket_id, who.sub, lock=True)
-        tickets.add_requester_message(uow.session, ticket, settings=settings, message=message, uploads=files)
-        answer = shapes.ticket(tickets.view(uow.session, ticket), settings)
-        uow.commit()
-    return answer, 201
+    seen = tickets.reply_own(current_runtime().db.unit_of_work(), ticket_id, Principal.from_claims(token_info).sub,
+                             settings=settings, message=(body or {}).get("message") or "", uploads=common.uploads())
+    return shapes.ticket(seen, settings), 201
 
 
 def download(ticket_id: uuid.UUID, attachment_id: uuid.UUID, token_info: dict):
@@ -72,11 +66,6 @@ def download(ticket_id: uuid.UUID, attachment_id: uuid.UUID, token_info: dict):
 
 def revoke_links(ticket_id: uuid.UUID, token_info: dict):
     who = Principal.from_claims(token_info)
-    staff = who.has_role(*common.STAFF)
-    with current_runtime().db.unit_of_work() as uow:
-        ticket = (tickets.get(uow.session, ticket_id, lock=True) if staff
-                  else tickets.get_own(uow.session, ticket_id, who.sub, lock=True))
-        actor = common.staff(token_info) if staff else Actor(kind="requester", id=who.sub)
-        desk.revoke_links(uow.session, ticket, actor=actor)
-        uow.commit()
+    actor = common.staff(token_info) if who.has_role(*common.STAFF) else Actor(kind="requester", id=who.sub)
+    tickets.revoke_links(current_runtime().db.unit_of_work(), ticket_id, actor=actor)
     return None, 204
