@@ -1,4 +1,5 @@
-"""Identity's registration of a company: the use case behind ``POST /registry/companies``."""
+"""A company's use cases: identity's registration (``POST /registry/companies``), the refresh from INSEE, its
+administrator's changes, and its deletion. Each takes the unit of work, the caller and plain values, and commits."""
 
 from __future__ import annotations
 
@@ -84,6 +85,26 @@ def refresh_from_insee(uow: UnitOfWork, insee: InseeClient, *, who: Principal, c
         count = companies.count_establishments(uow.session, company)
         uow.commit()
     return Refreshed(company, changes, count)
+
+
+def change(uow: UnitOfWork, *, who: Principal, company_id: uuid.UUID, changes: dict) -> tuple[Company, int]:
+    """« Mon entreprise » changed by its administrator (INSEE's data stays read-only once verified); the company
+    and its number of establishments, for the answer."""
+    can_administer(who, company_id)
+    with uow:
+        company = companies.get(uow.session, company_id)
+        companies.update(uow.session, company, changes)
+        count = companies.count_establishments(uow.session, company)
+        uow.commit()
+    return company, count
+
+
+def delete(uow: UnitOfWork, *, who: Principal, company_id: uuid.UUID, deleted_by: dict) -> None:
+    """The company and everything it holds, gone (its deletion announced to the other services)."""
+    can_administer(who, company_id)
+    with uow:
+        companies.delete(uow.session, companies.get(uow.session, company_id), deleted_by)
+        uow.commit()
 
 
 def with_siren_of_siret(company_in: dict, establishment_in: dict | None) -> dict:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from achats.chassis import clock
 from achats.chassis.clock import iso
+from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -95,7 +96,7 @@ def manual_companies(session: Session, *, status: str = "pending", limit: int = 
             "next_cursor": following}
 
 
-def decide(session: Session, who: Principal, company_id: uuid.UUID, decision: str, reason: str | None) -> dict:
+def decide(uow: UnitOfWork, who: Principal, company_id: uuid.UUID, decision: str, reason: str | None) -> dict:
     """Accept (the company becomes verified) or reject (it stays unverified, no longer re-verified) a pending
     manual entry; a rejection needs its reason. Audited in the same transaction."""
     require_admin(who)
@@ -103,6 +104,13 @@ def decide(session: Session, who: Principal, company_id: uuid.UUID, decision: st
     if decision == "reject" and not reason:
         raise Problem(status=422, code="reason_required", detail="Indiquez le motif du refus.",
                       errors=[FieldError("reason", "Indiquez le motif du refus : il est conservé au journal.")])
+    with uow:
+        answer = _decide(uow.session, who, company_id, decision, reason)
+        uow.commit()
+    return answer
+
+
+def _decide(session: Session, who: Principal, company_id: uuid.UUID, decision: str, reason: str) -> dict:
     company = session.get(Company, company_id)
     if company is None or company.review_status is None:
         raise Problem(status=404, code="manual_company_not_found",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from achats.chassis import files
+from achats.chassis import clock, files
+from achats.chassis.db import UnitOfWork
 from achats.chassis.observability import human_size
 from achats.chassis.problems import FieldError, Problem
+from achats.chassis.security import Principal
 
-from . import events
+from . import companies, events
+from .access import can_use
 from .models import Company, Document, DocumentContent
 
 TYPES = {"kbis": "Extrait Kbis", "attestation_fiscale": "Attestation de régularité fiscale",
@@ -36,7 +39,28 @@ def sniff(content: bytes) -> str | None:
     return kind if kind in ACCEPTED_TYPES or files.is_opendocument(kind) else None
 
 
-def upload(session: Session, company: Company, *, type: str, label: str | None, valid_until: date | None,
+def upload(uow: UnitOfWork, *, who: Principal, company_id: uuid.UUID, type: str, label: str | None,
+           valid_until: date | None, filename: str, content: bytes, uploaded_by: dict, max_bytes: int,
+           max_documents: int) -> Document:
+    """A document put in the company's vault by one of its users: checked by its bytes (type, size), counted
+    against the vault's capacity, stored with its content in one transaction."""
+    can_use(who, company_id)
+    with uow:
+        document = _store(uow.session, companies.get(uow.session, company_id), type=type, label=label,
+                          valid_until=valid_until, filename=filename, content=content, uploaded_by=uploaded_by,
+                          max_bytes=max_bytes, max_documents=max_documents)
+        uow.commit()
+    return document
+
+
+def remove(uow: UnitOfWork, *, who: Principal, company_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    can_use(who, company_id)
+    with uow:
+        uow.session.delete(get(uow.session, companies.get(uow.session, company_id), document_id))
+        uow.commit()
+
+
+def _store(session: Session, company: Company, *, type: str, label: str | None, valid_until: date | None,
            filename: str, content: bytes, uploaded_by: dict, max_bytes: int, max_documents: int) -> Document:
     if len(content) > max_bytes:
         raise Problem(status=413, code="document_too_large",
@@ -79,11 +103,6 @@ def content_of(session: Session, document: Document) -> bytes:
     return session.get(DocumentContent, document.id).content
 
 
-def delete(session: Session, document: Document) -> None:
-    session.delete(document)
-    session.flush()
-
-
 def notify_expiring(session: Session, *, today: date, notice_days: int) -> int:
     """Announce (once per validity date) the documents that expire within ``notice_days``."""
     horizon = today + timedelta(days=notice_days)
@@ -103,4 +122,5 @@ def notify_expiring(session: Session, *, today: date, notice_days: int) -> int:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    """Today in UTC, by the platform's clock (validity dates are compared with it)."""
+    return clock.now().date()

@@ -15,12 +15,8 @@ def manual_companies(token_info: dict, status: str = "pending", limit: int = 25,
 
 
 def decide(company_id: uuid.UUID, body: dict, token_info: dict):
-    who = principal(token_info)
-    reviews.require_admin(who)
-    with current_runtime().db.unit_of_work() as uow:
-        answer = reviews.decide(uow.session, who, company_id, body["decision"], body.get("reason"))
-        uow.commit()
-    return answer, 200
+    return reviews.decide(current_runtime().db.unit_of_work(), principal(token_info), company_id, body["decision"],
+                          body.get("reason")), 200
 
 
 def audit(token_info: dict, company_id: uuid.UUID | None = None, limit: int = 50, cursor: str | None = None):

@@ -8,7 +8,7 @@ from achats.chassis.app import current_runtime
 
 from .. import companies as service
 from .. import deps, registration
-from ..access import can_administer, can_read, principal
+from ..access import can_read, principal
 from . import shapes
 
 
@@ -30,13 +30,9 @@ def get(company_id: uuid.UUID, token_info: dict):
 
 
 def update(company_id: uuid.UUID, body: dict, token_info: dict):
-    can_administer(principal(token_info), company_id)
-    with current_runtime().db.unit_of_work() as uow:
-        company = service.get(uow.session, company_id)
-        service.update(uow.session, company, body)
-        answer = shapes.company(uow.session, company)
-        uow.commit()
-    return answer, 200
+    company, count = registration.change(current_runtime().db.unit_of_work(), who=principal(token_info),
+                                         company_id=company_id, changes=body)
+    return shapes.company_of(company, count), 200
 
 
 def refresh(company_id: uuid.UUID, token_info: dict):
@@ -47,8 +43,6 @@ def refresh(company_id: uuid.UUID, token_info: dict):
 
 
 def delete(company_id: uuid.UUID, token_info: dict):
-    can_administer(principal(token_info), company_id)
-    with current_runtime().db.unit_of_work() as uow:
-        service.delete(uow.session, service.get(uow.session, company_id), shapes.person(token_info))
-        uow.commit()
+    registration.delete(current_runtime().db.unit_of_work(), who=principal(token_info), company_id=company_id,
+                        deleted_by=shapes.person(token_info))
     return None, 204

@@ -13,7 +13,7 @@ from achats.chassis.pagination import page
 
 from .. import companies as companies_service
 from .. import vault
-from ..access import can_read_vault, can_use, principal
+from ..access import can_read_vault, principal
 from . import shapes
 
 
@@ -28,7 +28,6 @@ def list(company_id: uuid.UUID, token_info: dict, limit: int = 50, cursor: str |
 
 
 def create(company_id: uuid.UUID, body: dict, token_info: dict, file=None):
-    can_use(principal(token_info), company_id)
     runtime = current_runtime()
     settings = runtime.settings
     upload = file or flask.request.files.get("file")
@@ -36,15 +35,12 @@ def create(company_id: uuid.UUID, body: dict, token_info: dict, file=None):
     valid_until = body.get("valid_until")
     if isinstance(valid_until, str):
         valid_until = date.fromisoformat(valid_until)
-    with runtime.db.unit_of_work() as uow:
-        company = companies_service.get(uow.session, company_id)
-        document = vault.upload(uow.session, company, type=body["type"], label=body.get("label"),
-                                valid_until=valid_until, filename=upload.filename or "document", content=content,
-                                uploaded_by=shapes.person(token_info), max_bytes=settings.vault_max_bytes,
-                                max_documents=settings.vault_max_documents)
-        answer = shapes.document(document, vault.today(), settings.expiry_notice_days)
-        uow.commit()
-    return answer, 201
+    document = vault.upload(runtime.db.unit_of_work(), who=principal(token_info), company_id=company_id,
+                            type=body["type"], label=body.get("label"), valid_until=valid_until,
+                            filename=upload.filename or "document", content=content,
+                            uploaded_by=shapes.person(token_info), max_bytes=settings.vault_max_bytes,
+                            max_documents=settings.vault_max_documents)
+    return shapes.document(document, vault.today(), settings.expiry_notice_days), 201
 
 
 def get(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
@@ -65,9 +61,6 @@ def download(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
 
 
 def delete(company_id: uuid.UUID, document_id: uuid.UUID, token_info: dict):
-    can_use(principal(token_info), company_id)
-    with current_runtime().db.unit_of_work() as uow:
-        company = companies_service.get(uow.session, company_id)
-        vault.delete(uow.session, vault.get(uow.session, company, document_id))
-        uow.commit()
+    vault.remove(current_runtime().db.unit_of_work(), who=principal(token_info), company_id=company_id,
+                 document_id=document_id)
     return None, 204
