@@ -384,11 +384,9 @@ def create_staff(identity_url: str, login: str = "agent.dupont", email: str = "a
     from achats.identity.administration import create_staff as identity_create_staff
 
     runtime = _IDENTITY_RUNTIMES[identity_url]
-    with runtime.db.unit_of_work() as uow:
-        identity_create_staff(runtime.deps.identity, uow.session, None, {
-            "role": role, "login": login, "password": PASSWORD, "email": email, "first_name": first_name,
-            "last_name": last_name})
-        uow.commit()
+    identity_create_staff(runtime.db.unit_of_work(), runtime.deps.identity, None, {
+        "role": role, "login": login, "password": PASSWORD, "email": email, "first_name": first_name,
+        "last_name": last_name})
 
 
 def register(identity_url: str, login: str = "mcurie", email: str = "marie.curie@example.fr", *,

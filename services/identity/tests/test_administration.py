@@ -25,11 +25,9 @@ def guarded(database_url, tmp_path, standin):
 
 def staff(stack, role: str, login: str, password: str) -> dict:
     """A staff account made as the first administrator is: by the command line (audited as « cli »)."""
-    with stack.runtime.db.unit_of_work() as uow:
-        administration.create_staff(stack.identity, uow.session, None, {
-            "role": role, "login": login, "password": password, "email": f"{login}@achats.example",
-            "first_name": login.title(), "last_name": "Staff"})
-        uow.commit()
+    administration.create_staff(stack.runtime.db.unit_of_work(), stack.identity, None, {
+        "role": role, "login": login, "password": password, "email": f"{login}@achats.example",
+        "first_name": login.title(), "last_name": "Staff"})
     return stack.auth(login, password)
 
 

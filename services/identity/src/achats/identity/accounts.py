@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from achats.chassis.clock import iso
+from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
 
@@ -48,7 +49,7 @@ def shape(user: User) -> dict:
             "created_at": iso(user.created_at)}
 
 
-def update_me(identity: Identity, session: Session, user: User, changes: dict) -> list[str]:
+def _update_me(identity: Identity, session: Session, user: User, changes: dict) -> list[str]:
     changed = []
     for key in ("first_name", "last_name", "phone", "fax"):
         if key in changes:
@@ -83,8 +84,8 @@ def update_me(identity: Identity, session: Session, user: User, changes: dict) -
     return changed
 
 
-def change_password(identity: Identity, session: Session, user: User, *, current_password: str, new_password: str,
-                    keep_family: uuid.UUID | None) -> None:
+def _change_password(identity: Identity, session: Session, user: User, *, current_password: str,
+                     new_password: str, keep_family: uuid.UUID | None) -> None:
     if not identity.hasher.verify(user.password_hash, current_password):
         raise Problem(status=422, code="current_password_invalid", detail="Le mot de passe actuel est incorrect.",
                       errors=[FieldError("current_password", "Mot de passe incorrect.")])
@@ -110,7 +111,7 @@ def _other_admins(session: Session, user: User) -> int:
     return sum(1 for m in members if m.is_company_admin)
 
 
-def delete(session: Session, user: User) -> None:
+def _delete(session: Session, user: User) -> None:
     if user.is_company_admin and _other_members(session, user) and not _other_admins(session, user):
         raise Problem(status=409, code="last_administrator", detail=LAST_ADMIN_DELETE)
     events.user_deleted(session, user)
@@ -148,7 +149,7 @@ def member(session: Session, company_id: uuid.UUID, user_id: uuid.UUID) -> User:
     return user
 
 
-def set_administrator(session: Session, user: User, granted: bool) -> None:
+def _set_administrator(session: Session, user: User, granted: bool) -> None:
     if granted == user.is_company_admin:
         return
     if not granted and not _other_admins(session, user):
@@ -160,12 +161,57 @@ def set_administrator(session: Session, user: User, granted: bool) -> None:
     events.user_updated(session, user, ["roles"])
 
 
-def remove(session: Session, user: User) -> None:
+def _remove(session: Session, user: User) -> None:
     if user.is_company_admin and not _other_admins(session, user):
         raise Problem(status=409, code="last_administrator", detail=LAST_ADMIN_REVOKE)
     events.user_deleted(session, user)
     session.delete(user)
     session.flush()
+
+
+# --- the use cases: each takes the unit of work, the caller and plain values, and commits -----------
+
+def update_mine(uow: UnitOfWork, identity: Identity, who: Principal, changes: dict) -> User:
+    """« Mon compte »: my name, phone, fax, e-mail (a new address is confirmed by the link mailed to it)."""
+    with uow:
+        user = current(uow.session, who)
+        _update_me(identity, uow.session, user, changes)
+        uow.commit()
+    return user
+
+
+def change_my_password(uow: UnitOfWork, identity: Identity, who: Principal, *, current_password: str,
+                       new_password: str, keep_family: uuid.UUID | None) -> None:
+    """My password changed (the current one checked first); my other sessions end, ``keep_family``'s goes on."""
+    with uow:
+        _change_password(identity, uow.session, current(uow.session, who), current_password=current_password,
+                         new_password=new_password, keep_family=keep_family)
+        uow.commit()
+
+
+def delete_mine(uow: UnitOfWork, who: Principal) -> None:
+    """My account deleted — refused to a company's last administrator while others remain."""
+    with uow:
+        _delete(uow.session, current(uow.session, who))
+        uow.commit()
+
+
+def set_member_administrator(uow: UnitOfWork, who: Principal, company_id: uuid.UUID, user_id: uuid.UUID,
+                             granted: bool) -> User:
+    """A company administrator gives (or takes back) the administrator's role to one of its users."""
+    can_manage(who, company_id)
+    with uow:
+        user = member(uow.session, company_id, user_id)
+        _set_administrator(uow.session, user, granted)
+        uow.commit()
+    return user
+
+
+def remove_member(uow: UnitOfWork, who: Principal, company_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    can_manage(who, company_id)
+    with uow:
+        _remove(uow.session, member(uow.session, company_id, user_id))
+        uow.commit()
 
 
 # --- events from the company registry ---------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.clock import iso
+from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -43,7 +45,7 @@ def _locks(session: Session, users: list[User]) -> dict[str, Throttle]:
 
 def locked_until(row: Throttle | None) -> datetime | None:
     """When the brute-force lock of a login ends, or None when it can log in now."""
-    moment = datetime.now(UTC)
+    moment = clock.now()
     if row is None:
         return None
     waits = [until for until in (row.locked_until, row.next_allowed_at) if until and until > moment]
@@ -73,7 +75,7 @@ def search(session: Session, *, text: str = "", locked_only: bool = False, limit
         query = query.where(or_(User.login.like(pattern, escape="\\"), User.email.like(pattern, escape="\\"),
                                 User.company_name.ilike(pattern, escape="\\")))
     if locked_only:
-        moment = datetime.now(UTC)
+        moment = clock.now()
         locked = select(Throttle.key).where(or_(Throttle.locked_until > moment, Throttle.next_allowed_at > moment))
         query = query.where(("login:" + User.login).in_(locked))
     users, following = keyset_page(session, query, keys=(User.login, User.id), limit=limit, cursor=cursor)
@@ -102,7 +104,7 @@ def record(session: Session, actor: Principal | None, action: str, target: User 
                            target_login=target.login if target else None, detail=detail))
 
 
-def unlock(session: Session, actor: Principal, user: User) -> None:
+def _unlock(session: Session, actor: Principal, user: User) -> None:
     """Lift the brute-force protection's lock (and its delays) on the account's login name."""
     row = _locks(session, [user]).get(_login_key(user))
     if row is None or (not row.failures and locked_until(row) is None):
@@ -115,7 +117,7 @@ def unlock(session: Session, actor: Principal, user: User) -> None:
     session.flush()
 
 
-def set_active(session: Session, actor: Principal, user: User, active: bool) -> None:
+def _set_active(session: Session, actor: Principal, user: User, active: bool) -> None:
     if str(user.id) == actor.sub:
         raise Problem(status=409, code="own_account",
                       detail=OWN_ACCOUNT)
@@ -132,7 +134,7 @@ def set_active(session: Session, actor: Principal, user: User, active: bool) -> 
     record(session, actor, "account.enabled" if active else "account.disabled", user)
 
 
-def create_staff(identity: Identity, session: Session, actor: Principal | None, body: dict) -> User:
+def _create_staff(identity: Identity, session: Session, actor: Principal | None, body: dict) -> User:
     """A support agent or platform administrator, with registration's rules for the login and the password;
     the e-mail is vouched for by the administrator (or the operator at the command line)."""
     role = body["role"]
@@ -152,7 +154,7 @@ def create_staff(identity: Identity, session: Session, actor: Principal | None, 
         raise Problem(status=409, code="account_exists",
                       detail="Un compte existe déjà avec cet identifiant ou cette adresse électronique.",
                       errors=taken)
-    moment = datetime.now(UTC)
+    moment = clock.now()
     user = User(login=login, email=email, first_name=person["first_name"], last_name=person["last_name"],
                 password_hash=identity.hasher.hash(body["password"]), roles=[role], phone=None,
                 email_verified_at=moment, activated_at=moment)
@@ -160,6 +162,43 @@ def create_staff(identity: Identity, session: Session, actor: Principal | None, 
     session.flush()
     record(session, actor, "account.created", user, role=role)
     return user
+
+
+# --- the administrators' use cases: each checks the role, works in one transaction, commits, and answers the
+# account as the administrators' pages show it.
+
+def unlock(uow: UnitOfWork, actor: Principal, user_id: uuid.UUID) -> dict:
+    """« Déverrouiller »: the brute-force lock on the account's login lifted."""
+    require_admin(actor)
+    with uow:
+        user = get(uow.session, user_id)
+        _unlock(uow.session, actor, user)
+        answer = view(uow.session, user)
+        uow.commit()
+    return answer
+
+
+def set_active(uow: UnitOfWork, actor: Principal, user_id: uuid.UUID, active: bool) -> dict:
+    """« Désactiver » / « Réactiver » an account (never one's own); a disabled account keeps no session."""
+    require_admin(actor)
+    with uow:
+        user = get(uow.session, user_id)
+        _set_active(uow.session, actor, user, active)
+        answer = view(uow.session, user)
+        uow.commit()
+    return answer
+
+
+def create_staff(uow: UnitOfWork, identity: Identity, actor: Principal | None, body: dict) -> dict:
+    """A support agent or platform administrator created by an administrator (``actor``), or by the operator at
+    the command line (``actor`` None: the audit log names « cli »)."""
+    if actor is not None:
+        require_admin(actor)
+    with uow:
+        user = _create_staff(identity, uow.session, actor, body)
+        answer = view(uow.session, user)
+        uow.commit()
+    return answer
 
 
 def audit_log(session: Session, *, target_id: uuid.UUID | None = None, limit: int = 50,

@@ -85,10 +85,8 @@ def _admin(argv: list[str]) -> int:
     body = {"role": args.role, "login": args.login, "password": password, "email": args.email,
             "first_name": args.first_name, "last_name": args.last_name}
     try:
-        with runtime.db.unit_of_work() as uow:
-            # The same rules as the administrators' page; the audit log names « cli » as the actor.
-            create_staff(identity, uow.session, None, body)
-            uow.commit()
+        # The same rules as the administrators' page; the audit log names « cli » as the actor.
+        create_staff(runtime.db.unit_of_work(), identity, None, body)
     except Problem as problem:
         # The password policy's every complaint (the first is the detail); otherwise the detail alone.
         more = [error.message for error in problem.errors[1:]] if problem.code == "password_rejected" else []

@@ -7,7 +7,7 @@ import secrets
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -16,6 +16,7 @@ from jwt.algorithms import ECAlgorithm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from achats.chassis import clock
 from achats.chassis.db import Database
 
 from .models import SigningKey
@@ -41,7 +42,7 @@ class KeyRing:
 
     def _new_key(self) -> SigningKey:
         private = ec.generate_private_key(ec.SECP256R1())
-        kid = f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+        kid = f"{clock.now():%Y%m%d}-{secrets.token_hex(4)}"
         encryption = (serialization.BestAvailableEncryption(self.secret) if self.secret
                       else serialization.NoEncryption())
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
@@ -62,7 +63,7 @@ class KeyRing:
         with self.db.session() as session:
             key = session.execute(select(SigningKey).where(SigningKey.retired_at.is_(None))
                                   .order_by(SigningKey.created_at.desc())).scalars().first()
-        if key is not None and key.created_at > datetime.now(UTC) - self.rotation:
+        if key is not None and key.created_at > clock.now() - self.rotation:
             return key
         return self.rotate()
 
@@ -70,7 +71,7 @@ class KeyRing:
         """A new active key; the previous ones are retired (still published for verification)."""
         new = self._new_key()
         with self.db.unit_of_work() as uow:
-            now = datetime.now(UTC)
+            now = clock.now()
             for old in uow.session.execute(select(SigningKey).where(SigningKey.retired_at.is_(None))).scalars():
                 old.retired_at = now
             uow.session.add(new)
@@ -83,7 +84,7 @@ class KeyRing:
         return new
 
     def jwks(self) -> dict:
-        horizon = datetime.now(UTC) - self.keep_retired
+        horizon = clock.now() - self.keep_retired
         with self.db.session() as session:
             keys = session.execute(select(SigningKey).order_by(SigningKey.created_at.desc())).scalars().all()
             published = [json.loads(k.public_jwk) for k in keys

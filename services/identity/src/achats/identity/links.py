@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.problems import Problem
 
 from .models import OneTimeLink, User
@@ -28,9 +29,9 @@ def create(session: Session, user: User, purpose: str, ttl: int) -> tuple[str, d
     """A new link; the earlier unused links of the same purpose stop working."""
     session.execute(update(OneTimeLink).where(OneTimeLink.user_id == user.id, OneTimeLink.purpose == purpose,
                                               OneTimeLink.used_at.is_(None))
-                    .values(used_at=datetime.now(UTC)))
+                    .values(used_at=clock.now()))
     raw = secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+    expires_at = clock.now() + timedelta(seconds=ttl)
     session.add(OneTimeLink(purpose=purpose, token_hash=digest(raw), user_id=user.id, expires_at=expires_at))
     session.flush()
     return raw, expires_at
@@ -41,12 +42,12 @@ def consume(session: Session, raw: str, purpose: str) -> User:
     link = session.execute(select(OneTimeLink).where(OneTimeLink.token_hash == digest(raw),
                                                      OneTimeLink.purpose == purpose)
                            .with_for_update()).scalar_one_or_none()
-    if link is None or link.used_at is not None or link.expires_at <= datetime.now(UTC):
+    if link is None or link.used_at is not None or link.expires_at <= clock.now():
         raise Problem(status=400, code="link_invalid", detail=INVALID[purpose])
     user = session.get(User, link.user_id)
     if user is None or not user.active:
         raise Problem(status=400, code="link_invalid", detail=INVALID[purpose])
-    link.used_at = datetime.now(UTC)
+    link.used_at = clock.now()
     return user
 
 
@@ -66,4 +67,4 @@ def verification(session: Session, user: User, *, public_base_url: str, ttl: int
 
 def forget_user(session: Session, user_id: uuid.UUID) -> None:
     session.execute(update(OneTimeLink).where(OneTimeLink.user_id == user_id, OneTimeLink.used_at.is_(None))
-                    .values(used_at=datetime.now(UTC)))
+                    .values(used_at=clock.now()))

@@ -3,7 +3,7 @@
 import uuid
 
 from .. import administration
-from .context import caller, identity
+from .context import caller, identity, unit_of_work
 
 
 def _admin(token_info: dict):
@@ -24,35 +24,20 @@ def get(user_id: uuid.UUID, token_info: dict):
         return administration.view(session, administration.get(session, user_id)), 200
 
 
-def _act(user_id: uuid.UUID, token_info: dict, action):
-    who = _admin(token_info)
-    with identity().db.unit_of_work() as uow:
-        user = administration.get(uow.session, user_id)
-        action(uow.session, who, user)
-        answer = administration.view(uow.session, user)
-        uow.commit()
-    return answer, 200
-
-
 def unlock(user_id: uuid.UUID, token_info: dict):
-    return _act(user_id, token_info, administration.unlock)
+    return administration.unlock(unit_of_work(), caller(token_info), user_id), 200
 
 
 def disable(user_id: uuid.UUID, token_info: dict):
-    return _act(user_id, token_info, lambda s, who, u: administration.set_active(s, who, u, False))
+    return administration.set_active(unit_of_work(), caller(token_info), user_id, False), 200
 
 
 def enable(user_id: uuid.UUID, token_info: dict):
-    return _act(user_id, token_info, lambda s, who, u: administration.set_active(s, who, u, True))
+    return administration.set_active(unit_of_work(), caller(token_info), user_id, True), 200
 
 
 def create_staff(body: dict, token_info: dict):
-    who = _admin(token_info)
-    with identity().db.unit_of_work() as uow:
-        user = administration.create_staff(identity(), uow.session, who, body)
-        answer = administration.view(uow.session, user)
-        uow.commit()
-    return answer, 201
+    return administration.create_staff(unit_of_work(), identity(), caller(token_info), body), 201
 
 
 def audit(token_info: dict, target_id: uuid.UUID | None = None, limit: int = 50, cursor: str | None = None):

@@ -3,7 +3,7 @@
 import uuid
 
 from .. import accounts
-from .context import caller, identity
+from .context import caller, identity, unit_of_work
 
 
 def _family(token_info: dict) -> uuid.UUID | None:
@@ -19,27 +19,16 @@ def get(token_info: dict):
 
 
 def update(body: dict, token_info: dict):
-    ctx = identity()
-    with ctx.db.unit_of_work() as uow:
-        user = accounts.current(uow.session, caller(token_info))
-        accounts.update_me(ctx, uow.session, user, body)
-        answer = accounts.shape(user)
-        uow.commit()
-    return answer, 200
+    return accounts.shape(accounts.update_mine(unit_of_work(), identity(), caller(token_info), body)), 200
 
 
 def delete(token_info: dict):
-    with identity().db.unit_of_work() as uow:
-        accounts.delete(uow.session, accounts.current(uow.session, caller(token_info)))
-        uow.commit()
+    accounts.delete_mine(unit_of_work(), caller(token_info))
     return None, 204
 
 
 def change_password(body: dict, token_info: dict):
-    ctx = identity()
-    with ctx.db.unit_of_work() as uow:
-        user = accounts.current(uow.session, caller(token_info))
-        accounts.change_password(ctx, uow.session, user, current_password=body["current_password"],
-                                 new_password=body["new_password"], keep_family=_family(token_info))
-        uow.commit()
+    accounts.change_my_password(unit_of_work(), identity(), caller(token_info),
+                                current_password=body["current_password"], new_password=body["new_password"],
+                                keep_family=_family(token_info))
     return None, 204
