@@ -8,11 +8,12 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.bus import publish
 from achats.chassis.clock import iso
 from achats.chassis.problems import FieldError, Problem
@@ -40,13 +41,13 @@ def search_text(reference: str, title: str, buyer: str, summary: str, lot_titles
 
 def anchor(now: datetime | None = None) -> datetime:
     """The anchor of a practice deadline created now: today at the deadline hour."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     return now.replace(hour=DEADLINE_HOUR_UTC, minute=0, second=0, microsecond=0)
 
 
 def deadline(consultation: Consultation, now: datetime | None = None) -> datetime:
     """The consultation's current deadline. A practice one rolls: the first anchor + k × period after now."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     period = timedelta(days=consultation.deadline_days)
     first = consultation.deadline_anchor + period
     if not consultation.practice or first > now:
@@ -106,7 +107,7 @@ def search(session: Session, found: Criteria) -> list[Consultation]:
     items = list(session.execute(query).scalars())
     if found.cpv:
         items = [c for c in items if any(code.startswith(found.cpv) for code in _codes(c))]
-    now = datetime.now(UTC)
+    now = clock.now()
     return sorted(items, key=lambda c: (deadline(c, now), c.reference))
 
 
@@ -114,7 +115,7 @@ def record_download(session: Session, consultation: Consultation, *, company_id:
                     email: str | None, document: str) -> DceDownload:
     """Record that the company downloaded a DCE document (or the zip), and say so on the bus."""
     row = DceDownload(consultation_id=consultation.id, company_id=company_id, user_id=user_id, email=email,
-                      document=document, downloaded_at=datetime.now(UTC))
+                      document=document, downloaded_at=clock.now())
     session.add(row)
     session.flush()
     publish(session, DCE_DOWNLOADED, {

@@ -8,6 +8,7 @@ consultation and the same deadline give the same bytes, so a document's SHA-256 
 from __future__ import annotations
 
 import io
+import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +19,11 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import Problem
+from achats.chassis.security import Principal
 
+from . import catalogue
 from .catalogue import CONTRACT_TYPES, PROCEDURES
 from .models import Consultation
 
@@ -213,3 +217,43 @@ def zip_all(consultation: Consultation, deadline: datetime) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, render(consultation, doc.slug, deadline))
     return buffer.getvalue()
+
+
+# -- the use cases: a company's user downloads a document or the whole DCE, and the download is recorded --------
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    filename: str
+    media_type: str
+
+
+def downloader(who: Principal) -> str:
+    """The company of a user attached to one; 403 for anyone else."""
+    if not who.company_id:
+        raise Problem(status=403, code="company_required",
+                      detail="Le téléchargement du DCE est réservé aux comptes rattachés à une entreprise.")
+    return who.company_id
+
+
+def download_document(uow: UnitOfWork, who: Principal, consultation_id: uuid.UUID, slug: str) -> Download:
+    company_id, doc = downloader(who), document(slug)
+    with uow:
+        consultation = catalogue.get(uow.session, consultation_id)
+        content = render(consultation, doc.slug, catalogue.deadline(consultation))
+        catalogue.record_download(uow.session, consultation, company_id=company_id, user_id=who.sub,
+                                  email=who.email, document=doc.slug)
+        uow.commit()
+    return Download(content, filename(consultation, doc), "application/pdf")
+
+
+def download_archive(uow: UnitOfWork, who: Principal, consultation_id: uuid.UUID) -> Download:
+    """« Télécharger le DCE »: every document in one zip."""
+    company_id = downloader(who)
+    with uow:
+        consultation = catalogue.get(uow.session, consultation_id)
+        content = zip_all(consultation, catalogue.deadline(consultation))
+        catalogue.record_download(uow.session, consultation, company_id=company_id, user_id=who.sub,
+                                  email=who.email, document=ZIP_NAME)
+        uow.commit()
+    return Download(content, f"DCE_{consultation.reference}.zip", "application/zip")

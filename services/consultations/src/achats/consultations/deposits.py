@@ -16,12 +16,13 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from achats.chassis import clock
 from achats.chassis import files as chassis_files
 from achats.chassis.bus import publish
 from achats.chassis.clock import iso
@@ -248,7 +249,7 @@ def deposit(depot: Depot, who: Principal, consultation_id: uuid.UUID, lot_number
         consultation = catalogue.get(session, consultation_id)
         if lot_number not in {lot.number for lot in consultation.lots}:
             raise Problem(status=404, code="lot_not_found", detail="Ce lot n'existe pas dans cette consultation.")
-        received_at = datetime.now(UTC)
+        received_at = clock.now()
         deadline = catalogue.deadline(consultation, received_at)
     if received_at > deadline:
         raise late(received_at, deadline)
@@ -355,7 +356,7 @@ def visible(session, who: Principal, deposit_id: uuid.UUID) -> Deposit:
 
 
 def sealed(row: Deposit, now: datetime | None = None) -> bool:
-    return (now or datetime.now(UTC)) <= row.deadline
+    return (now or clock.now()) <= row.deadline
 
 
 def open_file(depot: Depot, who: Principal, deposit_id: uuid.UUID, file_id: uuid.UUID,
@@ -403,7 +404,7 @@ def purge(depot: Depot, now: datetime | None = None) -> dict:
     """Delete the practice answers whose deadline passed ``PRACTICE_RETENTION_DAYS`` ago, rows and files;
     and the deposit folders left without a row (a crash between the rename and the commit) or staged
     for more than an hour."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     limit = now - timedelta(days=depot.settings.practice_retention_days)
     with depot.db.unit_of_work() as uow:
         ids = list(uow.session.execute(select(Deposit.id).join(Consultation, Consultation.id == Deposit.consultation_id)

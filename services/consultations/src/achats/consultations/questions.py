@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.bus import publish
 from achats.chassis.clock import iso
+from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import FieldError, Problem
+from achats.chassis.security import DETAIL_FORBIDDEN, Principal
 
 from . import catalogue
 from .models import Consultation, DceDownload, Question
@@ -28,6 +32,47 @@ MAX_ANSWER = 5000
 EMAIL = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+$")
 
 
+STAFF = ("support_agent", "platform_admin")
+
+
+def company_user(who: Principal) -> str:
+    """The company of a user attached to one; 403 for anyone else (an agent, a user without a company)."""
+    if not who.company_id:
+        raise Problem(status=403, code="company_required",
+                      detail="Les questions à l'acheteur sont réservées aux comptes rattachés à une entreprise.")
+    return who.company_id
+
+
+def agent(who: Principal) -> None:
+    if not who.has_role(*STAFF):
+        raise Problem(status=403, code="forbidden", detail=DETAIL_FORBIDDEN)
+
+
+# -- the use cases: the unit of work, the caller and plain values; each commits ----------------------------------
+
+def ask(uow: UnitOfWork, who: Principal, consultation_id: uuid.UUID, text: str | None) -> Question:
+    """A company's user asks the buyer, until the deadline."""
+    company_id = company_user(who)
+    with uow:
+        row = _ask(uow.session, catalogue.get(uow.session, consultation_id), company_id=company_id, user_id=who.sub,
+                   email=who.email, text=text)
+        uow.commit()
+    return row
+
+
+def answer(uow: UnitOfWork, who: Principal, question_id: uuid.UUID, *, text: str | None, wording: str | None,
+           consultation_url: Callable[[str], str]) -> Question:
+    """A support agent answers, and the answer is published (``consultation_url``: the page of a reference)."""
+    agent(who)
+    with uow:
+        row = get(uow.session, question_id)
+        _answer(uow.session, row, agent_id=who.sub, text=text, wording=wording,
+                consultation_url=consultation_url(row.consultation.reference))
+        row.consultation  # noqa: B018 - loaded now, for the answer
+        uow.commit()
+    return row
+
+
 def _text(value: str | None, field: str, empty: str, limit: int, too_long: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -37,9 +82,9 @@ def _text(value: str | None, field: str, empty: str, limit: int, too_long: str) 
     return text
 
 
-def ask(session: Session, consultation: Consultation, *, company_id: str, user_id: str, email: str | None,
-        text: str | None, now: datetime | None = None) -> Question:
-    now = now or datetime.now(UTC)
+def _ask(session: Session, consultation: Consultation, *, company_id: str, user_id: str, email: str | None,
+         text: str | None, now: datetime | None = None) -> Question:
+    now = now or clock.now()
     question = _text(text, "question", "Saisissez votre question.", MAX_QUESTION,
                      f"Votre question ne doit pas dépasser {MAX_QUESTION} caractères.")
     if catalogue.deadline(consultation, now) <= now:
@@ -103,8 +148,8 @@ def recipients(session: Session, question: Question) -> list[str]:
     return out
 
 
-def answer(session: Session, question: Question, *, agent_id: str, text: str | None, wording: str | None,
-           consultation_url: str, now: datetime | None = None) -> Question:
+def _answer(session: Session, question: Question, *, agent_id: str, text: str | None, wording: str | None,
+            consultation_url: str, now: datetime | None = None) -> Question:
     """Answer and publish: the answer and the question's published wording (the agent's, to take out a name the
     asker typed; the question as asked by default), and the event the notifier mails from."""
     if question.answered_at is not None:
@@ -115,7 +160,7 @@ def answer(session: Session, question: Question, *, agent_id: str, text: str | N
         wording, "question", "Saisissez la question publiée.", MAX_QUESTION,
         f"La question publiée ne doit pas dépasser {MAX_QUESTION} caractères.")
     question.answer, question.published_question = reply, published
-    question.answered_at, question.answered_by = now or datetime.now(UTC), agent_id
+    question.answered_at, question.answered_by = now or clock.now(), agent_id
     session.flush()
     consultation = question.consultation
     publish(session, QUESTION_ANSWERED, {

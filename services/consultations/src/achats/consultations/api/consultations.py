@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import flask
 
+from achats.chassis import clock
 from achats.chassis.app import current_runtime
 from achats.chassis.clock import iso
 from achats.chassis.files import download_headers
 from achats.chassis.pagination import page
-from achats.chassis.problems import Problem
 from achats.chassis.security import Principal
 
 from .. import catalogue, dce
@@ -43,7 +43,7 @@ def search(q: str | None = None, cpv: str | None = None, procedure: str | None =
            contract_type: str | None = None, limit: int = 20, cursor: str | None = None):
     found = catalogue.criteria(q, cpv, procedure, contract_type)
     limit = min(limit, current_runtime().settings.max_page_size)
-    now = datetime.now(UTC)
+    now = clock.now()
     with current_runtime().db.session() as session:
         items = catalogue.search(session, found)
         chunk, following = page(items, limit=limit, cursor=cursor)
@@ -53,42 +53,22 @@ def search(q: str | None = None, cpv: str | None = None, procedure: str | None =
 def get(consultation_id: uuid.UUID):
     with current_runtime().db.session() as session:
         consultation = catalogue.get(session, consultation_id)
-        return {**_shape(consultation, datetime.now(UTC)), "documents": _documents(consultation)}, 200
+        return {**_shape(consultation, clock.now()), "documents": _documents(consultation)}, 200
 
 
-def _downloader(token_info: dict) -> Principal:
-    who = Principal.from_claims(token_info)
-    if not token_info.get("company_id"):
-        raise Problem(status=403, code="company_required",
-                      detail="Le téléchargement du DCE est réservé aux comptes rattachés à une entreprise.")
-    return who
-
-
-def _file(content: bytes, filename: str, content_type: str) -> flask.Response:
-    return flask.Response(content, status=200, headers=download_headers(filename, content_type, len(content)))
+def _file(found: dce.Download) -> flask.Response:
+    return flask.Response(found.content, status=200,
+                          headers=download_headers(found.filename, found.media_type, len(found.content)))
 
 
 def document(consultation_id: uuid.UUID, slug: str, token_info: dict):
-    who = _downloader(token_info)
-    doc = dce.document(slug)
-    with current_runtime().db.unit_of_work() as uow:
-        consultation = catalogue.get(uow.session, consultation_id)
-        content = dce.render(consultation, doc.slug, catalogue.deadline(consultation))
-        catalogue.record_download(uow.session, consultation, company_id=str(token_info["company_id"]),
-                                  user_id=who.sub, email=token_info.get("email"), document=doc.slug)
-        uow.commit()
-        return _file(content, dce.filename(consultation, doc), "application/pdf")
+    return _file(dce.download_document(current_runtime().db.unit_of_work(), Principal.from_claims(token_info),
+                                       consultation_id, slug))
 
 
 def archive(consultation_id: uuid.UUID, token_info: dict):
-    who = _downloader(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        consultation = catalogue.get(uow.session, consultation_id)
-        content = dce.zip_all(consultation, catalogue.deadline(consultation))
-        catalogue.record_download(uow.session, consultation, company_id=str(token_info["company_id"]),
-                                  user_id=who.sub, email=token_info.get("email"), document=dce.ZIP_NAME)
-        uow.commit()
-        return _file(content, f"DCE_{consultation.reference}.zip", "application/zip")
+    return _file(dce.download_archive(current_runtime().db.unit_of_work(), Principal.from_claims(token_info),
+                                      consultation_id))
 
 
 def _download(row: DceDownload, references: dict) -> dict:
@@ -98,10 +78,10 @@ def _download(row: DceDownload, references: dict) -> dict:
 
 
 def downloads(token_info: dict, consultation_id: str | None = None, limit: int = 50, cursor: str | None = None):
-    _downloader(token_info)
+    company_id = dce.downloader(Principal.from_claims(token_info))
     wanted = uuid.UUID(consultation_id) if consultation_id else None
     with current_runtime().db.session() as session:
-        rows = catalogue.downloads(session, str(token_info["company_id"]), wanted)
+        rows = catalogue.downloads(session, company_id, wanted)
         chunk, following = page(rows, limit=limit, cursor=cursor)
         references = {c.id: c.reference for c in session.query(Consultation).filter(
             Consultation.id.in_({r.consultation_id for r in chunk}))} if chunk else {}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import flask
 
+from achats.chassis import clock
 from achats.chassis.app import current_runtime
 from achats.chassis.clock import iso
 from achats.chassis.files import download_headers
@@ -84,7 +85,7 @@ def create(consultation_id: uuid.UUID, lot: int, token_info: dict, body: dict | 
                                     confirm_invalid_signatures=confirm in TRUE)
     with depot.db.session() as session:
         consultation = session.get(Consultation, row.consultation_id)
-        answer = shape(row, consultation, datetime.now(UTC))
+        answer = shape(row, consultation, clock.now())
     return answer, 201 if created else 200, {"Location": _base(row)}
 
 
@@ -98,7 +99,7 @@ def list(token_info: dict, consultation_id: str | None = None, status: str | Non
         chunk, following = page(rows, limit=limit, cursor=cursor)
         known = {c.id: c for c in session.query(Consultation).filter(
             Consultation.id.in_({r.consultation_id for r in chunk}))} if chunk else {}
-        now = datetime.now(UTC)
+        now = clock.now()
         return {"count": len(rows), "items": [shape(r, known.get(r.consultation_id), now) for r in chunk],
                 "next_cursor": following}, 200
 
@@ -107,7 +108,7 @@ def get(deposit_id: uuid.UUID, token_info: dict):
     who = Principal.from_claims(token_info)
     with _depot().db.session() as session:
         row = deposits.visible(session, who, deposit_id)
-        return shape(row, session.get(Consultation, row.consultation_id), datetime.now(UTC)), 200
+        return shape(row, session.get(Consultation, row.consultation_id), clock.now()), 200
 
 
 def _attachment(content: bytes, filename: str, media_type: str) -> flask.Response:

@@ -7,20 +7,15 @@ import uuid
 from achats.chassis.app import current_runtime
 from achats.chassis.clock import iso
 from achats.chassis.pagination import page
-from achats.chassis.problems import Problem
-from achats.chassis.security import Principal, require_roles
+from achats.chassis.security import Principal
 
 from .. import catalogue, questions
 from ..models import Question
 
-STAFF = ("support_agent", "platform_admin")
-
 
 def _company_user(token_info: dict) -> Principal:
     who = Principal.from_claims(token_info)
-    if not who.company_id:
-        raise Problem(status=403, code="company_required",
-                      detail="Les questions à l'acheteur sont réservées aux comptes rattachés à une entreprise.")
+    questions.company_user(who)
     return who
 
 
@@ -44,13 +39,9 @@ def _for_agent(row: Question) -> dict:
 
 
 def ask(consultation_id: uuid.UUID, body: dict, token_info: dict):
-    who = _company_user(token_info)
-    with current_runtime().db.unit_of_work() as uow:
-        consultation = catalogue.get(uow.session, consultation_id)
-        row = questions.ask(uow.session, consultation, company_id=who.company_id, user_id=who.sub,
-                            email=who.email, text=body.get("question"))
-        uow.commit()
-        return _published(row, who.company_id), 201
+    who = Principal.from_claims(token_info)
+    row = questions.ask(current_runtime().db.unit_of_work(), who, consultation_id, body.get("question"))
+    return _published(row, who.company_id), 201
 
 
 def consultation_questions(consultation_id: uuid.UUID, token_info: dict):
@@ -64,7 +55,7 @@ def consultation_questions(consultation_id: uuid.UUID, token_info: dict):
 
 def queue(token_info: dict, status: str = "pending", consultation_id: str | None = None, limit: int = 20,
           cursor: str | None = None):
-    require_roles(token_info, *STAFF)
+    questions.agent(Principal.from_claims(token_info))
     wanted = uuid.UUID(consultation_id) if consultation_id else None
     with current_runtime().db.session() as session:
         rows = questions.queue(session, status, wanted)
@@ -73,18 +64,13 @@ def queue(token_info: dict, status: str = "pending", consultation_id: str | None
 
 
 def get(question_id: uuid.UUID, token_info: dict):
-    require_roles(token_info, *STAFF)
+    questions.agent(Principal.from_claims(token_info))
     with current_runtime().db.session() as session:
         return _for_agent(questions.get(session, question_id)), 200
 
 
 def answer(question_id: uuid.UUID, body: dict, token_info: dict):
-    require_roles(token_info, *STAFF)
-    who = Principal.from_claims(token_info)
-    settings = current_runtime().settings
-    with current_runtime().db.unit_of_work() as uow:
-        row = questions.get(uow.session, question_id)
-        questions.answer(uow.session, row, agent_id=who.sub, text=body.get("answer"), wording=body.get("question"),
-                         consultation_url=settings.consultation_url(row.consultation.reference))
-        uow.commit()
-        return _for_agent(row), 200
+    row = questions.answer(current_runtime().db.unit_of_work(), Principal.from_claims(token_info), question_id,
+                           text=body.get("answer"), wording=body.get("question"),
+                           consultation_url=current_runtime().settings.consultation_url)
+    return _for_agent(row), 200
