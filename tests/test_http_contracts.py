@@ -1,8 +1,8 @@
 """HTTP contracts a service's tests copy from another service: the copy is still part of the original.
 
-Identity's tests stand alone (an agency may run identity without the registry): they call a stand-in of
-the company registry that answers from `services/identity/tests/registry-contract.yaml`, a fragment of
-the registry's `openapi.yaml`. Here, with the whole repository, the fragment is checked against the
+Identity's and the helpdesk's tests stand alone (an agency may run either without the registry): they call a
+stand-in of the company registry that answers from their `tests/registry-contract.yaml`, a fragment of the
+registry's `openapi.yaml`. Here, with the whole repository, the fragment is checked against the
 registry's contract, so the stand-in cannot drift from the real registry unnoticed.
 """
 
@@ -16,6 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 COPIES = [
     (ROOT / "services/identity/tests/registry-contract.yaml",
+     ROOT / "services/company-registry/src/achats/company_registry/openapi.yaml"),
+    (ROOT / "services/helpdesk/tests/registry-contract.yaml",
      ROOT / "services/company-registry/src/achats/company_registry/openapi.yaml"),
 ]
 
@@ -46,7 +48,7 @@ def test_the_copied_contract_fragment_is_still_part_of_the_original(copy, origin
                         yaml.safe_load(original.read_text(encoding="utf-8")))
     assert not found, (
         f"{copy.relative_to(ROOT)} no longer matches {original.relative_to(ROOT)}; copy the changed parts "
-        "again and check identity's registry stand-in:\n" + "\n".join(found))
+        "again and check that service's registry stand-in:\n" + "\n".join(found))
 
 
 def test_a_changed_schema_is_a_difference():

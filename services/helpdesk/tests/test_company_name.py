@@ -1,34 +1,21 @@
 """The requester's company by its name (issue 13 item 14): the token's company_name claim, else the
-company registry's answer (the real registry, over HTTP, reading the company with the user's token)."""
+company registry's answer (over HTTP, reading the company with the user's token: the registry's stand-in,
+held to its contract, so that these tests stand alone)."""
 
 from __future__ import annotations
 
 import pytest
 
-from achats.chassis.testing.server import serving
-from achats.company_registry.app import SERVICE as REGISTRY
-
 from helpdesk_support import FIREFOX, PEOPLE, make_helpdesk
+from helpdesk_registry_standin import foreign_company, running_registry
 
 
 @pytest.fixture
-def registry(tmp_path, keys):
-    """The company registry with one company (Curie SARL, a foreign one: no INSEE needed)."""
-    config = REGISTRY.load_settings({}, database_url=f"sqlite:///{tmp_path}/registry.db",
-                                    amqp_url="memory://registry-helpdesk", insee_base_url="http://127.0.0.1:1",
-                                    insee_api_key="unused", log_json=True, jwks_url=keys.jwks_url)
-    REGISTRY.migrate(config)
-    runtime = REGISTRY.runtime(config)
-    app = REGISTRY.create_app(config, runtime)
-    identity = {"Authorization": f"Bearer {keys.token({'sub': 'identity', 'roles': ['service']})}"}
-    created = app.test_client().post("/registry/companies", headers=identity, json={
-        "company": {"source": "foreign", "country_code": "DE", "national_id": "HRB 12345",
-                    "vat_number": "DE136695976", "name": "Beispiel GmbH"},
-        "establishment": {"street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country_code": "DE"}})
-    assert created.status_code in (200, 201), created.text
-    with serving(app) as url:
-        yield url, created.json()["company"]["id"]
-    runtime.db.dispose()
+def registry(keys):
+    """The company registry (its stand-in, held to the registry's contract) with one company."""
+    company = foreign_company("Beispiel GmbH")
+    with running_registry(keys, [company]) as (url, asked):
+        yield url, company["id"], asked
 
 
 def context_of(desk, headers):
@@ -51,7 +38,7 @@ def test_the_token_names_the_company(helpdesk):
 
 
 def test_without_the_claim_the_registry_names_the_company(sqlite_url, keys, registry):
-    url, company_id = registry
+    url, company_id, asked = registry
     desk = make_helpdesk(sqlite_url, keys, registry_url=url)
     try:
         marie = desk.auth("marie", company_id=company_id)  # a token issued before company_name existed
@@ -59,6 +46,8 @@ def test_without_the_claim_the_registry_names_the_company(sqlite_url, keys, regi
         assert context["contact"]["company"] == "Beispiel GmbH"
         assert context["context"]["applicative"]["company"] == "Beispiel GmbH"
         assert desk.created(headers=marie)["contact"]["company"] == "Beispiel GmbH"
+        # Asked once: the name is remembered for the form that follows the context.
+        assert asked == [f"/registry/companies/{company_id}"]
         # Another company's id: the registry does not tell (404), the context says « Non connu », not the id.
         pierre = desk.auth("pierre")
         other = context_of(desk, pierre)

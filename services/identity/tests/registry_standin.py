@@ -21,19 +21,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator, resolve_refs
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from achats.chassis import security
+from achats.chassis.testing.contract import ContractBroken, ContractFragment
 from achats.chassis.testing.server import serving
 
-CONTRACT_PATH = Path(__file__).with_name("registry-contract.yaml")
-CONTRACT = resolve_refs(yaml.safe_load(CONTRACT_PATH.read_text(encoding="utf-8")))
-BASE = CONTRACT["servers"][0]["url"]
+CONTRACT = ContractFragment(Path(__file__).with_name("registry-contract.yaml"))
+BASE = CONTRACT.base
+check_request, check_answer = CONTRACT.check_request, CONTRACT.check_answer
 
 # The registry's messages identity passes on to the user (company_registry/lookup.py, identifiers.py).
 UNAVAILABLE = ("Le service est actuellement indisponible. Veuillez vérifier la validité du n° SIRET fourni par "
@@ -51,33 +50,6 @@ KNOWN = {
                        {"street": "8 RUE DE LA BOETIE", "postal_code": "75008", "city": "PARIS",
                         "is_head_office": True}),
 }
-
-
-class ContractBroken(AssertionError):
-    """The stand-in was sent, or was about to answer, something the registry's contract does not allow."""
-
-
-def _operation(path: str, method: str) -> dict:
-    return CONTRACT["paths"][path][method]
-
-
-def check_request(path: str, method: str, body: Any) -> list[dict]:
-    """The contract's errors of a request body, as the registry reports them (`errors: [{field, message}]`)."""
-    schema = _operation(path, method)["requestBody"]["content"]["application/json"]["schema"]
-    return [{"field": ".".join(str(p) for p in error.absolute_path) or "body", "message": error.message}
-            for error in Draft4RequestValidator(schema).iter_errors(body)]
-
-
-def check_answer(path: str, method: str, status: int, body: Any) -> None:
-    responses = _operation(path, method)["responses"]
-    if str(status) not in responses:
-        raise ContractBroken(f"{method.upper()} {BASE}{path}: the registry's contract has no {status} answer")
-    content = responses[str(status)]["content"]
-    (media_type,) = content
-    errors = list(Draft4ResponseValidator(content[media_type]["schema"]).iter_errors(body))
-    if errors:
-        raise ContractBroken(f"{method.upper()} {BASE}{path} {status}: {errors[0].message} at "
-                             f"{list(errors[0].absolute_path)}")
 
 
 def luhn_valid(number: str) -> bool:
