@@ -12,9 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = {"chassis", "chassis_testing"}
-# Tests that still import another service's package (issue 14 item 5 is done for identity and the helpdesk): remove a
+# Tests that still import another service's package (none since issue 14 item 5): remove a
 # service from here once its tests stand alone; this test fails while a listed one already does.
-STILL_DEPENDENT = {"consultations": {"signature"}}
+STILL_DEPENDENT: dict[str, set[str]] = {}
 
 
 def others_imported(folder: Path) -> set[str]:

@@ -127,11 +127,11 @@ def test_the_tsa_down_refuses_the_deposit_and_stores_nothing(consultations, tsa)
 
 
 def test_a_timestamp_signed_by_another_tsa_is_not_believed(consultations, tsa, tmp_path):
-    from achats.signature.testpki.pki import TestPki
-    from achats.signature.testpki.standins import LOCAL_PKI
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from tsa_standin import tsa_identity
 
-    consultations.depot.tsa.pinned = TestPki(LOCAL_PKI).cert("qualified-ca").public_bytes(
-        __import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.DER)
+    other, _key = tsa_identity("Une autre autorité d'horodatage")
+    consultations.depot.tsa.pinned = other.public_bytes(Encoding.DER)
     refused = deposit(consultations, consultation_id(WORKS))
     assert refused.status_code == 503 and refused.json()["code"] == "tsa_unavailable"
     assert stored(consultations) == NOTHING
