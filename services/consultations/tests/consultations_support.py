@@ -41,6 +41,9 @@ class Consultations:
     def depot(self):
         return self.runtime.deps.depot
 
+    def unit_of_work(self):
+        return self.runtime.db.unit_of_work()
+
     def auth(self, who: str = "marie") -> dict:
         claims = {"roles": ["supplier"], "name": who.capitalize(), **PEOPLE[who]}
         return {"Authorization": f"Bearer {self.keys.token(claims)}"}

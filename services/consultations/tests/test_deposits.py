@@ -255,8 +255,9 @@ def test_the_same_deposit_sent_four_times_at_once_is_stored_once(consultations):
 
     who = Principal(sub="u", roles=("supplier",), company_id="race-company", email="race@example.fr")
     uploads = [deposits.Upload("offre", "offre.pdf", pdf("race"))]
-    results = _at_once(4, lambda _i: deposits.deposit(consultations.depot, who, uuid.UUID(consultation_id(WORKS)), 1,
-                                                      uploads, idempotency_key="same-key"))
+    results = _at_once(4, lambda _i: deposits.deposit(consultations.unit_of_work(), consultations.depot, who,
+                                                      uuid.UUID(consultation_id(WORKS)), 1, uploads,
+                                                      idempotency_key="same-key"))
     assert all(not isinstance(r, Exception) for r in results), results
     assert len({row.id for row, _created in results}) == 1
     assert sum(created for _row, created in results) == 1
@@ -270,7 +271,7 @@ def test_deposits_racing_for_one_lot_leave_exactly_one_current(consultations):
 
     who = Principal(sub="u", roles=("supplier",), company_id="race-company", email="race@example.fr")
     results = _at_once(4, lambda i: deposits.deposit(
-        consultations.depot, who, uuid.UUID(consultation_id(WORKS)), 1,
+        consultations.unit_of_work(), consultations.depot, who, uuid.UUID(consultation_id(WORKS)), 1,
         [deposits.Upload("offre", f"offre-{i}.pdf", pdf(f"v{i}"))]))
     assert all(not isinstance(r, Exception) for r in results), results
     with consultations.runtime.db.session() as session:

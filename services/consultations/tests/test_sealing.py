@@ -74,7 +74,8 @@ def test_nobody_reads_an_answer_before_the_deadline(consultations):
     # Not the handler only: the service layer itself refuses, to an administrator too.
     admin = Principal(sub="admin", roles=("platform_admin",))
     with pytest.raises(Problem) as refused:
-        deposits.open_file(consultations.depot, admin, uuid.UUID(body["id"]), uuid.UUID(body["files"][0]["id"]))
+        deposits.open_file(consultations.unit_of_work(), consultations.depot, admin, uuid.UUID(body["id"]),
+                           uuid.UUID(body["files"][0]["id"]))
     assert refused.value.code == "answer_sealed"
     # The metadata stays visible: the deposit, its digests, its receipt.
     seen = consultations.client.get(f"/consultations/deposits/{body['id']}", headers=consultations.auth("admin"))
@@ -113,7 +114,7 @@ def test_practice_answers_are_deleted_30_days_after_their_deadline_with_their_fi
     _pass_deadline(consultations, old["id"], timedelta(days=30, minutes=1))
     _pass_deadline(consultations, recent["id"], timedelta(days=29))
     _pass_deadline(consultations, kept["id"], timedelta(days=40))  # not a practice consultation: kept
-    assert deposits.purge(consultations.depot) == {"deposits": 1, "orphan_folders": 0}
+    assert deposits.purge(consultations.unit_of_work(), consultations.depot) == {"deposits": 1, "orphan_folders": 0}
     rows, file_rows, files = stored(consultations)
     assert (rows, file_rows) == (2, 2)
     assert {p.parent.name for p in files} == {recent["id"], kept["id"]}
@@ -136,7 +137,7 @@ def test_the_purge_removes_folders_left_without_a_row(consultations):
     hour_ago = time.time() - 2 * deposits.ORPHAN_AGE
     for folder in (staged, orphan):
         os.utime(folder, (hour_ago, hour_ago))
-    assert deposits.purge(consultations.depot)["orphan_folders"] == 2
+    assert deposits.purge(consultations.unit_of_work(), consultations.depot)["orphan_folders"] == 2
     assert not staged.exists() and not orphan.exists() and young.exists()
 
 

@@ -15,7 +15,8 @@ HERE = Path(__file__).parent
 
 
 def background(runtime: Runtime):
-    return [every(runtime.settings.purge_interval, lambda: purge(runtime.deps.depot), "purge")]
+    return [every(runtime.settings.purge_interval, lambda: purge(runtime.db.unit_of_work(), runtime.deps.depot),
+                  "purge")]
 
 
 SERVICE = ServiceDefinition(

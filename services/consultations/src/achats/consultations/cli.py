@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runtime = SERVICE.runtime(settings)
     try:
-        print(json.dumps(purge(runtime.deps.depot)))
+        print(json.dumps(purge(runtime.db.unit_of_work(), runtime.deps.depot)))
     finally:
         runtime.db.dispose()
     return 0

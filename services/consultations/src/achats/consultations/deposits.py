@@ -26,6 +26,7 @@ from achats.chassis import clock
 from achats.chassis import files as chassis_files
 from achats.chassis.bus import publish
 from achats.chassis.clock import iso
+from achats.chassis.db import UnitOfWork
 from achats.chassis.observability import human_size
 from achats.chassis.problems import FieldError, Problem
 from achats.chassis.security import Principal
@@ -61,9 +62,8 @@ class Upload:
 
 @dataclass
 class Depot:
-    """What the deposit use cases need; built once per process (app.configure) or by a test."""
+    """What the deposit use cases need besides their unit of work; built once per process (deps.build)."""
 
-    db: object
     settings: object
     storage: sealing.Storage
     master: sealing.MasterKeys | None
@@ -71,13 +71,13 @@ class Depot:
     signatures: SignatureChecker
 
     @classmethod
-    def from_settings(cls, db, settings) -> Depot:
+    def from_settings(cls, settings) -> Depot:
         try:
             master = sealing.MasterKeys.from_settings(settings.master_keys, settings.master_key_file)
         except sealing.SealingError as exc:
             log.warning("consultations.sealing_not_configured", error=str(exc))
             master = None
-        return cls(db=db, settings=settings, storage=sealing.Storage(settings.deposit_storage), master=master,
+        return cls(settings=settings, storage=sealing.Storage(settings.deposit_storage), master=master,
                    tsa=TimestampAuthority(settings.tsa_url, certificate=settings.tsa_certificate,
                                           timeout=settings.tsa_timeout),
                    signatures=SignatureChecker(settings.signature_url, timeout=settings.signature_timeout))
@@ -228,10 +228,12 @@ def _mark_rounds(session, deposit: Deposit) -> None:
 # -- use cases ------------------------------------------------------------------------------------------
 
 
-def deposit(depot: Depot, who: Principal, consultation_id: uuid.UUID, lot_number: int, uploads: list[Upload], *,
-            idempotency_key: str | None = None, signature_report_ids: list[str] | None = None,
+def deposit(uow: UnitOfWork, depot: Depot, who: Principal, consultation_id: uuid.UUID, lot_number: int,
+            uploads: list[Upload], *, idempotency_key: str | None = None, signature_report_ids: list[str] | None = None,
             confirm_invalid_signatures: bool = False) -> tuple[Deposit, bool]:
-    """Store a deposit; ``(deposit, created)`` — ``created`` False when the same request came before."""
+    """Store a deposit; ``(deposit, created)`` — ``created`` False when the same request came before. Three
+    transactions of ``uow``, none held open while the signature service or the TSA is asked: the checks, the
+    consultation's data key (drawn at its first deposit), the deposit itself."""
     company_id = company_user(who)
     report_ids = list(signature_report_ids or [])
     kinds = check_uploads(depot.settings, uploads)
@@ -242,7 +244,8 @@ def deposit(depot: Depot, who: Principal, consultation_id: uuid.UUID, lot_number
     digests = [hashlib.sha256(u.content).hexdigest() for u in uploads]
     fingerprint = _fingerprint(lot_number, uploads, digests, report_ids, confirm_invalid_signatures)
 
-    with depot.db.session() as session:
+    with uow:
+        session = uow.session
         found = _existing(session, company_id, idempotency_key)
         if found is not None:
             return _same(found, consultation_id, fingerprint), False
@@ -276,7 +279,7 @@ def deposit(depot: Depot, who: Principal, consultation_id: uuid.UUID, lot_number
     if stamp.time > deadline:
         raise late(stamp.time, deadline)
 
-    key = sealing.data_key(depot.db, master, consultation.id)
+    key = sealing.data_key(uow, master, consultation.id)
     deposit_id = uuid.uuid4()
     rows = [DepositFile(id=uuid.uuid4(), position=i, kind=u.kind, filename=chassis_files.safe_name(u.filename),
                         media_type=k, size=len(u.content), sha256=d, signature_status=v.status,
@@ -287,7 +290,7 @@ def deposit(depot: Depot, who: Principal, consultation_id: uuid.UUID, lot_number
     try:
         for row, upload in zip(rows, uploads, strict=True):
             depot.storage.write(staged, row.id, sealing.encrypt(key, row.id, upload.content))
-        with depot.db.unit_of_work() as uow:
+        with uow:
             session = uow.session
             # One deposit at a time per consultation: the round's « last one counts » is decided in order.
             session.execute(select(ConsultationKey).where(ConsultationKey.consultation_id == consultation.id)
@@ -313,11 +316,10 @@ def deposit(depot: Depot, who: Principal, consultation_id: uuid.UUID, lot_number
             except IntegrityError:
                 uow.rollback()
                 depot.storage.remove(deposit_id)
-                with depot.db.session() as again:
-                    found = _existing(again, company_id, idempotency_key)
-                    if found is None:
-                        raise
-                    return _same(found, consultation_id, fingerprint), False
+                found = _existing(session, company_id, idempotency_key)
+                if found is None:
+                    raise
+                return _same(found, consultation_id, fingerprint), False
             return row, True
     except BaseException:
         depot.storage.discard(staged)
@@ -359,11 +361,12 @@ def sealed(row: Deposit, now: datetime | None = None) -> bool:
     return (now or clock.now()) <= row.deadline
 
 
-def open_file(depot: Depot, who: Principal, deposit_id: uuid.UUID, file_id: uuid.UUID,
+def open_file(uow: UnitOfWork, depot: Depot, who: Principal, deposit_id: uuid.UUID, file_id: uuid.UUID,
               now: datetime | None = None) -> tuple[DepositFile, bytes]:
     """A file's content, in clear: never before the deadline, for nobody (the depositor, agents and
     administrators alike); after it, the depositing company's users and platform administrators."""
-    with depot.db.session() as session:
+    with uow:
+        session = uow.session
         row = visible(session, who, deposit_id)
         file = next((f for f in row.files if f.id == file_id), None)
         if file is None:
@@ -400,13 +403,13 @@ def company_deposits(session, who: Principal, consultation_id: uuid.UUID | None 
 ORPHAN_AGE = 3600.0
 
 
-def purge(depot: Depot, now: datetime | None = None) -> dict:
+def purge(uow: UnitOfWork, depot: Depot, now: datetime | None = None) -> dict:
     """Delete the practice answers whose deadline passed ``PRACTICE_RETENTION_DAYS`` ago, rows and files;
     and the deposit folders left without a row (a crash between the rename and the commit) or staged
     for more than an hour."""
     now = now or clock.now()
     limit = now - timedelta(days=depot.settings.practice_retention_days)
-    with depot.db.unit_of_work() as uow:
+    with uow:
         ids = list(uow.session.execute(select(Deposit.id).join(Consultation, Consultation.id == Deposit.consultation_id)
                                        .where(Consultation.practice.is_(True), Deposit.deadline < limit)).scalars())
         if ids:
@@ -416,7 +419,8 @@ def purge(depot: Depot, now: datetime | None = None) -> dict:
     for deposit_id in ids:
         depot.storage.remove(deposit_id)
     orphans = 0
-    with depot.db.session() as session:
+    with uow:
+        session = uow.session
         for folder, age in depot.storage.folders():
             if age < ORPHAN_AGE:
                 continue

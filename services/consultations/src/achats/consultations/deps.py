@@ -16,7 +16,7 @@ class Dependencies:
 
 
 def build(runtime: Runtime) -> Dependencies | None:
-    return Dependencies(depot=Depot.from_settings(runtime.db, runtime.settings)) if runtime.db is not None else None
+    return Dependencies(depot=Depot.from_settings(runtime.settings)) if runtime.db is not None else None
 
 
 def current() -> Dependencies:

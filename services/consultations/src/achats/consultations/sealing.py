@@ -27,7 +27,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.exc import IntegrityError
 
-from achats.chassis.db import Database, utcnow
+from achats.chassis import clock
+from achats.chassis.db import UnitOfWork
 
 from .models import ConsultationKey
 
@@ -104,23 +105,23 @@ def unwrap(master: MasterKeys, consultation_id: uuid.UUID, kid: str, wrapped: by
         raise SealingError(f"the master key {kid!r} does not open this consultation's key") from None
 
 
-def data_key(db: Database, master: MasterKeys, consultation_id: uuid.UUID) -> bytes:
-    """The consultation's data key, drawn and stored wrapped at its first use (a race between two first
-    deposits is settled by the primary key: the loser reads the winner's key)."""
+def data_key(uow: UnitOfWork, master: MasterKeys, consultation_id: uuid.UUID) -> bytes:
+    """The consultation's data key, drawn and stored wrapped at its first use, in a transaction of its own (a race
+    between two first deposits is settled by the primary key: the loser reads the winner's key)."""
     for _ in range(3):
-        with db.session() as session:
-            row = session.get(ConsultationKey, consultation_id)
+        with uow:
+            row = uow.session.get(ConsultationKey, consultation_id)
             if row is not None:
                 return unwrap(master, consultation_id, row.master_key_id, row.wrapped_key)
             key = AESGCM.generate_key(bit_length=256)
             kid, wrapped = wrap(master, consultation_id, key)
-            session.add(ConsultationKey(consultation_id=consultation_id, master_key_id=kid, wrapped_key=wrapped,
-                                        created_at=utcnow()))
+            uow.session.add(ConsultationKey(consultation_id=consultation_id, master_key_id=kid, wrapped_key=wrapped,
+                                            created_at=clock.now()))
             try:
-                session.commit()
+                uow.commit()
                 return key
             except IntegrityError:
-                session.rollback()
+                uow.rollback()
     raise SealingError("could not store the consultation's data key")
 
 

@@ -80,10 +80,11 @@ def create(consultation_id: uuid.UUID, lot: int, token_info: dict, body: dict | 
         raise Problem(status=400, code="validation_failed", detail="Certaines données sont invalides.",
                       errors=[FieldError("accept_invalid_signatures", "true ou false")])
     key = flask.request.headers.get("Idempotency-Key") or None
-    row, created = deposits.deposit(depot, who, consultation_id, lot, _uploads(depot.settings),
+    row, created = deposits.deposit(current_runtime().db.unit_of_work(), depot, who, consultation_id, lot,
+                                    _uploads(depot.settings),
                                     idempotency_key=key, signature_report_ids=report_ids,
                                     confirm_invalid_signatures=confirm in TRUE)
-    with depot.db.session() as session:
+    with current_runtime().db.session() as session:
         consultation = session.get(Consultation, row.consultation_id)
         answer = shape(row, consultation, clock.now())
     return answer, 201 if created else 200, {"Location": _base(row)}
@@ -94,7 +95,7 @@ def list(token_info: dict, consultation_id: str | None = None, status: str | Non
     who = Principal.from_claims(token_info)
     wanted = uuid.UUID(consultation_id) if consultation_id else None
     limit = min(limit, current_runtime().settings.max_page_size)
-    with _depot().db.session() as session:
+    with current_runtime().db.session() as session:
         rows = deposits.company_deposits(session, who, wanted, status)
         chunk, following = page(rows, limit=limit, cursor=cursor)
         known = {c.id: c for c in session.query(Consultation).filter(
@@ -106,7 +107,7 @@ def list(token_info: dict, consultation_id: str | None = None, status: str | Non
 
 def get(deposit_id: uuid.UUID, token_info: dict):
     who = Principal.from_claims(token_info)
-    with _depot().db.session() as session:
+    with current_runtime().db.session() as session:
         row = deposits.visible(session, who, deposit_id)
         return shape(row, session.get(Consultation, row.consultation_id), clock.now()), 200
 
@@ -116,13 +117,14 @@ def _attachment(content: bytes, filename: str, media_type: str) -> flask.Respons
 
 
 def file(deposit_id: uuid.UUID, file_id: uuid.UUID, token_info: dict):
-    found, content = deposits.open_file(_depot(), Principal.from_claims(token_info), deposit_id, file_id)
+    found, content = deposits.open_file(current_runtime().db.unit_of_work(), _depot(),
+                                        Principal.from_claims(token_info), deposit_id, file_id)
     return _attachment(content, found.filename, found.media_type)
 
 
 def timestamp(deposit_id: uuid.UUID, token_info: dict):
     who = Principal.from_claims(token_info)
-    with _depot().db.session() as session:
+    with current_runtime().db.session() as session:
         row = deposits.visible(session, who, deposit_id)
         return _attachment(row.timestamp_token, f"horodatage-{row.id}.tst", "application/octet-stream")
 
@@ -130,7 +132,7 @@ def timestamp(deposit_id: uuid.UUID, token_info: dict):
 def receipt(deposit_id: uuid.UUID, token_info: dict):
     """The accusé de réception (PDF), at any time, sealed or not."""
     who = Principal.from_claims(token_info)
-    with _depot().db.session() as session:
+    with current_runtime().db.session() as session:
         row = deposits.visible(session, who, deposit_id)
         consultation = session.get(Consultation, row.consultation_id)
         content = receipt_pdf.render(consultation, row)
