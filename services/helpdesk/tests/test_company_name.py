@@ -5,9 +5,9 @@ held to its contract, so that these tests stand alone)."""
 from __future__ import annotations
 
 import pytest
+from helpdesk_registry_standin import foreign_company, running_registry
 
 from helpdesk_support import FIREFOX, PEOPLE, make_helpdesk
-from helpdesk_registry_standin import foreign_company, running_registry
 
 
 @pytest.fixture

@@ -10,13 +10,15 @@ public; a logged-in user's token goes with every call, so that the download is r
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import flask
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from achats.chassis import clock
 
 from . import deps, forms, sessions
 from .account import LoginRequired, require_login
@@ -242,7 +244,7 @@ def render_answer(consultation: dict, lot: dict, status: int = 200, **context):
     deadline = datetime.fromisoformat(consultation["deadline"].replace("Z", "+00:00"))
     return flask.render_template(
         "consultations/answer.html", c=consultation, lot=lot, key=str(uuid.uuid4()),
-        closed=deadline <= datetime.now(UTC),
+        closed=deadline <= clock.now(),
         current=_current_deposit(consultation, lot["number"]), page="se-preparer-a-repondre", **context), status
 
 

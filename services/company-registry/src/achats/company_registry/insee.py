@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -33,6 +33,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.db import Database
 from achats.chassis.http import CircuitBreaker
 
@@ -312,14 +313,14 @@ class InseeClient:
     def _cached(self, key: str) -> tuple[int, dict] | None:
         with self.db.session() as session:
             row = session.get(InseeCache, key)
-            if row is None or row.expires_at <= datetime.now(UTC):
+            if row is None or row.expires_at <= clock.now():
                 return None
             return row.status, json.loads(row.body)
 
     def _store(self, key: str, status: int, body: dict) -> None:
         """Share INSEE's answer with the other processes; failing to is no reason to withhold it."""
         ttl = self.config.cache_ttl if status == 200 else self.config.not_found_ttl
-        now = datetime.now(UTC)
+        now = clock.now()
         try:
             with self.db.unit_of_work() as uow:
                 row = uow.session.get(InseeCache, key)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 
+from achats.chassis import clock
 from achats.chassis.db import UnitOfWork
 
 from . import events, links, passwords, sessions, throttle
@@ -56,5 +56,5 @@ def reset(uow: UnitOfWork, identity: Identity, raw: str, password: str) -> None:
 
 def set_password(identity: Identity, session, user: User, password: str) -> None:
     user.password_hash = identity.hasher.hash(password)
-    user.password_changed_at = datetime.now(UTC)
+    user.password_changed_at = clock.now()
     events.password_changed(session, user, user.password_changed_at)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from achats.chassis import clock
 from achats.chassis.db import UnitOfWork
 from achats.chassis.problems import FieldError, Problem
 
@@ -118,7 +118,7 @@ def verify_email(uow: UnitOfWork, identity: Identity, raw: str) -> None:
     """The link's e-mail is confirmed; the first confirmation opens the account to login."""
     with uow:
         user = links.consume(uow.session, raw, links.VERIFICATION)
-        moment = datetime.now(UTC)
+        moment = clock.now()
         if user.email_verified_at is None:
             user.email_verified_at = moment
         if user.activated_at is None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import delete, select, update
 
+from achats.chassis import clock
 from achats.chassis.db import Database
 from achats.chassis.drain import DrainLoop
 
@@ -98,7 +99,7 @@ class MailSender:
     # --- steps ----------------------------------------------------------------------------
 
     def _claim(self) -> list[Delivery]:
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.db.unit_of_work() as uow:
             rows = list(uow.session.execute(
                 select(Delivery)
@@ -149,7 +150,7 @@ class MailSender:
             connection.close()
 
     def _finish(self, delivery: Delivery, status: str, error: str | None) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         table = Delivery.__table__
         with self.db.engine.begin() as connection:  # Core: this runs once per mail, keep it lean
             connection.execute(update(table).where(table.c.id == delivery.id, table.c.status == QUEUED).values(
@@ -158,7 +159,7 @@ class MailSender:
 
     def _record_temporary(self, deliveries: list[Delivery], error: str) -> None:
         """Schedule the next try, or give up when it would come after the delivery's deadline."""
-        now = datetime.now(UTC)
+        now = clock.now()
         s = self.settings
         with self.db.unit_of_work() as uow:
             for delivery in deliveries:
@@ -178,7 +179,7 @@ class MailSender:
             uow.commit()
 
     def _prune(self) -> None:
-        cutoff = datetime.now(UTC) - timedelta(days=self.settings.mail_retention_days)
+        cutoff = clock.now() - timedelta(days=self.settings.mail_retention_days)
         with self.db.unit_of_work() as uow:
             uow.session.execute(delete(Delivery).where(Delivery.status.in_((SENT, FAILED)),
                                                        Delivery.updated_at < cutoff))

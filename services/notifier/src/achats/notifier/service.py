@@ -6,12 +6,13 @@ import html
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from achats.chassis import clock
 from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import Problem
@@ -35,7 +36,7 @@ def queue(session: Session, *, event_id: str, event_type: str, mails: list[Mail]
     """
     if not mails:
         return 0
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     rows = []
     for mail in mails:
         rendered = renderer.render(mail)
@@ -125,7 +126,7 @@ def retry(uow: UnitOfWork, *, delivery_id: str | uuid.UUID, give_up_after: float
         if delivery.status != FAILED:
             raise Problem(status=409, code="delivery_not_failed",
                           detail="Seul un message en échec peut être renvoyé.")
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         uow.session.execute(update(Delivery).where(Delivery.id == delivery.id, Delivery.status == FAILED).values(
             status=QUEUED, next_attempt_at=now, give_up_at=now + timedelta(seconds=give_up_after), updated_at=now))
         uow.session.refresh(delivery)

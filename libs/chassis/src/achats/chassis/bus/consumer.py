@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..context import request_id_var
 from ..db import Database
 from .envelope import CloudEvent, InvalidEvent
@@ -94,7 +94,7 @@ class EventConsumer:
                     else:
                         fresh[event.id] = (index, event, handler)
                 if fresh:
-                    now = datetime.now(UTC)
+                    now = clock.now()
                     uow.session.execute(insert(inbox), [
                         {"consumer": self.name, "event_id": e.id, "type": e.type, "processed_at": now}
                         for _, e, _ in fresh.values()])
@@ -132,7 +132,7 @@ class EventConsumer:
             # The inbox row first: a second copy of the event (another consumer, or the same batch)
             # waits on it, then fails, and is skipped.
             session.execute(insert(inbox).values(
-                consumer=self.name, event_id=event.id, type=event.type, processed_at=datetime.now(UTC)))
+                consumer=self.name, event_id=event.id, type=event.type, processed_at=clock.now()))
         except IntegrityError:
             savepoint.rollback()
             request_id_var.reset(token)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import clock
+
 CONTENT_TYPE = "application/cloudevents+json"
 _TYPE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9_-]+)+$")
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
@@ -26,7 +28,7 @@ class CloudEvent:
     source: str
     data: Any
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    time: datetime = field(default_factory=clock.now)
     subject: str | None = None
     extensions: dict[str, str] = field(default_factory=dict)
 
@@ -69,7 +71,7 @@ class CloudEvent:
             if not isinstance(raw.get(attr), str) or not raw[attr]:
                 raise InvalidEvent(f"missing or empty attribute {attr!r}")
         try:
-            time = datetime.fromisoformat(raw["time"]) if raw.get("time") else datetime.now(UTC)
+            time = datetime.fromisoformat(raw["time"]) if raw.get("time") else clock.now()
         except (TypeError, ValueError):
             raise InvalidEvent(f"invalid time {raw.get('time')!r}") from None
         extensions = {k: str(v) for k, v in raw.items() if k not in _CORE}

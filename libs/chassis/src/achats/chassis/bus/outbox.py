@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import clock
 from ..context import current_request_id, current_traceparent
 from .envelope import CloudEvent
 from .schema import outbox
@@ -35,7 +35,7 @@ def publish(session: Session, type: str, data: Any, *, source: str, subject: str
                              extensions=extensions, **kwargs)
     session.execute(insert(outbox).values(
         event_id=cloud_event.id, type=cloud_event.type, body=cloud_event.to_json().decode(),
-        created_at=datetime.now(UTC), status="pending", attempts=0))
+        created_at=clock.now(), status="pending", attempts=0))
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         # Delivered to LISTENers when (and only if) the transaction commits.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import delete, select, update
 
+from .. import clock
 from ..db import Database
 from ..drain import DrainLoop
 from .outbox import NOTIFY_CHANNEL, wakeup_key, wakeups
@@ -56,7 +57,7 @@ class OutboxRelay:
                 uow.rollback()
                 self._record_failure([r.seq for r in rows], str(exc))
                 raise
-            now = datetime.now(UTC)
+            now = clock.now()
             sent = [r.seq for r, ok in zip(rows, routed, strict=True) if ok]
             unroutable = [r for r, ok in zip(rows, routed, strict=True) if not ok]
             if sent:
@@ -83,7 +84,7 @@ class OutboxRelay:
 
     def prune(self) -> None:
         """Forget published rows and inbox entries older than the retention period."""
-        cutoff = datetime.now(UTC) - self.retention
+        cutoff = clock.now() - self.retention
         with self.db.unit_of_work() as uow:
             uow.session.execute(delete(outbox).where(outbox.c.published_at < cutoff))
             uow.session.execute(delete(inbox).where(inbox.c.processed_at < cutoff))

@@ -17,6 +17,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lxml import etree
 
+from achats.chassis import clock
+
 from .credentials import Credentials
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -64,7 +66,7 @@ def prepare(document: bytes, filename: str, media_type: str, credentials: Creden
     qualifying = _el(_el(signature, DS, "Object"), XADES, "QualifyingProperties", Target=f"#{signature_id}")
     signed_properties = _el(qualifying, XADES, "SignedProperties", Id=f"xades-{signature_id}")
     properties = _el(signed_properties, XADES, "SignedSignatureProperties")
-    moment = (signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    moment = (signing_time or clock.now()).astimezone(UTC).replace(microsecond=0)
     _el(properties, XADES, "SigningTime", moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
     cert_digest = _el(_el(_el(properties, XADES, "SigningCertificateV2"), XADES, "Cert"), XADES, "CertDigest")
     _el(cert_digest, DS, "DigestMethod", Algorithm=SHA256)

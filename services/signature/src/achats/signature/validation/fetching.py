@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from asn1crypto import crl, ocsp
 from pyhanko.pdf_utils import generic
@@ -22,6 +22,8 @@ from pyhanko_certvalidator.authority import Authority
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.api import CRLFetcher, FetcherBackend, Fetchers, OCSPFetcher
 from pyhanko_certvalidator.util import issuer_serial
+
+from achats.chassis import clock
 
 
 class _TTLCache:
@@ -52,7 +54,7 @@ class _TTLCache:
 def _seconds_left(next_update: datetime | None, ttl: float) -> float:
     if next_update is None:
         return ttl
-    return min(ttl, (next_update - datetime.now(UTC)).total_seconds())
+    return min(ttl, (next_update - clock.now()).total_seconds())
 
 
 def _ocsp_next_update(response: ocsp.OCSPResponse) -> datetime | None:
@@ -60,7 +62,7 @@ def _ocsp_next_update(response: ocsp.OCSPResponse) -> datetime | None:
         basic = response["response_bytes"]["response"].parsed
         updates = [single["next_update"].native for single in basic["tbs_response_data"]["responses"]]
     except (KeyError, TypeError, ValueError, AttributeError):
-        return datetime.now(UTC)  # unreadable: do not keep it
+        return clock.now()  # unreadable: do not keep it
     known = [u for u in updates if u is not None]
     return min(known) if known else None
 
