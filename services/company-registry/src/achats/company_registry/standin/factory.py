@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from achats.company_registry.standin.records import (
@@ -33,6 +34,23 @@ from achats.company_registry.standin.vocabulary import (
     SURNAMES,
     TRANCHE_ORDER,
 )
+
+
+@dataclass(frozen=True)
+class _Who:
+    """What a unit's kind decides (``Factory._who``)."""
+
+    naf: str
+    legal_form: str
+    denomination: str | None
+    sigle: str | None
+    categorie: str | None
+    tranche: str
+    sexe: str | None = None
+    prenoms: Sequence[str] = ()
+    nom: str | None = None
+    prenom_usuel: str | None = None
+    association_id: str | None = None
 
 
 class Factory:
@@ -145,54 +163,14 @@ class Factory:
         `person` is (sexe, prenoms, nom) of a sole trader; `previous_nic_siege` and `moved_on` say that the
         head office moved from that establishment on that day.
         """
-        rng = self.rng
         created = created or self.date(1996, 2023)
-        sexe = prenom_usuel = association_id = None
-        prenoms: Sequence[str] = ()
-        nom = None
-        if kind == "sole_trader":
-            naf = naf or rng.choice(SOLE_TRADER_SECTORS)
-            legal_form = "1000"
-            sexe = rng.choice("MF")
-            prenoms = [rng.choice(FIRST_NAMES[sexe]) for _ in range(rng.choice((1, 1, 2, 3)))]
-            nom = rng.choice(SURNAMES)
-            if person:
-                sexe, prenoms, nom = person
-            prenom_usuel = prenoms[0]
-            categorie = categorie or "PME"
-            tranche = rng.choice(("NN", "NN", "00", "01"))
-        elif kind == "association":
-            naf = naf or rng.choice(("94.99Z", "94.99Z", "85.59A", "90.01Z"))
-            legal_form = legal_form or "9220"
-            denomination = denomination or rng.choice(
-                (
-                    f"ASSOCIATION SPORTIVE DE {rng.choice(COMMUNES)[0]}",
-                    f"COMITE DES FETES DE {rng.choice(COMMUNES)[0]}",
-                    f"AMICALE DES {rng.choice(('ANCIENS ELEVES', 'SAPEURS POMPIERS', 'LOCATAIRES'))}",
-                    f"LES AMIS DU {rng.choice(('PATRIMOINE', 'THEATRE', 'JARDIN'))}",
-                )
-            )
-            association_id = f"W{rng.randint(100, 976):03d}{rng.randint(0, 999999):06d}"
-            categorie = categorie or "PME"
-            tranche = rng.choice(("NN", "00", "01", "02", "03", "11"))
-        elif kind == "commune":
-            naf = "84.11Z"
-            legal_form = "7210"
-            categorie = categorie or "PME"
-            tranche = rng.choice(("21", "22", "31", "32"))
-        else:
-            naf = naf or rng.choice(COMPANY_SECTORS)
-            legal_form = legal_form or rng.choice(COMPANY_LEGAL_FORMS)
-            denomination = denomination or self.company_name(naf)
-            if sigle is None and rng.random() < 0.2:
-                sigle = "".join(w[0] for w in denomination.split() if w not in ("ET", "DE", "DES", "DU"))[:6]
-                sigle = sigle if len(sigle) >= 2 else None
-            categorie = categorie or rng.choice(("PME",) * 16 + ("ETI",) * 3 + ("GE",))
-            tranche = self.tranche_for(categorie)
+        who = self._who(kind, naf=naf, legal_form=legal_form, denomination=denomination, sigle=sigle,
+                        categorie=categorie, person=person)
+        naf, legal_form, denomination, tranche = who.naf, who.legal_form, who.denomination, who.tranche
         employer = "N" if tranche in ("NN", "00") else "O"
         base = {
             "etatAdministratifUniteLegale": "A",
-            "nomUniteLegale": nom,
+            "nomUniteLegale": who.nom,
             "denominationUniteLegale": denomination if kind != "sole_trader" else None,
             "categorieJuridiqueUniteLegale": legal_form,
             "nicSiegeUniteLegale": nic_siege,
@@ -200,6 +178,33 @@ class Factory:
             "societeMissionUniteLegale": "N" if kind == "company" else None,
             "caractereEmployeurUniteLegale": employer,
         }
+        segments = self._unit_segments(kind, created, naf, legal_form, denomination, base, closed_on=closed_on,
+                                       nic_siege=nic_siege, previous_nic_siege=previous_nic_siege, moved_on=moved_on)
+        has_staff = tranche not in (None, "NN")
+        year = self.rng.choice(("2021", "2022"))
+        return build_unit(
+            siren,
+            segments=_merge_same_day(segments),
+            statut=statut,
+            created=created,
+            sigle=who.sigle,
+            sexe=who.sexe,
+            prenoms=who.prenoms,
+            prenom_usuel=who.prenom_usuel,
+            association_id=who.association_id,
+            tranche=tranche,
+            annee_effectifs=year if has_staff else None,
+            categorie_entreprise=who.categorie,
+            annee_categorie=year if who.categorie else None,
+            processed=self.processed(),
+        )
+
+    def _unit_segments(self, kind: str, created: str, naf: str, legal_form: str, denomination: str | None,
+                       base: dict[str, Any], *, closed_on: str | None, nic_siege: str,
+                       previous_nic_siege: str | None, moved_on: str | None) -> list[tuple[str, dict[str, Any]]]:
+        """The unit's history, oldest first: its activity (NAF rév. 1 then 2), a change of legal form or name
+        some companies had, a move of the head office, a closure."""
+        rng = self.rng
         segments = self.activity_segments(created, naf, "UniteLegale")
         segments[0] = (segments[0][0], {**base, **segments[0][1]})
         # Some companies changed legal form (SARL -> SAS is the classic) or name since they were created.
@@ -216,25 +221,46 @@ class Factory:
             segments.append((moved_on, {"nicSiegeUniteLegale": nic_siege}))
         if closed_on:
             segments.append((closed_on, {"etatAdministratifUniteLegale": "C", "caractereEmployeurUniteLegale": "N"}))
-        segments = sorted(segments, key=lambda s: s[0])
-        has_staff = tranche not in (None, "NN")
-        year = rng.choice(("2021", "2022"))
-        return build_unit(
-            siren,
-            segments=_merge_same_day(segments),
-            statut=statut,
-            created=created,
-            sigle=sigle,
-            sexe=sexe,
-            prenoms=prenoms,
-            prenom_usuel=prenom_usuel,
-            association_id=association_id,
-            tranche=tranche,
-            annee_effectifs=year if has_staff else None,
-            categorie_entreprise=categorie,
-            annee_categorie=year if categorie else None,
-            processed=self.processed(),
-        )
+        return sorted(segments, key=lambda s: s[0])
+
+    def _who(self, kind: str, *, naf: str | None, legal_form: str | None, denomination: str | None,
+             sigle: str | None, categorie: str | None, person: tuple[str, Sequence[str], str] | None) -> _Who:
+        """What the kind of unit decides: its activity, legal form, name, category and workforce, and a sole
+        trader's person (drawn in this order: the shipped dataset depends on it)."""
+        rng = self.rng
+        if kind == "sole_trader":
+            naf = naf or rng.choice(SOLE_TRADER_SECTORS)
+            sexe = rng.choice("MF")
+            prenoms = [rng.choice(FIRST_NAMES[sexe]) for _ in range(rng.choice((1, 1, 2, 3)))]
+            nom = rng.choice(SURNAMES)
+            if person:
+                sexe, prenoms, nom = person
+            return _Who(naf, "1000", denomination, sigle, categorie or "PME", rng.choice(("NN", "NN", "00", "01")),
+                        sexe=sexe, prenoms=prenoms, nom=nom, prenom_usuel=prenoms[0])
+        if kind == "association":
+            naf = naf or rng.choice(("94.99Z", "94.99Z", "85.59A", "90.01Z"))
+            legal_form = legal_form or "9220"
+            denomination = denomination or rng.choice(
+                (
+                    f"ASSOCIATION SPORTIVE DE {rng.choice(COMMUNES)[0]}",
+                    f"COMITE DES FETES DE {rng.choice(COMMUNES)[0]}",
+                    f"AMICALE DES {rng.choice(('ANCIENS ELEVES', 'SAPEURS POMPIERS', 'LOCATAIRES'))}",
+                    f"LES AMIS DU {rng.choice(('PATRIMOINE', 'THEATRE', 'JARDIN'))}",
+                )
+            )
+            association_id = f"W{rng.randint(100, 976):03d}{rng.randint(0, 999999):06d}"
+            return _Who(naf, legal_form, denomination, sigle, categorie or "PME",
+                        rng.choice(("NN", "00", "01", "02", "03", "11")), association_id=association_id)
+        if kind == "commune":
+            return _Who("84.11Z", "7210", denomination, sigle, categorie or "PME", rng.choice(("21", "22", "31", "32")))
+        naf = naf or rng.choice(COMPANY_SECTORS)
+        legal_form = legal_form or rng.choice(COMPANY_LEGAL_FORMS)
+        denomination = denomination or self.company_name(naf)
+        if sigle is None and rng.random() < 0.2:
+            sigle = "".join(w[0] for w in denomination.split() if w not in ("ET", "DE", "DES", "DU"))[:6]
+            sigle = sigle if len(sigle) >= 2 else None
+        categorie = categorie or rng.choice(("PME",) * 16 + ("ETI",) * 3 + ("GE",))
+        return _Who(naf, legal_form, denomination, sigle, categorie, self.tranche_for(categorie))
 
     def establishment(
         self,
