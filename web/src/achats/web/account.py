@@ -80,6 +80,34 @@ class LoginRequired(Exception):
     """The page needs a logged-in user (or identity no longer knows the session): to the login page."""
 
 
+def as_user(service: str, method: str, path: str, *, anonymous: bool = False, forbidden_page: bool = False,
+            unavailable_page: bool = True, headers: dict | None = None, **kwargs):
+    """A service's route called with the signed-in user's token: the one way a page calls a service for its user
+    (``service``: a client of the runtime, ``"identity"``, ``"registry"``, ``"helpdesk"``...).
+
+    401: identity no longer knows the session (revoked, roles changed, account gone): it ends here too and the
+    user logs in again (``LoginRequired``). ``anonymous``: a public page, called without a token when there is
+    no session (a 401 is then the caller's). ``forbidden_page``: a 403 is the French 403 page.
+    ``unavailable_page``: a 5xx is the 503 page (otherwise the caller shows it). Every other answer — 200, or a
+    4xx with the service's French ``detail`` — is the caller's to show."""
+    token = sessions.access_token()
+    if token is None and not anonymous:
+        raise LoginRequired
+    sent = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+    response = deps.current().client(service).request(method, path, headers=sent, retry=False, **kwargs)
+    if response.status_code == 401 and token:
+        response.close()
+        sessions.end(flask.request.cookies.get(sessions.COOKIE))
+        raise LoginRequired
+    if response.status_code == 403 and forbidden_page:
+        response.close()
+        flask.abort(403)
+    if response.status_code >= 500 and unavailable_page:
+        response.close()
+        flask.abort(503)
+    return response
+
+
 @blueprint.app_errorhandler(LoginRequired)
 def to_login(_exc: LoginRequired):
     # flask.abort(redirect) would not do here: the chassis turns a bare HTTPException into problem+json.

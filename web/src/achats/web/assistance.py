@@ -28,8 +28,8 @@ from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
-from . import deps, forms, sessions
-from .account import LoginRequired, require_login
+from . import deps, forms
+from .account import as_user, require_login
 from .relay import relayed
 
 blueprint = flask.Blueprint("assistance", __name__)
@@ -186,16 +186,7 @@ def follow_download(reference: str, attachment_id: uuid.UUID):
 # --- « Mes demandes d'assistance » (logged in) -----------------------------------------------------------
 
 def _tickets(method: str, path: str, **kwargs):
-    headers = {"Authorization": f"Bearer {sessions.access_token()}"}
-    response = _helpdesk().request(method, f"/helpdesk/tickets{path}", headers=headers, retry=False, **kwargs)
-    if response.status_code == 401:
-        response.close()
-        sessions.end(flask.request.cookies.get(sessions.COOKIE))
-        raise LoginRequired
-    if response.status_code >= 500:
-        response.close()
-        flask.abort(503)
-    return response
+    return as_user("helpdesk", method, f"/helpdesk/tickets{path}", **kwargs)
 
 
 def _own(ticket_id: uuid.UUID) -> dict:

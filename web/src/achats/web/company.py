@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
-from . import deps, forms, sessions
-from .account import LoginRequired, require_login
+from . import forms, sessions
+from .account import as_user, require_login
 
 blueprint = flask.Blueprint("company", __name__)
 
@@ -37,13 +37,7 @@ def menu() -> dict:
 
 
 def _call(service: str, method: str, path: str, **kwargs) -> requests.Response:
-    headers = {"Authorization": f"Bearer {sessions.access_token()}"}
-    response = deps.current().client(service).request(method, path, headers=headers, retry=False, **kwargs)
-    if response.status_code == 401:
-        # The session ended at identity (revoked, roles changed, account gone): log in again.
-        sessions.end(flask.request.cookies.get(sessions.COOKIE))
-        raise LoginRequired
-    return response
+    return as_user(service, method, path, unavailable_page=False, **kwargs)
 
 
 def _registry(method: str, path: str, **kwargs) -> requests.Response:

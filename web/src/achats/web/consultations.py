@@ -20,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 
 from achats.chassis import clock
 
-from . import deps, forms, sessions
-from .account import LoginRequired, require_login
+from . import forms, sessions
+from .account import as_user, require_login
 from .relay import relayed
 
 blueprint = flask.Blueprint("consultations", __name__)
@@ -39,15 +39,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def call(method: str, path: str, extra_headers: dict | None = None, **kwargs):
     """The consultations service, with the user's token when there is a session (the pages are public)."""
-    token = sessions.access_token()
-    headers = {**(extra_headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
-    response = deps.current().consultations.request(method, path, headers=headers, retry=False, **kwargs)
-    if response.status_code == 401 and token:
-        sessions.end(flask.request.cookies.get(sessions.COOKIE))
-        raise LoginRequired
-    if response.status_code >= 500:
-        flask.abort(503)
-    return response
+    return as_user("consultations", method, path, anonymous=True, headers=extra_headers, **kwargs)
 
 
 @blueprint.app_template_filter("heure_de_paris")

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 
 from achats.chassis.app import current_runtime
 
-from . import deps, forms, sessions
-from .account import LoginRequired, require_login
+from . import forms, sessions
+from .account import as_user, require_login
 
 blueprint = flask.Blueprint("me", __name__)
 
@@ -21,15 +21,7 @@ INFO_FIELDS = ("last_name", "first_name", "phone", "fax")
 
 
 def _identity(method: str, path: str, **kwargs):
-    headers = {"Authorization": f"Bearer {sessions.access_token()}"}
-    response = deps.current().identity.request(method, path, headers=headers, retry=False, **kwargs)
-    if response.status_code == 401:
-        # The session ended at identity (revoked, account gone): log in again.
-        sessions.end(flask.request.cookies.get(sessions.COOKIE))
-        raise LoginRequired
-    if response.status_code >= 500:
-        flask.abort(503)
-    return response
+    return as_user("identity", method, path, **kwargs)
 
 
 def _me() -> dict:

@@ -15,8 +15,8 @@ import flask
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from . import deps, forms, sessions
-from .account import LoginRequired, require_login
+from . import forms
+from .account import as_user, require_login
 from .relay import relayed
 
 blueprint = flask.Blueprint("vault", __name__)
@@ -55,14 +55,7 @@ def _company_id() -> str:
 
 
 def _registry(method: str, path: str, **kwargs):
-    headers = {"Authorization": f"Bearer {sessions.access_token()}"}
-    response = deps.current().registry.request(method, path, headers=headers, retry=False, **kwargs)
-    if response.status_code == 401:
-        sessions.end(flask.request.cookies.get(sessions.COOKIE))
-        raise LoginRequired
-    if response.status_code >= 500:
-        flask.abort(503)
-    return response
+    return as_user("registry", method, path, **kwargs)
 
 
 def _documents_path(document_id: uuid.UUID | None = None, suffix: str = "") -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import flask
 from flask_babel import lazy_gettext as _l
 
-from .. import deps, sessions
-from ..account import LoginRequired, require_login
+from .. import sessions
+from ..account import as_user, require_login
 
 blueprint = flask.Blueprint("backoffice", __name__, url_prefix="/back-office")
 
@@ -67,16 +67,7 @@ def call(service: str, method: str, path: str, **kwargs):
     """A service's route with the user's token (``service``: a key of the runtime's clients: ``helpdesk``,
     ``identity``, ``registry``...). 401: log in again; 403: the French 403 page; 5xx: the 503 page. Other
     answers (200, 4xx with the service's French ``detail``) are the caller's to show."""
-    headers = {"Authorization": f"Bearer {sessions.access_token()}", **kwargs.pop("headers", {})}
-    response = deps.current().client(service).request(method, path, headers=headers, retry=False, **kwargs)
-    if response.status_code == 401:
-        sessions.end(flask.request.cookies.get(sessions.COOKIE))
-        raise LoginRequired
-    if response.status_code == 403:
-        flask.abort(403)
-    if response.status_code >= 500:
-        flask.abort(503)
-    return response
+    return as_user(service, method, path, forbidden_page=True, **kwargs)
 
 
 def menu(user) -> list[tuple[str, object, str]]:
