@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -19,11 +20,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class _TestServer(EmbeddedServer):
+    """uvicorn looks at ``should_exit`` every 100 ms; a test stopping a dozen servers waits 10 ms each."""
+
+    async def main_loop(self) -> None:
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            for _ in range(10):
+                if self.should_exit:
+                    break
+                await asyncio.sleep(0.01)
+
+
 @contextlib.contextmanager
 def serving(app: object, port: int | None = None) -> Iterator[str]:
     """``with serving(app) as base_url:`` — uvicorn on 127.0.0.1, stopped and joined on exit."""
     port = port or free_port()
-    server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+    server = _TestServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
                                     lifespan="on", timeout_graceful_shutdown=2,
                                     # The app decides whom it trusts for X-Forwarded-For, not uvicorn.
                                     proxy_headers=False))
