@@ -35,7 +35,7 @@ from . import catalogue, sealing
 from .dce import PARIS, paris
 from .models import Consultation, ConsultationKey, Deposit, DepositFile
 from .signatures import INVALID, LABELS, SignatureChecker, Verdict
-from .tsa import TimestampAuthority, TimestampError, unavailable
+from .tsa import Timestamp, TimestampAuthority, TimestampError, unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -243,13 +243,11 @@ def deposit(uow: UnitOfWork, depot: Depot, who: Principal, consultation_id: uuid
                           "candidature ou de l'offre.", errors=[FieldError(upload.kind, "candidature ou offre")])
     digests = [hashlib.sha256(u.content).hexdigest() for u in uploads]
     fingerprint = _fingerprint(lot_number, uploads, digests, report_ids, confirm_invalid_signatures)
-
     with uow:
-        session = uow.session
-        found = _existing(session, company_id, idempotency_key)
+        found = _existing(uow.session, company_id, idempotency_key)
         if found is not None:
             return _same(found, consultation_id, fingerprint), False
-        consultation = catalogue.get(session, consultation_id)
+        consultation = catalogue.get(uow.session, consultation_id)
         if lot_number not in {lot.number for lot in consultation.lots}:
             raise Problem(status=404, code="lot_not_found", detail="Ce lot n'existe pas dans cette consultation.")
         received_at = clock.now()
@@ -257,20 +255,44 @@ def deposit(uow: UnitOfWork, depot: Depot, who: Principal, consultation_id: uuid
     if received_at > deadline:
         raise late(received_at, deadline)
     master = depot.keys()
+    verdicts = _judged(depot, uploads, kinds, digests, report_ids, confirm_invalid_signatures)
+    described = manifest(consultation, lot_number, company_id, deadline,
+                         [(u.kind, u.filename, d, len(u.content)) for u, d in zip(uploads, digests, strict=True)])
+    stamp = _stamped(depot, described, deadline)
+    key = sealing.data_key(uow, master, consultation.id)
+    deposit_id = uuid.uuid4()
+    rows = [DepositFile(id=uuid.uuid4(), position=i, kind=u.kind, filename=chassis_files.safe_name(u.filename),
+                        media_type=k, size=len(u.content), sha256=d, signature_status=v.status,
+                        signature_report_id=v.report_id, signature_indication=v.indication, signers=v.signers)
+            for i, (u, k, d, v) in enumerate(zip(uploads, kinds, digests, verdicts, strict=True))]
+    row = Deposit(id=deposit_id, consultation_id=consultation.id, lot_number=lot_number, company_id=company_id,
+                  user_id=who.sub, email=who.email, user_name=who.name, idempotency_key=idempotency_key or None,
+                  fingerprint=fingerprint, status="current", deadline=deadline, received_at=received_at,
+                  deposited_at=stamp.time, manifest_sha256=hashlib.sha256(described).hexdigest(),
+                  timestamp_token=stamp.token, timestamp_serial=str(stamp.serial_number), tsa_name=stamp.tsa_name,
+                  invalid_signatures_confirmed=any(v.status in INVALID for v in verdicts), files=rows)
+    return _stored(uow, depot, consultation, row, key, [u.content for u in uploads])
 
+
+def _judged(depot: Depot, uploads: list[Upload], kinds: list[str], digests: list[str], report_ids: list[str],
+            confirmed: bool) -> list[Verdict]:
+    """Each file's signature as the signature service judges it; an invalid one refuses the deposit unless the
+    depositor confirmed having seen it."""
     verdicts: list[Verdict] = depot.signatures.judge(
         [(u.filename, k, d, u.content) for u, k, d in zip(uploads, kinds, digests, strict=True)], report_ids)
     invalid = [(u, v) for u, v in zip(uploads, verdicts, strict=True) if v.status in INVALID]
-    if invalid and not confirm_invalid_signatures:
+    if invalid and not confirmed:
         raise Problem(status=422, code="signature_invalid_unconfirmed",
                       detail="La signature de certains fichiers n'est pas valide. Vous pouvez tout de même déposer "
                              "votre réponse en confirmant que vous en avez pris connaissance.",
                       errors=[FieldError(u.kind, f"« {u.filename} » : {LABELS[v.status]}.") for u, v in invalid],
                       extra={"files": [{"kind": u.kind, "filename": u.filename, "signature_status": v.status,
                                         "signature_report_id": v.report_id} for u, v in invalid]})
+    return verdicts
 
-    described = manifest(consultation, lot_number, company_id, deadline,
-                         [(u.kind, u.filename, d, len(u.content)) for u, d in zip(uploads, digests, strict=True)])
+
+def _stamped(depot: Depot, described: bytes, deadline: datetime) -> Timestamp:
+    """The TSA's timestamp of the manifest: the deposit time, which must not be after the deadline."""
     try:
         stamp = depot.tsa.stamp(hashlib.sha256(described).digest())
     except TimestampError as exc:
@@ -278,53 +300,47 @@ def deposit(uow: UnitOfWork, depot: Depot, who: Principal, consultation_id: uuid
         raise unavailable() from None
     if stamp.time > deadline:
         raise late(stamp.time, deadline)
+    return stamp
 
-    key = sealing.data_key(uow, master, consultation.id)
-    deposit_id = uuid.uuid4()
-    rows = [DepositFile(id=uuid.uuid4(), position=i, kind=u.kind, filename=chassis_files.safe_name(u.filename),
-                        media_type=k, size=len(u.content), sha256=d, signature_status=v.status,
-                        signature_report_id=v.report_id, signature_indication=v.indication, signers=v.signers)
-            for i, (u, k, d, v) in enumerate(zip(uploads, kinds, digests, verdicts, strict=True))]
-    staged = depot.storage.staging(deposit_id)
+
+def _stored(uow: UnitOfWork, depot: Depot, consultation: Consultation, row: Deposit, key: bytes,
+            contents: list[bytes]) -> tuple[Deposit, bool]:
+    """The files sealed (one at a time) and written to a staging folder, then the row, its round and its event in
+    one transaction, the folder published just before the commit; anything failing leaves neither files nor row.
+    The same request racing (its Idempotency-Key) finds the deposit the first one stored."""
+    staged = depot.storage.staging(row.id)
     final = None
     try:
-        for row, upload in zip(rows, uploads, strict=True):
-            depot.storage.write(staged, row.id, sealing.encrypt(key, row.id, upload.content))
+        for file, content in zip(row.files, contents, strict=True):
+            depot.storage.write(staged, file.id, sealing.encrypt(key, file.id, content))
         with uow:
             session = uow.session
             # One deposit at a time per consultation: the round's « last one counts » is decided in order.
             session.execute(select(ConsultationKey).where(ConsultationKey.consultation_id == consultation.id)
                             .with_for_update()).scalar_one()
-            found = _existing(session, company_id, idempotency_key)
+            found = _existing(session, row.company_id, row.idempotency_key)
             if found is not None:  # the same request, twice at once: the first one won
                 depot.storage.discard(staged)
-                return _same(found, consultation_id, fingerprint), False
-            row = Deposit(id=deposit_id, consultation_id=consultation.id, lot_number=lot_number,
-                          company_id=company_id, user_id=who.sub, email=who.email, user_name=who.name,
-                          idempotency_key=idempotency_key or None, fingerprint=fingerprint, status="current",
-                          deadline=deadline, received_at=received_at, deposited_at=stamp.time,
-                          manifest_sha256=hashlib.sha256(described).hexdigest(), timestamp_token=stamp.token,
-                          timestamp_serial=str(stamp.serial_number), tsa_name=stamp.tsa_name,
-                          invalid_signatures_confirmed=bool(invalid), files=rows)
+                return _same(found, consultation.id, row.fingerprint), False
             session.add(row)
             session.flush()
             _mark_rounds(session, row)
             on_deposit(session, depot, consultation, row)
-            final = depot.storage.publish(staged, deposit_id)
+            final = depot.storage.publish(staged, row.id)
             try:
                 uow.commit()
             except IntegrityError:
                 uow.rollback()
-                depot.storage.remove(deposit_id)
-                found = _existing(session, company_id, idempotency_key)
+                depot.storage.remove(row.id)
+                found = _existing(session, row.company_id, row.idempotency_key)
                 if found is None:
                     raise
-                return _same(found, consultation_id, fingerprint), False
+                return _same(found, consultation.id, row.fingerprint), False
             return row, True
     except BaseException:
         depot.storage.discard(staged)
         if final is not None:
-            depot.storage.remove(deposit_id)
+            depot.storage.remove(row.id)
         raise
 
 
