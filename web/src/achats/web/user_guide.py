@@ -99,104 +99,136 @@ def _inline(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escape(text))
 
 
-def render(text: str, screenshots: Path | None = None) -> bytes:
+def _styles() -> dict:
+    """The guide's paragraph styles, in the State's blue (#000091) for the headings."""
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        Image,
-        KeepTogether,
-        ListFlowable,
-        ListItem,
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-    )
 
     blue = colors.HexColor("#000091")
     base = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=base["BodyText"], fontName="Helvetica", fontSize=10.5, leading=14,
                           spaceAfter=6)
-    title = ParagraphStyle("title", parent=base["Title"], fontName="Helvetica-Bold", textColor=blue, fontSize=22,
-                           leading=28, spaceAfter=14)
-    h1 = ParagraphStyle("h1", parent=base["Heading1"], fontName="Helvetica-Bold", textColor=blue, fontSize=17,
-                        leading=22, spaceAfter=10)
-    h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName="Helvetica-Bold", textColor=blue, fontSize=13,
-                        leading=17, spaceBefore=8, spaceAfter=6)
-    caption = ParagraphStyle("caption", parent=body, fontName="Helvetica-Oblique", fontSize=9, leading=11,
-                             textColor=colors.HexColor("#555555"), alignment=1, spaceAfter=10)
-    toc = ParagraphStyle("toc", parent=body, leftIndent=8 * mm)
+    return {
+        "body": body,
+        "title": ParagraphStyle("title", parent=base["Title"], fontName="Helvetica-Bold", textColor=blue,
+                                fontSize=22, leading=28, spaceAfter=14),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontName="Helvetica-Bold", textColor=blue, fontSize=17,
+                             leading=22, spaceAfter=10),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName="Helvetica-Bold", textColor=blue, fontSize=13,
+                             leading=17, spaceBefore=8, spaceAfter=6),
+        "caption": ParagraphStyle("caption", parent=body, fontName="Helvetica-Oblique", fontSize=9, leading=11,
+                                  textColor=colors.HexColor("#555555"), alignment=1, spaceAfter=10),
+        "toc": ParagraphStyle("toc", parent=body, leftIndent=8 * mm),
+    }
+
+
+class _Story:
+    """The guide's source, line by line, as reportlab flowables: a title (``#``), chapters (``##``, numbered, each on
+    a new page, the contents before the first), sections (``###``), paragraphs, bullet lists and screenshots
+    (``![caption](file)``, scaled to the page, kept with their caption)."""
+
+    def __init__(self, text: str, screenshots: Path, width: float, height: float) -> None:
+        self.styles, self.screenshots, self.width, self.height = _styles(), screenshots, width, height
+        self.chapters = [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
+        self.flowables: list = []
+        self.items: list[str] = []
+        self.paragraph: list[str] = []
+        self.contents_done = False
+        for raw in text.splitlines():
+            self.line(raw.strip())
+        self.flush_paragraph()
+        self.flush_items()
+
+    def add(self, text: str, style: str) -> None:
+        from reportlab.platypus import Paragraph
+
+        self.flowables.append(Paragraph(text, self.styles[style]))
+
+    def flush_items(self) -> None:
+        from reportlab.platypus import ListFlowable, ListItem, Paragraph
+
+        if self.items:
+            self.flowables.append(ListFlowable(
+                [ListItem(Paragraph(_inline(i), self.styles["body"]), leftIndent=12) for i in self.items],
+                bulletType="bullet", start="•", leftIndent=12))
+            self.items.clear()
+
+    def flush_paragraph(self) -> None:
+        if self.paragraph:
+            self.add(_inline(" ".join(self.paragraph)), "body")
+            self.paragraph.clear()
+
+    def line(self, line: str) -> None:
+        if not line:
+            self.flush_paragraph()
+            self.flush_items()
+            return
+        if line.startswith(("# ", "## ", "### ")) or _IMAGE.match(line) or line.startswith("- "):
+            self.flush_paragraph()
+            if not line.startswith("- "):
+                self.flush_items()
+        if line.startswith("# "):
+            self.add(_inline(line[2:]), "title")
+        elif line.startswith("## "):
+            self.chapter(line[3:].strip())
+        elif line.startswith("### "):
+            self.add(_inline(line[4:]), "h2")
+        elif m := _IMAGE.match(line):
+            self.picture(m.group(2), m.group(1))
+        elif line.startswith("- "):
+            self.items.append(line[2:])
+        else:
+            self.paragraph.append(line)
+
+    def chapter(self, name: str) -> None:
+        from reportlab.platypus import PageBreak
+
+        if not self.contents_done:  # the contents, after the introduction
+            self.add("Sommaire", "h2")
+            for number, chapter in enumerate(self.chapters, 1):
+                self.add(f"{number}. {_inline(chapter)}", "toc")
+            self.contents_done = True
+        self.flowables.append(PageBreak())
+        self.add(f"{self.chapters.index(name) + 1}. {_inline(name)}", "h1")
+
+    def picture(self, filename: str, caption: str) -> None:
+        from reportlab.platypus import Image, KeepTogether, Paragraph, Spacer
+
+        path = self.screenshots / filename
+        if not path.is_file():
+            return
+        picture = Image(str(path))
+        scale = min(self.width / picture.imageWidth, self.height / picture.imageHeight, 1.0)
+        picture.drawWidth, picture.drawHeight = picture.imageWidth * scale, picture.imageHeight * scale
+        picture.hAlign = "CENTER"
+        self.flowables.append(KeepTogether([Spacer(1, 4), picture, Paragraph(_inline(caption),
+                                                                            self.styles["caption"])]))
+
+
+def _footer(canvas, doc) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+
+    canvas.saveState()
+    canvas.setFont("Helvetica", 8)
+    canvas.setFillColor(colors.HexColor("#555555"))
+    canvas.drawString(20 * mm, 10 * mm, "Plateforme des achats — Guide d’utilisation")
+    canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, str(doc.page))
+    canvas.restoreState()
+
+
+def render(text: str, screenshots: Path | None = None) -> bytes:
+    """The guide's PDF from its Markdown source, with the screenshots the browser tests took."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
 
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                                  bottomMargin=18 * mm, title="Guide d’utilisation — Plateforme des achats",
                                  author="Plateforme des achats", lang="fr-FR")
-    width, height = document.width, document.height * 0.8
-    story: list = []
-    items: list[str] = []
-    chapters = [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
-
-    def flush_items():
-        if items:
-            story.append(ListFlowable([ListItem(Paragraph(_inline(i), body), leftIndent=12) for i in items],
-                                      bulletType="bullet", start="•", leftIndent=12))
-            items.clear()
-
-    paragraph: list[str] = []
-
-    def flush_paragraph():
-        if paragraph:
-            story.append(Paragraph(_inline(" ".join(paragraph)), body))
-            paragraph.clear()
-
-    first_chapter = True
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            flush_paragraph()
-            flush_items()
-            continue
-        if line.startswith(("# ", "## ", "### ")) or _IMAGE.match(line) or line.startswith("- "):
-            flush_paragraph()
-            if not line.startswith("- "):
-                flush_items()
-        if line.startswith("# "):
-            story.append(Paragraph(_inline(line[2:]), title))
-        elif line.startswith("## "):
-            if first_chapter:
-                # The contents, after the introduction.
-                flush_paragraph()
-                story.append(Paragraph("Sommaire", h2))
-                story.extend(Paragraph(f"{n}. {_inline(c)}", toc) for n, c in enumerate(chapters, 1))
-                first_chapter = False
-            story.append(PageBreak())
-            story.append(Paragraph(f"{chapters.index(line[3:].strip()) + 1}. {_inline(line[3:])}", h1))
-        elif line.startswith("### "):
-            story.append(Paragraph(_inline(line[4:]), h2))
-        elif m := _IMAGE.match(line):
-            path = (screenshots or SCREENSHOTS) / m.group(2)
-            if path.is_file():
-                picture = Image(str(path))
-                scale = min(width / picture.imageWidth, height / picture.imageHeight, 1.0)
-                picture.drawWidth, picture.drawHeight = picture.imageWidth * scale, picture.imageHeight * scale
-                picture.hAlign = "CENTER"
-                story.append(KeepTogether([Spacer(1, 4), picture, Paragraph(_inline(m.group(1)), caption)]))
-        elif line.startswith("- "):
-            items.append(line[2:])
-        else:
-            paragraph.append(line)
-    flush_paragraph()
-    flush_items()
-
-    def footer(canvas, doc):
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(20 * mm, 10 * mm, "Plateforme des achats — Guide d’utilisation")
-        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, str(doc.page))
-        canvas.restoreState()
-
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    story = _Story(text, screenshots or SCREENSHOTS, document.width, document.height * 0.8)
+    document.build(story.flowables, onFirstPage=_footer, onLaterPages=_footer)
     return buffer.getvalue()
