@@ -15,7 +15,7 @@ import requests
 import sqlalchemy
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, events, mail_of, on_web, register, screenshot
+from web_support import PASSWORD, assert_accessible, events, log_in, mail_of, on_web, register, screenshot
 
 SCREENSHOT = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" \
     b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -266,14 +266,6 @@ def test_an_expired_or_revoked_link_says_so_and_how_to_get_a_new_one(browser, pl
     if javascript:
         screenshot(page, "suivi-lien-expire")
     context.close()
-
-
-def log_in(page, web: str, login: str = "mcurie") -> None:
-    page.goto(web + "/connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

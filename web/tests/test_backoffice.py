@@ -10,16 +10,14 @@ import requests
 import sqlalchemy
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, create_staff, register
+from web_support import assert_accessible, create_staff, fill_login, register
 
 
 def log_in(page, web: str, login: str, start: str = "/back-office") -> None:
     """Open ``start``; the login page comes first (and leads back to it)."""
     page.goto(web + start)
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    fill_login(page, login)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, register
+from web_support import PASSWORD, assert_accessible, logged_in_page, register
 
 ADMIN_PASSWORD = "la plateforme tourne sans accroc"
 AGENT_PASSWORD = "le support répond toujours vite"
@@ -26,16 +26,6 @@ def staff(platform, monkeypatch, role: str, login: str, password: str) -> None:
     command = "create-admin" if role == "platform_admin" else "create-agent"
     assert cli.main([command, "--login", login, "--email", f"{login}@achats.example", "--first-name", "Prénom",
                      "--last-name", "Staff", "--password", password]) == 0
-
-
-def log_in(browser, platform, javascript: bool, login: str, password: str):
-    page = browser.new_context(locale="fr-FR", java_script_enabled=javascript).new_page()
-    page.goto(platform["web"] + "/connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
-    return page
 
 
 def try_login(page, platform, password: str) -> None:
@@ -69,7 +59,7 @@ def test_an_administrator_unlocks_an_account_the_brute_force_protection_locked(b
     try_login(marie, platform, PASSWORD)  # even the right password is held back now
     expect(marie.get_by_text("Trop de tentatives de connexion")).to_be_visible()
 
-    admin = log_in(browser, platform, javascript, "root.admin", ADMIN_PASSWORD)
+    admin = logged_in_page(browser, platform, javascript, "root.admin", ADMIN_PASSWORD)
     admin.goto(platform["web"] + "/back-office/comptes")
     expect(admin.get_by_role("heading", name="Comptes", exact=True)).to_be_visible()
     assert_accessible(admin, javascript)
@@ -103,7 +93,7 @@ def test_an_administrator_unlocks_an_account_the_brute_force_protection_locked(b
 @JS
 def test_an_administrator_creates_a_support_agent_with_identitys_rules(browser, platform, monkeypatch, javascript):
     staff(platform, monkeypatch, "platform_admin", "root.admin", ADMIN_PASSWORD)
-    admin = log_in(browser, platform, javascript, "root.admin", ADMIN_PASSWORD)
+    admin = logged_in_page(browser, platform, javascript, "root.admin", ADMIN_PASSWORD)
     admin.goto(platform["web"] + "/back-office/comptes")
     admin.get_by_role("link", name="Créer un agent ou un administrateur").click()
     admin.get_by_text("Agent du support").click()
@@ -131,7 +121,7 @@ def test_a_supplier_and_an_agent_get_403_on_the_administrators_pages(browser, pl
     register(platform["identity"])
     staff(platform, monkeypatch, "support_agent", "agent.smith", AGENT_PASSWORD)
     for login, password in (("mcurie", PASSWORD), ("agent.smith", AGENT_PASSWORD)):
-        page = log_in(browser, platform, javascript, login, password)
+        page = logged_in_page(browser, platform, javascript, login, password)
         for path in ADMIN_PAGES:
             response = page.goto(platform["web"] + path)
             assert response.status == 403, (login, path)

@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, REGISTRY_RUNTIMES, assert_accessible, create_staff, register
+from web_support import PASSWORD, REGISTRY_RUNTIMES, assert_accessible, create_staff, logged_in_page, register
 
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 # SIRENs the stand-in answers for: a generated unit (INSEE knows it) and two reserved unknown ones (404).
@@ -50,16 +50,6 @@ def reverify(platform) -> None:
     jobs.reverify(REGISTRY_RUNTIMES[platform["registry"]])
 
 
-def log_in(browser, platform, javascript: bool, login: str):
-    page = browser.new_context(locale="fr-FR", java_script_enabled=javascript).new_page()
-    page.goto(platform["web"] + "/connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
-    return page
-
-
 def token(platform, login: str) -> str:
     answer = requests.post(f"{platform['identity']}/identity/sessions", json={"login": login, "password": PASSWORD},
                            timeout=30)
@@ -80,7 +70,7 @@ def test_an_administrator_refuses_and_validates_companies_typed_by_hand(browser,
     create_staff(platform["identity"], "root.admin", "root.admin@achats.example", role="platform_admin",
                  first_name="Alice", last_name="Admin")
 
-    admin = log_in(browser, platform, javascript, "root.admin")
+    admin = logged_in_page(browser, platform, javascript, "root.admin")
     admin.goto(platform["web"] + "/back-office/entreprises")
     expect(admin.get_by_role("heading", name="Entreprises saisies à la main")).to_be_visible()
     expect(admin.get_by_role("link", name="Entreprises", exact=True)).to_have_attribute("aria-current", "page")
@@ -135,7 +125,7 @@ def test_a_supplier_and_an_agent_get_403_on_entreprises(browser, platform, javas
     register(platform["identity"])
     create_staff(platform["identity"], "agent.smith", "agent.smith@achats.example")
     for login in ("mcurie", "agent.smith"):
-        page = log_in(browser, platform, javascript, login)
+        page = logged_in_page(browser, platform, javascript, login)
         response = page.goto(platform["web"] + "/back-office/entreprises")
         assert response.status == 403, login
         expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()

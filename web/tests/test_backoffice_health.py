@@ -19,6 +19,7 @@ from web_support import (
     _maybe_helpdesk,
     assert_accessible,
     create_staff,
+    logged_in_page,
     register,
     running_platform,
 )
@@ -49,16 +50,6 @@ def health_platform(fresh_postgres_url, tmp_path, standin, extra):
                              f"helpdesk={extra['url']}", "notifier=http://127.0.0.1:1")
     with running_platform(fresh_postgres_url, tmp_path, standin, web_settings={"health_services": services}) as urls:
         yield urls
-
-
-def log_in(browser, platform, javascript: bool, login: str):
-    page = browser.new_context(locale="fr-FR", java_script_enabled=javascript).new_page()
-    page.goto(platform["web"] + "/connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
-    return page
 
 
 def pending_events(database_url: str) -> int:
@@ -98,7 +89,7 @@ def test_an_administrator_sees_the_platforms_health_and_replays_a_dead_letter(br
     looked_up = requests.get(f"{platform['registry']}/registry/lookup/{CCAS_SIRET}", timeout=30)
     assert looked_up.status_code == 200
 
-    admin = log_in(browser, platform, javascript, "root.admin")
+    admin = logged_in_page(browser, platform, javascript, "root.admin")
     admin.goto(platform["web"] + "/back-office/sante")
     expect(admin.get_by_role("heading", name="Santé de la plateforme")).to_be_visible()
     expect(admin.get_by_role("link", name="Santé", exact=True)).to_have_attribute("aria-current", "page")
@@ -145,7 +136,7 @@ def token(platform, login: str) -> str:
 def test_an_agent_gets_403_on_sante(browser, health_platform, javascript):
     platform = health_platform
     create_staff(platform["identity"], "agent.smith", "agent.smith@achats.example")
-    page = log_in(browser, platform, javascript, "agent.smith")
+    page = logged_in_page(browser, platform, javascript, "agent.smith")
     response = page.goto(platform["web"] + "/back-office/sante")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()

@@ -11,7 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, create_staff
+from web_support import PASSWORD, assert_accessible, create_staff, logged_in_page
 
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 UNKNOWN = ("123456790", "12345679000104", "ATELIER FANTOME")  # a SIREN the INSEE stand-in does not know
@@ -33,16 +33,6 @@ def token(platform, login: str) -> str:
                            timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
-
-
-def log_in(browser, platform, javascript: bool, login: str):
-    page = browser.new_context(locale="fr-FR", java_script_enabled=javascript).new_page()
-    page.goto(platform["web"] + "/connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
-    return page
 
 
 def company_rejected_by_hand(platform, admin: dict) -> None:
@@ -93,7 +83,7 @@ def test_the_journal_shows_an_agents_reply_and_an_administrators_decision(browse
     reference = ticket_answered_by_agent(platform, {"Authorization": f"Bearer {token(platform, 'agent.dupont')}"})
     company_rejected_by_hand(platform, {"Authorization": f"Bearer {token(platform, 'root.admin')}"})
 
-    page = log_in(browser, platform, javascript, "root.admin")
+    page = logged_in_page(browser, platform, javascript, "root.admin")
     page.goto(platform["web"] + "/back-office/journal")
     expect(page.get_by_role("heading", name="Journal des actions")).to_be_visible()
     rows = page.locator("tbody tr")
@@ -128,7 +118,7 @@ def test_the_journal_shows_an_agents_reply_and_an_administrators_decision(browse
     assert_accessible(page, javascript)
     page.context.close()
 
-    agent = log_in(browser, platform, javascript, "agent.dupont")
+    agent = logged_in_page(browser, platform, javascript, "agent.dupont")
     response = agent.goto(platform["web"] + "/back-office/journal?service=assistance")
     assert response.status == 403
     expect(agent.get_by_role("heading", name="Accès refusé")).to_be_visible()
@@ -142,7 +132,7 @@ def test_a_service_that_does_not_answer_is_named_and_the_others_are_shown(browse
     create_staff(platform["identity"], "root.admin", "root.admin@achats.example", role="platform_admin",
                  first_name="Alex", last_name="Root")
     company_rejected_by_hand(platform, {"Authorization": f"Bearer {token(platform, 'root.admin')}"})
-    page = log_in(browser, platform, javascript, "root.admin")
+    page = logged_in_page(browser, platform, javascript, "root.admin")
     response = page.goto(platform["web"] + "/back-office/journal")
     assert response.status == 200
     expect(page.get_by_text("Le service « Assistance » ne répond pas : ses actions ne sont pas affichées "

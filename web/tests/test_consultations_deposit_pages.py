@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, register
+from web_support import assert_accessible, fill_login, register
 
 WORKS = "TEST-2026-TRX-001"
 
@@ -41,9 +41,7 @@ def sha256(path: Path) -> str:
 
 def log_in(page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
-    page.get_by_label("Identifiant").fill("mcurie")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    fill_login(page)
 
 
 def my_answers(page, web: str) -> None:

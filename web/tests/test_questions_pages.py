@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, create_staff, events, mail_of, register
+from web_support import assert_accessible, create_staff, events, fill_login, mail_of, register
 
 WORKS = "TEST-2026-TRX-001"
 
@@ -29,9 +29,7 @@ def log_in(page, web: str, login: str, start: str) -> None:
     page.goto(web + start)
     if page.get_by_role("heading", level=1).inner_text() != "Connexion":
         page.get_by_role("link", name="Se connecter", exact=True).click()
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    fill_login(page, login)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

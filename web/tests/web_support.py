@@ -418,6 +418,29 @@ def confirm_email(identity_url: str, email: str) -> None:
     assert done.status_code == 204, done.text
 
 
+def fill_login(page, login: str = "mcurie", password: str | None = None) -> None:
+    """On the « Connexion » page (or the login box): Identifiant, Mot de passe, « Se connecter », as a person does."""
+    page.get_by_label("Identifiant").fill(login)
+    page.get_by_label("Mot de passe").fill(PASSWORD if password is None else password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def log_in(page, web_url: str, login: str = "mcurie", password: str | None = None) -> None:
+    """Log in from the « Connexion » page, until « Vous êtes connecté »."""
+    from playwright.sync_api import expect
+
+    page.goto(web_url + "/connexion")
+    fill_login(page, login, password)
+    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+
+
+def logged_in_page(browser, platform, javascript: bool, login: str, password: str | None = None):
+    """A page of a new browser profile (JavaScript on or off) where ``login`` is logged in."""
+    page = browser.new_context(locale="fr-FR", java_script_enabled=javascript).new_page()
+    log_in(page, platform["web"], login, password)
+    return page
+
+
 def tab_to(page, element_id: str, limit: int = 80) -> None:
     """Tab (the keyboard alone) until the element has the focus."""
     for _ in range(limit):
