@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import uuid
-import zipfile
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from achats.chassis.bus import outbox
+from achats.chassis.testing.samples import EXE, PDF, docx, plain_zip
 from achats.company_registry import jobs
 from achats.company_registry.vault import sniff
 
 from registry_support import MANUAL, make_registry
-
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200
-
-
-def docx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
-    return buffer.getvalue()
-
-
-def plain_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("payload.exe", EXE)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(("content", "expected"), [

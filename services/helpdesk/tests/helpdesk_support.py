@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import struct
 import uuid
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -34,21 +32,8 @@ def category_id(slug: str) -> str:
     return str(uuid.uuid5(NAMESPACE, slug))
 
 
-def png(size: int = 2_000) -> bytes:
-    """A real PNG (1 pixel) padded with an ancillary chunk to about ``size`` bytes."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-    pixels = chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-    padding = chunk(b"tEXt", b"Comment\x00" + b"x" * max(0, size - 80))
-    return b"\x89PNG\r\n\x1a\n" + header + padding + pixels + chunk(b"IEND", b"")
-
-
 # What a browser sends for a file input left empty: multipart all the same.
 NO_FILE = [("attachments", ("", b"", "application/octet-stream"))]
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200
 
 
 @dataclass

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 from sqlalchemy import func, select
 
+from achats.chassis.testing.samples import EXE, PDF, docx, plain_zip, png
 from achats.helpdesk.attachments import sniff
 from achats.helpdesk.models import Attachment, Ticket
 
-from helpdesk_support import EXE, PDF, make_helpdesk, png
+from helpdesk_support import make_helpdesk
 
 KIB = 1024
-
-
-def docx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
-    return buffer.getvalue()
-
-
-def plain_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("payload.exe", EXE)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(("content", "expected"), [

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpdesk_support import PDF
+from achats.chassis.testing.samples import PDF
 
 NOTE = "Note interne : client déjà signalé pour abus, ne pas rembourser."
 

@@ -12,9 +12,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import achats.helpdesk
+from achats.chassis.testing.samples import PDF
 from achats.helpdesk import jobs
 
-from helpdesk_support import PDF, now
+from helpdesk_support import now
 
 OWN = yaml.safe_load((Path(achats.helpdesk.__file__).parent / "asyncapi.yaml").read_text(encoding="utf-8"))
 # The consumer's contract, read as a file: the helpdesk never imports the notifier's code.

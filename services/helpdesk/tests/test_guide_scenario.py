@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from achats.chassis.testing.samples import PDF, png
 from achats.helpdesk import jobs
 
-from helpdesk_support import FIREFOX, PDF, category_id, now, png
+from helpdesk_support import FIREFOX, category_id, now
 
 GUIDE_QUESTIONS = [
     "Comment accéder au coffre-fort de mon compte entreprise ?",
