@@ -104,6 +104,19 @@ def choose(page, name: str) -> None:
     expect(page.get_by_role("radio", name=name)).to_be_checked()
 
 
+def fill_signing(page, platform, name: str, media_type: str, content: bytes, *, format_label: str | None = None,
+                 password: str | None = None) -> None:
+    """« Signer un document » filled as a person does: the document, the format (when ``format_label``), Marie
+    Curie's PKCS#12 file and its password (``password`` another one)."""
+    pki = platform["pki"]
+    page.get_by_label("Document à signer").set_input_files({"name": name, "mimeType": media_type, "buffer": content})
+    if format_label:
+        choose(page, format_label)
+    page.get_by_label("Certificat (fichier PKCS#12)").set_input_files(
+        {"name": "marie-curie.p12", "mimeType": "application/x-pkcs12", "buffer": pki.pki.p12("qesig")})
+    page.get_by_label("Mot de passe du certificat").fill(pki.pki.password if password is None else password)
+
+
 def row(page, index: int, header: str):
     table = page.locator(f"#signature-{index}")
     return table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=header, exact=True))
@@ -222,7 +235,6 @@ def test_a_file_that_is_no_signature_is_refused_beside_the_field(browser, platfo
 
 @JS
 def test_a_one_shot_signature_is_downloaded_and_verified_again(browser, platform, javascript):
-    pki = platform["pki"]
     pdf = make_pdf("Offre de Curie SAS — lot 1")
     page = logged_in(browser, platform, javascript)
     page.goto(platform["web"] + "/outils-de-signature")
@@ -232,12 +244,7 @@ def test_a_one_shot_signature_is_downloaded_and_verified_again(browser, platform
     assert_accessible(page, javascript)
     if javascript:
         screenshot(page, "signer-un-document")
-    page.get_by_label("Document à signer").set_input_files(
-        {"name": "offre.pdf", "mimeType": "application/pdf", "buffer": pdf})
-    choose(page, "PAdES (signature intégrée au PDF)")
-    page.get_by_label("Certificat (fichier PKCS#12)").set_input_files(
-        {"name": "marie-curie.p12", "mimeType": "application/x-pkcs12", "buffer": pki.pki.p12("qesig")})
-    page.get_by_label("Mot de passe du certificat").fill(pki.pki.password)
+    fill_signing(page, platform, "offre.pdf", "application/pdf", pdf, format_label="PAdES (signature intégrée au PDF)")
     with page.expect_download() as info:
         page.get_by_role("button", name="Signer le document").click()
     assert info.value.suggested_filename == "offre-signe.pdf"
@@ -253,15 +260,9 @@ def test_a_one_shot_signature_is_downloaded_and_verified_again(browser, platform
 
 @JS
 def test_a_detached_xades_one_shot_is_verified_with_its_file(browser, platform, javascript):
-    pki = platform["pki"]
     page = logged_in(browser, platform, javascript)
     page.goto(platform["web"] + "/outils-de-signature/signature")
-    page.get_by_label("Document à signer").set_input_files(
-        {"name": "memoire.txt", "mimeType": "text/plain", "buffer": TEXT})
-    choose(page, "XAdES détachée (.xml)")
-    page.get_by_label("Certificat (fichier PKCS#12)").set_input_files(
-        {"name": "marie-curie.p12", "mimeType": "application/x-pkcs12", "buffer": pki.pki.p12("qesig")})
-    page.get_by_label("Mot de passe du certificat").fill(pki.pki.password)
+    fill_signing(page, platform, "memoire.txt", "text/plain", TEXT, format_label="XAdES détachée (.xml)")
     with page.expect_download() as info:
         page.get_by_role("button", name="Signer le document").click()
     assert info.value.suggested_filename == "memoire.txt.xades.xml"
@@ -274,14 +275,9 @@ def test_a_detached_xades_one_shot_is_verified_with_its_file(browser, platform, 
 
 @JS
 def test_a_wrong_pkcs12_password_is_shown_beside_the_field(browser, platform, javascript):
-    pki = platform["pki"]
     page = logged_in(browser, platform, javascript)
     page.goto(platform["web"] + "/outils-de-signature/signature")
-    page.get_by_label("Document à signer").set_input_files(
-        {"name": "offre.pdf", "mimeType": "application/pdf", "buffer": make_pdf()})
-    page.get_by_label("Certificat (fichier PKCS#12)").set_input_files(
-        {"name": "marie-curie.p12", "mimeType": "application/x-pkcs12", "buffer": pki.pki.p12("qesig")})
-    page.get_by_label("Mot de passe du certificat").fill("pas le bon mot de passe")
+    fill_signing(page, platform, "offre.pdf", "application/pdf", make_pdf(), password="pas le bon mot de passe")
     page.get_by_role("button", name="Signer le document").click()
     expect(page.get_by_label("Certificat (fichier PKCS#12)")).to_have_accessible_description(
         re.compile("mot de passe est incorrect"), timeout=30_000)
@@ -293,15 +289,9 @@ def test_a_wrong_pkcs12_password_is_shown_beside_the_field(browser, platform, ja
 
 @JS
 def test_pades_for_a_file_that_is_no_pdf_is_refused_beside_the_field(browser, platform, javascript):
-    pki = platform["pki"]
     page = logged_in(browser, platform, javascript)
     page.goto(platform["web"] + "/outils-de-signature/signature")
-    page.get_by_label("Document à signer").set_input_files(
-        {"name": "memoire.txt", "mimeType": "text/plain", "buffer": TEXT})
-    choose(page, "PAdES (signature intégrée au PDF)")
-    page.get_by_label("Certificat (fichier PKCS#12)").set_input_files(
-        {"name": "marie-curie.p12", "mimeType": "application/x-pkcs12", "buffer": pki.pki.p12("qesig")})
-    page.get_by_label("Mot de passe du certificat").fill(pki.pki.password)
+    fill_signing(page, platform, "memoire.txt", "text/plain", TEXT, format_label="PAdES (signature intégrée au PDF)")
     page.get_by_role("button", name="Signer le document").click()
     expect(page.get_by_label("Document à signer")).to_have_accessible_description(
         re.compile("Un fichier PDF est attendu"), timeout=30_000)
