@@ -13,6 +13,7 @@ A missing tool FAILS the run, with how to install it (scripts/ensure-deploy-tool
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
@@ -117,6 +118,29 @@ def test_dockerfiles_pass_hadolint():
     result = subprocess.run([_tool("hadolint"), "--failure-threshold", "info", *files], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# What one service's image adds to the services' common Dockerfile (its instructions, comments aside).
+DOCKERFILE_EXTRAS = {"notifier": {"&& test -f /usr/share/zoneinfo/Europe/Paris"}}
+
+
+def _dockerfile_shape(name: str) -> list[str]:
+    """A service's Dockerfile as the common one: its name and port written {name} and {port}, comments left out,
+    continuation marks dropped, and the lines it is allowed to add (DOCKERFILE_EXTRAS) taken away."""
+    text = (ROOT / FOLDERS[name] / "Dockerfile").read_text(encoding="utf-8")
+    text = text.replace(name, "{name}").replace(str(PORTS[name]), "{port}")
+    lines = [line.strip().removesuffix("\\").strip() for line in text.splitlines()]
+    return [line for line in lines if line and not line.startswith("#") and line not in DOCKERFILE_EXTRAS.get(name, ())]
+
+
+def test_the_services_dockerfiles_are_one_dockerfile():
+    """The six services' images are built the same way: a change to one is a change to all (or an extra named
+    in DOCKERFILE_EXTRAS). The gateway's and the web's differ on purpose (no database; the DSFR's build)."""
+    reference = _dockerfile_shape("identity")
+    for name in SERVICES:
+        shape = _dockerfile_shape(name)
+        assert shape == reference, f"{FOLDERS[name]}/Dockerfile is no longer the services' common Dockerfile: " + \
+            "\n".join(difflib.unified_diff(reference, shape, "identity", name, lineterm="", n=0))
 
 
 @pytest.mark.parametrize("name", list(FOLDERS))
