@@ -153,15 +153,7 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
         raise DocumentRejected("signature_unreadable",
                                "Le certificat du signataire est absent de la signature.", "signature") from exc
     subindic = result.ades_subindic
-    ts_status = getattr(status, "timestamp_validity", None) if status is not None else None
-    stamped_at, tsa = token_time(signer_info)
-    timestamp = None
-    if stamped_at is not None or ts_status is not None:
-        valid_ts = ts_status is not None and ts_status.intact and ts_status.valid and ts_status.trusted
-        timestamp = {"time": iso(ts_status.timestamp if ts_status else stamped_at),
-                     "tsa": common.name_fr(ts_status.signing_cert.subject) if ts_status else tsa,
-                     "valid": bool(valid_ts)}
-    proven = ts_status.timestamp if timestamp and timestamp["valid"] else None
+    timestamp, proven = _signature_timestamp(signer_info, status)
     best_time = getattr(result, "best_signature_time", None) or timing.best_signature_time
     if proven is not None:
         best_time = min(best_time, proven) if best_time else proven
@@ -200,17 +192,39 @@ def finding(*, signed_data: cms.SignedData, result, process: str, fmt: str, leve
     entry["qualification"] = qualification(qual_result, indication, cert, chain, material)
     entry["certificate_validity"]["revoked_before"] = common.revoked_before(entry["revocation"], proven or claimed)
     entry["verdict"] = verdict(entry)
-    entry["evidence"] = {
+    entry["evidence"] = _evidence(signer_info, signer_cert, result, entry["digest_algorithm"], dtbsr,
+                                  signers_document_digest)
+    return entry
+
+
+def _signature_timestamp(signer_info, status) -> tuple[dict | None, datetime | None]:
+    """The signature's timestamp as the report shows it (time, TSA, valid) and the time it proves (None unless
+    the timestamp is intact, valid and trusted)."""
+    ts_status = getattr(status, "timestamp_validity", None) if status is not None else None
+    stamped_at, tsa = token_time(signer_info)
+    if stamped_at is None and ts_status is None:
+        return None, None
+    valid_ts = ts_status is not None and ts_status.intact and ts_status.valid and ts_status.trusted
+    timestamp = {"time": iso(ts_status.timestamp if ts_status else stamped_at),
+                 "tsa": common.name_fr(ts_status.signing_cert.subject) if ts_status else tsa,
+                 "valid": bool(valid_ts)}
+    return timestamp, ts_status.timestamp if valid_ts else None
+
+
+def _evidence(signer_info, signer_cert, result, digest_algorithm: str, dtbsr: bytes | None,
+              signers_document_digest: tuple[str, bytes] | None) -> dict:
+    """What the ETSI report carries as proof: the signature value, the digest of the signed data (DTBSR), the
+    signed document's digest, the signer's certificate and the validation objects used."""
+    return {
         "signature_value": common.b64(signer_info["signature"].native),
-        "dtbsr": {"algorithm": entry["digest_algorithm"],
-                  "value": common.b64(hashlib.new(entry["digest_algorithm"], dtbsr or signer_info["signed_attrs"]
+        "dtbsr": {"algorithm": digest_algorithm,
+                  "value": common.b64(hashlib.new(digest_algorithm, dtbsr or signer_info["signed_attrs"]
                                                   .dump()).digest())},
         "signers_document": ({"algorithm": signers_document_digest[0],
                               "value": common.b64(signers_document_digest[1])} if signers_document_digest else None),
         "signer_certificate": common.b64(signer_cert.dump()),
         "validation_objects": common.validation_objects_evidence(result.validation_objects),
     }
-    return entry
 
 
 def encapsulated_content(der: bytes) -> bytes | None:
