@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from achats.chassis.testing.server import free_port
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 def percentile(values: list[float], q: float) -> float:

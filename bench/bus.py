@@ -31,10 +31,8 @@ from achats.chassis.logging import configure_logging
 from achats.chassis.migrations import migrate
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import percentile
+from benchlib import AMQP_URL, SERVER_URL, percentile
 
-SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
 STEADY_RATE = 200
 STEADY_SECONDS = int(os.environ.get("BENCH_STEADY_SECONDS", "10"))
