@@ -7,7 +7,17 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from web_support import PASSWORD, assert_accessible, events, mail_of, on_web, register, screenshot, tab_to
+from web_support import (
+    PASSWORD,
+    assert_accessible,
+    events,
+    log_in_with_the_keyboard,
+    mail_of,
+    on_web,
+    register,
+    screenshot,
+    tab_to,
+)
 
 NEW_PASSWORD = "la mer est calme ce soir sur la jetée"
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -186,13 +196,7 @@ def test_mon_compte_in_english(browser, platform):
 def test_personal_information_with_the_keyboard_only(context, platform):
     register(platform["identity"])
     page = context.new_page()
-    page.goto(platform["web"] + "/connexion")
-    tab_to(page, "identifiant")
-    page.keyboard.type("mcurie")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+    log_in_with_the_keyboard(page, platform["web"])
     page.goto(platform["web"] + "/compte")
     tab_to(page, "champ-fax")
     page.keyboard.type("+33 3 87 00 00 09")

@@ -16,7 +16,15 @@ from achats.company_registry.standin.dataset import (
     TEST_SARL_SIRET,
 )
 
-from web_support import PASSWORD, assert_accessible, confirm_email, register, screenshot, tab_to
+from web_support import (
+    PASSWORD,
+    assert_accessible,
+    confirm_email,
+    log_in_with_the_keyboard,
+    register,
+    screenshot,
+    tab_to,
+)
 
 INSEE_DOWN = ("Le service est actuellement indisponible. Veuillez vérifier la validité du n° SIRET fourni par "
               "l'entreprise, et renouveler cette opération dans quelques minutes. Si le problème persiste, "
@@ -330,13 +338,7 @@ def test_mon_entreprise_in_english(browser, platform):
 def test_establishment_added_with_the_keyboard_only(context, platform):
     register_test_sarl(platform)
     page = context.new_page()
-    page.goto(platform["web"] + "/connexion")
-    tab_to(page, "identifiant")
-    page.keyboard.type("mcurie")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+    log_in_with_the_keyboard(page, platform["web"])
     page.goto(platform["web"] + "/entreprise/etablissements")
     tab_to(page, "champ-siret")
     page.keyboard.type(TEST_SARL_SECONDARY_SIRET)

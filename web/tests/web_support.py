@@ -434,6 +434,20 @@ def log_in(page, web_url: str, login: str = "mcurie", password: str | None = Non
     expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
 
 
+def log_in_with_the_keyboard(page, web_url: str, login: str = "mcurie") -> None:
+    """Log in from the « Connexion » page with the keyboard alone: Tab to Identifiant, type, Tab, type the
+    password, Enter; until « Vous êtes connecté »."""
+    from playwright.sync_api import expect
+
+    page.goto(web_url + "/connexion")
+    tab_to(page, "identifiant")
+    page.keyboard.type(login)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Vous êtes connecté")).to_be_visible()
+
+
 def logged_in_page(browser, platform, javascript: bool, login: str, password: str | None = None):
     """A page of a new browser profile (JavaScript on or off) where ``login`` is logged in."""
     page = browser.new_context(locale="fr-FR", java_script_enabled=javascript).new_page()
