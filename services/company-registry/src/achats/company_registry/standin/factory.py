@@ -274,28 +274,8 @@ class Factory:
         """A random establishment of `unit`; it is the head office when `nic` is the unit's `nicSiegeUniteLegale`."""
         rng = self.rng
         cur = current_unit_period(unit)
-        history = unit["periodesUniteLegale"]
         siege = nic == cur["nicSiegeUniteLegale"]
-        unit_created = unit["dateCreationUniteLegale"]
-        ceased_on = min(
-            (p["dateDebut"] for p in history if p["etatAdministratifUniteLegale"] == "C"),
-            default=None,
-        )
-        became_head_office = min(
-            (p["dateDebut"] for p in history if p["changementNicSiegeUniteLegale"] and p["nicSiegeUniteLegale"] == nic),
-            default=None,
-        )
-        if nic == history[-1]["nicSiegeUniteLegale"]:
-            created = unit_created
-        else:
-            # A secondary establishment opens while the unit is alive, and before it becomes the head office.
-            latest = min(d for d in (became_head_office, ceased_on, "2024-01-01") if d is not None)
-            created = self.date_between(unit_created, day_before(latest))
-        if ceased_on:
-            # Every establishment of a ceased unit is closed, on the day the unit ceased at the latest.
-            closed_on = min(closed_on or ceased_on, ceased_on)
-        if closed_on and closed_on <= created:
-            closed_on = self.date_after(created, 2024)
+        created, closed_on = self._establishment_dates(unit, nic, closed_on)
         naf = cur["activitePrincipaleUniteLegale"]
         if cur["nomenclatureActivitePrincipaleUniteLegale"] != "NAFRev2" or naf not in SECTORS:
             naf = "82.99Z"
@@ -331,6 +311,32 @@ class Factory:
             annee_effectifs=unit["anneeEffectifsUniteLegale"] if has_staff else None,
             processed=self.processed(),
         )
+
+
+    def _establishment_dates(self, unit: dict[str, Any], nic: str, closed_on: str | None) -> tuple[str, str | None]:
+        """When the establishment opened and, if it did, closed: the unit's first establishment opens with it, the
+        others while the unit is alive and before they become the head office; a ceased unit's are all closed."""
+        history = unit["periodesUniteLegale"]
+        unit_created = unit["dateCreationUniteLegale"]
+        ceased_on = min(
+            (p["dateDebut"] for p in history if p["etatAdministratifUniteLegale"] == "C"),
+            default=None,
+        )
+        became_head_office = min(
+            (p["dateDebut"] for p in history if p["changementNicSiegeUniteLegale"] and p["nicSiegeUniteLegale"] == nic),
+            default=None,
+        )
+        if nic == history[-1]["nicSiegeUniteLegale"]:
+            created = unit_created
+        else:
+            latest = min(d for d in (became_head_office, ceased_on, "2024-01-01") if d is not None)
+            created = self.date_between(unit_created, day_before(latest))
+        if ceased_on:
+            # Every establishment of a ceased unit is closed, on the day the unit ceased at the latest.
+            closed_on = min(closed_on or ceased_on, ceased_on)
+        if closed_on and closed_on <= created:
+            closed_on = self.date_after(created, 2024)
+        return created, closed_on
 
 
 def _merge_same_day(segments: Iterable[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
