@@ -41,76 +41,88 @@ async def _small_body(request: Request) -> bytes | None:
     return body if len(body) <= MAX_REQUEST else None
 
 
-def pki_app(pki_dir: Path | str | None = None) -> Starlette:
-    """OCSP, CRL and CA certificates; ``PUT /_standin/mode {"mode": "unavailable"}`` makes OCSP and CRL
-    answer 503 (a revocation service down), ``normal`` restores them."""
-    pki = _pki(pki_dir)
-    calls: Counter[str] = Counter()
-    state = {"mode": "normal"}
+class _PkiStandin:
+    """The test PKI's OCSP responder, CRLs and CA certificates, and the calls each received."""
 
-    def known_ca(request: Request) -> str | None:
+    def __init__(self, pki) -> None:
+        self.pki = pki
+        self.calls: Counter[str] = Counter()
+        self.state = {"mode": "normal"}
+
+    def _known_ca(self, request: Request) -> str | None:
         ca = request.path_params["ca"]
-        return ca if ca in pki.manifest["cas"] else None
+        return ca if ca in self.pki.manifest["cas"] else None
 
-    async def ocsp_post(request: Request) -> Response:
-        ca = known_ca(request)
-        body = await _small_body(request)
-        if ca is None or body is None:
-            return Response(status_code=404)
-        if state["mode"] == "unavailable":
-            return Response(status_code=503)
-        calls["ocsp"] += 1
-        return Response(pki.ocsp(ca, body), media_type="application/ocsp-response")
-
-    async def ocsp_get(request: Request) -> Response:
-        ca = known_ca(request)
+    def _refusal(self, ca: str | None) -> Response | None:
+        """404 for a CA it does not have, 503 while « unavailable »."""
         if ca is None:
             return Response(status_code=404)
-        if state["mode"] == "unavailable":
+        if self.state["mode"] == "unavailable":
             return Response(status_code=503)
+        return None
+
+    def _ocsp(self, ca: str, der: bytes) -> Response:
+        self.calls["ocsp"] += 1
+        return Response(self.pki.ocsp(ca, der), media_type="application/ocsp-response")
+
+    async def ocsp_post(self, request: Request) -> Response:
+        ca = self._known_ca(request)
+        body = await _small_body(request)
+        refused = self._refusal(ca if body is not None else None)
+        return refused or self._ocsp(ca, body)
+
+    async def ocsp_get(self, request: Request) -> Response:
+        ca = self._known_ca(request)
+        refused = self._refusal(ca)
+        if refused:
+            return refused
         try:
             der = base64.b64decode(request.path_params["encoded"], validate=False)
         except ValueError:
             der = b""
-        calls["ocsp"] += 1
-        return Response(pki.ocsp(ca, der), media_type="application/ocsp-response")
+        return self._ocsp(ca, der)
 
-    async def crl(request: Request) -> Response:
-        ca = known_ca(request)
-        if ca is None:
-            return Response(status_code=404)
-        if state["mode"] == "unavailable":
-            return Response(status_code=503)
-        calls["crl"] += 1
-        return Response(pki.crl(ca), media_type="application/pkix-crl")
+    async def crl(self, request: Request) -> Response:
+        ca = self._known_ca(request)
+        refused = self._refusal(ca)
+        if refused:
+            return refused
+        self.calls["crl"] += 1
+        return Response(self.pki.crl(ca), media_type="application/pkix-crl")
 
-    async def certificate(request: Request) -> Response:
+    async def certificate(self, request: Request) -> Response:
         slug = request.path_params["slug"]
-        if slug not in pki.manifest["cas"]:
+        if slug not in self.pki.manifest["cas"]:
             return Response(status_code=404)
-        calls["certs"] += 1
-        return Response(pki.cert(slug).public_bytes(serialization.Encoding.DER), media_type="application/pkix-cert")
+        self.calls["certs"] += 1
+        return Response(self.pki.cert(slug).public_bytes(serialization.Encoding.DER),
+                        media_type="application/pkix-cert")
 
-    async def stats(_request: Request) -> JSONResponse:
-        return JSONResponse(dict(calls))
+    async def stats(self, _request: Request) -> JSONResponse:
+        return JSONResponse(dict(self.calls))
 
-    async def set_mode(request: Request) -> JSONResponse:
+    async def set_mode(self, request: Request) -> JSONResponse:
         body = await request.json()
         if body.get("mode") not in ("normal", "unavailable"):
             return JSONResponse({"error": "mode: normal | unavailable"}, status_code=400)
-        state["mode"] = body["mode"]
-        return JSONResponse(state)
+        self.state["mode"] = body["mode"]
+        return JSONResponse(self.state)
 
+
+def pki_app(pki_dir: Path | str | None = None) -> Starlette:
+    """OCSP, CRL and CA certificates; ``PUT /_standin/mode {"mode": "unavailable"}`` makes OCSP and CRL
+    answer 503 (a revocation service down), ``normal`` restores them."""
+    standin = _PkiStandin(_pki(pki_dir))
     app = Starlette(routes=[
-        Route("/_standin/mode", set_mode, methods=["PUT"]),
-        Route("/ocsp/{ca}", ocsp_post, methods=["POST"]),
-        Route("/ocsp/{ca}/{encoded:path}", ocsp_get, methods=["GET"]),
-        Route("/crl/{ca}.crl", crl, methods=["GET"]),
-        Route("/certs/{slug}.cer", certificate, methods=["GET"]),
-        Route("/_standin/calls", stats, methods=["GET"]),
+        Route("/_standin/mode", standin.set_mode, methods=["PUT"]),
+        Route("/ocsp/{ca}", standin.ocsp_post, methods=["POST"]),
+        Route("/ocsp/{ca}/{encoded:path}", standin.ocsp_get, methods=["GET"]),
+        Route("/crl/{ca}.crl", standin.crl, methods=["GET"]),
+        Route("/certs/{slug}.cer", standin.certificate, methods=["GET"]),
+        Route("/_standin/calls", standin.stats, methods=["GET"]),
     ])
-    app.state.pki = pki
-    app.state.calls = calls
+    app.state.pki = standin.pki
+    app.state.calls = standin.calls
     return app
 
 
