@@ -40,7 +40,10 @@ def test_the_report_through_the_local_server(keystore, pki, service_client, sign
     assert reach["timestamping"]["reachable"] is True and reach["timestamping"]["status"] == 200
     assert reach["revocation"] and all(r["reachable"] for r in reach["revocation"])
     assert all(r["url"].startswith(pki.pki_url) for r in reach["revocation"])
-    assert report["clock"]["ok"] is True and abs(report["clock"]["skew_seconds"]) <= 2
+    # The servers run on this machine's clock: the skew measured is none, within the uncertainty it states (the
+    # Date header's second, and the request's round trip however slow the machine is).
+    clock = report["clock"]
+    assert clock["ok"] is True and abs(clock["skew_seconds"]) <= clock["uncertainty_seconds"] + 0.05, clock
 
 
 def test_what_is_down_is_said(keystore, pki, service_client):

@@ -7,7 +7,7 @@ import os
 import platform as host
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -32,14 +32,17 @@ def system() -> dict:
 
 def probe(url: str, *, method: str = "GET", timeout: float = 5, **kwargs) -> dict:
     """Reachable means an HTTP answer came back (any status): the network path and TLS work."""
-    started = time.perf_counter()
+    started, sent = time.perf_counter(), datetime.now(UTC)
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)
     except requests.RequestException as exc:
         return {"url": url, "reachable": False, "error": type(exc).__name__}
-    return {"url": url, "reachable": True, "status": response.status_code,
-            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1), "date": response.headers.get("Date"),
-            "_response": response}
+    trip = time.perf_counter() - started
+    # The server wrote its Date somewhere between our sending and our receiving: in the middle, give or take half
+    # the round trip.
+    return {"url": url, "reachable": True, "status": response.status_code, "elapsed_ms": round(trip * 1000, 1),
+            "date": response.headers.get("Date"), "_response": response,
+            "_middle": sent + timedelta(seconds=trip / 2), "_half_trip": trip / 2}
 
 
 def ocsp_urls(certificates: list[x509.Certificate]) -> list[str]:
@@ -84,25 +87,30 @@ def build_report(*, keystore: Keystore, platform: str, signature: SignatureServi
 
 def _public(result: dict, skews: list) -> dict:
     response = result.pop("_response", None)
-    if response is not None and result.get("date"):
+    middle, half_trip = result.pop("_middle", None), result.pop("_half_trip", 0.0)
+    if response is not None and middle is not None and result.get("date"):
         try:
-            skews.append((parsedate_to_datetime(result["date"]) - datetime.now(UTC)).total_seconds())
+            # A Date header has a one-second resolution: its true time is anywhere in that second, so its middle.
+            server = parsedate_to_datetime(result["date"]) + timedelta(seconds=0.5)
         except (TypeError, ValueError):
-            pass
+            return result
+        skews.append(((server - middle).total_seconds(), 0.5 + half_trip))
     return result
 
 
-def _clock(skews: list[float]) -> dict:
+def _clock(skews: list[tuple[float, float]]) -> dict:
     """The local clock against the servers' Date headers (one-second resolution): beyond 5 minutes, signing
-    times and certificate checks go wrong."""
+    times and certificate checks go wrong. Each server gives a skew and its uncertainty (half a second for the
+    header's resolution, plus half the round trip); the median server's are reported."""
     if not skews:
         return {"skew_seconds": None, "ok": None, "message": "Aucun serveur n'a pu donner l'heure."}
-    skew = sorted(skews)[len(skews) // 2]
+    skew, uncertainty = sorted(skews)[len(skews) // 2]
     ok = abs(skew) <= 300
     message = "L'horloge de votre ordinateur est à l'heure." if ok else (
         f"L'horloge de votre ordinateur a {abs(round(skew))} secondes d'écart avec la plateforme : mettez-la à "
         "l'heure (réglage automatique de la date et de l'heure).")
-    return {"skew_seconds": round(skew, 1), "ok": ok, "message": message, "resolution_seconds": 1}
+    return {"skew_seconds": round(skew, 1), "ok": ok, "message": message, "resolution_seconds": 1,
+            "uncertainty_seconds": round(uncertainty, 2)}
 
 
 def _test_signature(keystore, signature, pin_provider, certificate_ref, certificates) -> dict:
