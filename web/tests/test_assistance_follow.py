@@ -15,11 +15,12 @@ import requests
 import sqlalchemy
 from playwright.sync_api import expect
 
+from achats.chassis.testing.samples import PDF
+
 from web_support import PASSWORD, assert_accessible, events, log_in, mail_of, on_web, register, screenshot
 
 SCREENSHOT = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" \
     b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 AGENT_PASSWORD = "le support répond toujours vite"
 
 

@@ -43,10 +43,6 @@ def tsa_identity(name: str = "Horodatage de test des consultations") -> tuple[x5
                    .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
                    .not_valid_after(now + timedelta(days=365))
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
-                                                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                                key_cert_sign=False, crl_sign=False, encipher_only=False,
-                                                decipher_only=False), critical=True)
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
                    .sign(key, hashes.SHA256()))
     return certificate, key

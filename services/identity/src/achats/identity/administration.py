@@ -9,7 +9,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from achats.chassis import clock
-from achats.chassis.clock import iso
 from achats.chassis.db import UnitOfWork
 from achats.chassis.pagination import keyset_page
 from achats.chassis.problems import FieldError, Problem
@@ -56,7 +55,7 @@ def admin_shape(user: User, lock: Throttle | None) -> dict:
     until = locked_until(lock)
     return {**shape(user), "company_name": user.company_name,
             "activated": user.activated_at is not None,
-            "locked": until is not None, "locked_until": iso(until),
+            "locked": until is not None, "locked_until": clock.iso(until),
             "failed_logins": lock.failures if lock is not None else 0}
 
 
@@ -113,7 +112,7 @@ def _unlock(session: Session, actor: Principal, user: User) -> None:
     was_locked = locked_until(row)
     throttle.clear(session, _login_key(user))
     record(session, actor, "account.unlocked", user, failures=row.failures,
-           locked_until=iso(was_locked))
+           locked_until=clock.iso(was_locked))
     session.flush()
 
 
@@ -208,7 +207,7 @@ def audit_log(session: Session, *, target_id: uuid.UUID | None = None, limit: in
         query = query.where(AuditEntry.target_id == target_id)
     rows, following = keyset_page(session, query, keys=(AuditEntry.at, AuditEntry.id), limit=limit, cursor=cursor,
                                   descending=True)
-    return {"items": [{"id": str(r.id), "at": iso(r.at), "actor_login": r.actor_login,
+    return {"items": [{"id": str(r.id), "at": clock.iso(r.at), "actor_login": r.actor_login,
                        "actor_id": str(r.actor_id) if r.actor_id else None, "action": r.action,
                        "target_id": str(r.target_id) if r.target_id else None, "target_login": r.target_login,
                        "detail": r.detail or {}} for r in rows],

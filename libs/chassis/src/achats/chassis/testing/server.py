@@ -21,16 +21,24 @@ def free_port() -> int:
 
 
 class _TestServer(EmbeddedServer):
-    """uvicorn looks at ``should_exit`` every 100 ms; a test stopping a dozen servers waits 10 ms each."""
+    """uvicorn looks at ``should_exit`` every 100 ms; a test stopping a dozen servers would wait that long for
+    each. ``stop()`` wakes the main loop at once instead (it still ticks every 100 ms, as uvicorn does)."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _stopped: asyncio.Event | None = None
 
     async def main_loop(self) -> None:
+        self._loop, self._stopped = asyncio.get_running_loop(), asyncio.Event()
         counter = 0
         while not await self.on_tick(counter):
             counter = (counter + 1) % 864000
-            for _ in range(10):
-                if self.should_exit:
-                    break
-                await asyncio.sleep(0.01)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), 0.1)
+
+    def stop(self) -> None:
+        self.should_exit = True
+        if self._loop is not None and self._stopped is not None:
+            self._loop.call_soon_threadsafe(self._stopped.set)
 
 
 @contextlib.contextmanager
@@ -51,5 +59,5 @@ def serving(app: object, port: int | None = None) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(timeout=10)
